@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from accounts.models import Invitation, Membership, Organization, User
+
+
+def default_organization_slug(user: User, last_used_slug: str | None) -> str | None:
+    """The organisation to open for a signed-in user: the last used, else the first."""
+    slugs = list(
+        Membership.objects.filter(user=user)
+        .order_by("organization__name")
+        .values_list("organization__slug", flat=True)
+    )
+    if last_used_slug in slugs:
+        return last_used_slug
+    return slugs[0] if slugs else None
+
+
+def members_for_org(organization: Organization):
+    return (
+        Membership.objects.for_org(organization)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+
+
+def pending_invitations_for_org(organization: Organization):
+    return Invitation.objects.for_org(organization).pending().select_related("invited_by")

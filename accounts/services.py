@@ -1,0 +1,365 @@
+"""Every change to users, organisations, memberships and invitations goes through here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    AuditAction,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    User,
+)
+
+
+class MembershipRuleError(Exception):
+    """A change the role rules forbid; the message is meant for the person who tried it."""
+
+
+def audit_record(
+    *,
+    action: str,
+    organization: Organization | None = None,
+    actor: User | None = None,
+    target: str = "",
+    ip: str | None = None,
+) -> AuditEvent:
+    """Append one audit event."""
+    return AuditEvent.objects.create(
+        organization=organization, actor=actor, action=action, target=target[:255], ip=ip
+    )
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "org"
+    slug = base
+    while Organization.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
+
+
+@transaction.atomic
+def organization_create(*, name: str, owner: User, ip: str | None = None) -> Organization:
+    """Create an organisation with `owner` as its first owner."""
+    organization = Organization.objects.create(name=name, slug=_unique_slug(name))
+    Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
+    audit_record(
+        action=AuditAction.ORGANIZATION_CREATED,
+        organization=organization,
+        actor=owner,
+        target=name,
+        ip=ip,
+    )
+    return organization
+
+
+def organization_rename(*, membership: Membership, name: str, ip: str | None = None) -> None:
+    organization = membership.organization
+    organization.name = name
+    organization.save(update_fields=["name"])
+    audit_record(
+        action=AuditAction.ORGANIZATION_RENAMED,
+        organization=organization,
+        actor=membership.user,
+        target=name,
+        ip=ip,
+    )
+
+
+def organization_set_suspended(
+    *, organization: Organization, suspended: bool, actor: User | None, ip: str | None = None
+) -> bool:
+    """Suspend or reinstate an organisation; False when it already was in that state."""
+    changed = Organization.objects.filter(pk=organization.pk, is_suspended=not suspended).update(
+        is_suspended=suspended, suspended_at=timezone.now() if suspended else None
+    )
+    if not changed:
+        return False
+    organization.refresh_from_db(fields=["is_suspended", "suspended_at"])
+    audit_record(
+        action=(
+            AuditAction.ORGANIZATION_SUSPENDED
+            if suspended
+            else AuditAction.ORGANIZATION_UNSUSPENDED
+        ),
+        organization=organization,
+        actor=actor,
+        target=organization.name,
+        ip=ip,
+    )
+    return True
+
+
+@transaction.atomic
+def user_sign_up(
+    *, email: str, full_name: str, password: str, organization_name: str, ip: str | None = None
+) -> User:
+    """Create an account that has accepted the terms and confirmed being 18 or older,
+    with its first organisation."""
+    now = timezone.now()
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        full_name=full_name,
+        terms_accepted_at=now,
+        adult_confirmed_at=now,
+    )
+    organization = organization_create(name=organization_name, owner=user, ip=ip)
+    audit_record(
+        action=AuditAction.SIGNED_UP, organization=organization, actor=user, target=email, ip=ip
+    )
+    return user
+
+
+def user_record_sign_in(*, user: User, ip: str | None) -> None:
+    """Record a sign-in in the audit log of every organisation the user belongs to."""
+    organization_ids = list(user.memberships.values_list("organization_id", flat=True))
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            organization_id=organization_id,
+            actor=user,
+            action=AuditAction.SIGNED_IN,
+            target=user.email,
+            ip=ip,
+        )
+        for organization_id in organization_ids or [None]
+    )
+
+
+def user_update_profile(*, user: User, changed_fields: list[str], ip: str | None = None) -> None:
+    """Save the fields of the user's profile that changed (the right to correct data)."""
+    if not changed_fields:
+        return
+    user.save(update_fields=changed_fields)
+    audit_record(
+        action=AuditAction.PROFILE_CHANGED,
+        actor=user,
+        target=", ".join(sorted(changed_fields)),
+        ip=ip,
+    )
+
+
+def _check_role_change_allowed(actor: Membership, membership: Membership, new_role: str) -> None:
+    if not actor.is_manager:
+        raise MembershipRuleError(_("Only owners and admins can manage members."))
+    touches_owner = Role.OWNER in (membership.role, new_role)
+    if touches_owner and not actor.is_owner:
+        raise MembershipRuleError(_("Only owners can grant or remove the owner role."))
+
+
+def _check_not_last_owner(membership: Membership) -> None:
+    if membership.role != Role.OWNER:
+        return
+    owners = Membership.objects.for_org(membership.organization).filter(role=Role.OWNER)
+    # Lock the owners' rows so two owners demoting each other at once cannot both succeed.
+    if owners.select_for_update().count() <= 1:
+        raise MembershipRuleError(
+            _("An organisation needs at least one owner. Make someone else an owner first.")
+        )
+
+
+@transaction.atomic
+def membership_change_role(
+    *, actor: Membership, membership: Membership, role: str, ip: str | None = None
+) -> None:
+    """Change a member's role under the role rules."""
+    if role not in Role.values:
+        raise MembershipRuleError(_("Unknown role."))
+    if role == membership.role:
+        return
+    _check_role_change_allowed(actor, membership, role)
+    _check_not_last_owner(membership)
+    old_role = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        action=AuditAction.MEMBER_ROLE_CHANGED,
+        organization=membership.organization,
+        actor=actor.user,
+        target=f"{membership.user.email}: {old_role} → {role}",
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, membership: Membership, ip: str | None = None) -> None:
+    """Remove a member, or let a member leave when `actor` is that membership."""
+    leaving = actor.pk == membership.pk
+    if not leaving:
+        _check_role_change_allowed(actor, membership, membership.role)
+    _check_not_last_owner(membership)
+    membership.delete()
+    audit_record(
+        action=AuditAction.MEMBER_LEFT if leaving else AuditAction.MEMBER_REMOVED,
+        organization=membership.organization,
+        actor=actor.user,
+        target=membership.user.email,
+        ip=ip,
+    )
+
+
+def user_get_or_create(*, email: str, password: str | None = None) -> User:
+    """The account for `email`, created if missing; `password`, when given, is set.
+    Without one a new account has no usable password until it is reset."""
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        return User.objects.create_user(email=email, password=password)
+    if password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def membership_add(
+    *, organization: Organization, user: User, role: str, actor: User | None = None
+) -> Membership:
+    """Put `user` in `organization` with `role` (an operator's action: no invitation)."""
+    membership = (
+        Membership.objects.for_org(organization).select_for_update().filter(user=user).first()
+    )
+    if membership is None:
+        membership = Membership.objects.create(user=user, organization=organization, role=role)
+        action = AuditAction.MEMBER_ADDED
+    elif membership.role != role:
+        _check_not_last_owner(membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+        action = AuditAction.MEMBER_ROLE_CHANGED
+    else:
+        return membership
+    audit_record(
+        action=action, organization=organization, actor=actor, target=f"{user.email} ({role})"
+    )
+    return membership
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    return (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+
+
+def _send_invitation_email(invitation: Invitation, token: str, language: str) -> None:
+    link = settings.SITE_URL + reverse("invitation_accept", args=[token])
+    context = {"invitation": invitation, "link": link}
+    with translation.override(language):
+        subject = _("You are invited to %(organization)s on Padu") % {
+            "organization": invitation.organization.name
+        }
+        body = render_to_string("accounts/email/invitation.txt", context)
+    send_mail(subject, body, None, [invitation.email])
+
+
+@transaction.atomic
+def invitation_create(
+    *, actor: Membership, email: str, role: str, ip: str | None = None
+) -> Invitation:
+    """Invite someone by e-mail; the link is single-use and expires after
+    INVITATION_VALID_DAYS. The e-mail goes out once the invitation is committed."""
+    _check_role_change_allowed(actor, Membership(role=Role.AGENT), role)
+    email = User.objects.normalize_email(email).lower()
+    organization = actor.organization
+    if Membership.objects.for_org(organization).filter(user__email__iexact=email).exists():
+        raise MembershipRuleError(_("%(email)s is already a member.") % {"email": email})
+    # A new invitation replaces any pending one for the same address.
+    Invitation.objects.for_org(organization).pending().filter(email__iexact=email).delete()
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by=actor.user,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    audit_record(
+        action=AuditAction.INVITATION_SENT,
+        organization=organization,
+        actor=actor.user,
+        target=f"{email} ({role})",
+        ip=ip,
+    )
+    language = translation.get_language()
+    transaction.on_commit(lambda: _send_invitation_email(invitation, token, language))
+    return invitation
+
+
+def invitation_revoke(*, actor: Membership, invitation: Invitation, ip: str | None = None) -> None:
+    _check_role_change_allowed(actor, Membership(role=Role.AGENT), invitation.role)
+    invitation.delete()
+    audit_record(
+        action=AuditAction.INVITATION_REVOKED,
+        organization=actor.organization,
+        actor=actor.user,
+        target=invitation.email,
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User, ip: str | None = None) -> Membership:
+    """Join the invitation's organisation. The claim on the invitation is atomic, so a
+    link used twice at once still adds one member."""
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(accepted_at=timezone.now(), accepted_by=user)
+    if not claimed:
+        raise MembershipRuleError(_("This invitation has expired or has already been used."))
+    membership, created = Membership.objects.get_or_create(
+        user=user, organization=invitation.organization, defaults={"role": invitation.role}
+    )
+    if created:
+        audit_record(
+            action=AuditAction.INVITATION_ACCEPTED,
+            organization=invitation.organization,
+            actor=user,
+            target=f"{user.email} ({invitation.role})",
+            ip=ip,
+        )
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_with_sign_up(
+    *, invitation: Invitation, full_name: str, password: str, ip: str | None = None
+) -> User:
+    """Create the invited person's account (with the terms accepted) and join."""
+    now = timezone.now()
+    user = User.objects.create_user(
+        email=invitation.email,
+        password=password,
+        full_name=full_name,
+        terms_accepted_at=now,
+        adult_confirmed_at=now,
+    )
+    invitation_accept(invitation=invitation, user=user, ip=ip)
+    return user
+
+
+def invitations_purge_expired(*, older_than_days: int = 30) -> int:
+    """Delete invitations that expired more than `older_than_days` ago, and used ones as
+    old; returns how many went. The audit log keeps the record that they existed."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _per_model = Invitation.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

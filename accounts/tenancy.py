@@ -1,0 +1,68 @@
+"""Tenant access: the one path from a request to its organisation and membership.
+
+Tenant views are wrapped in `tenant_view`: it resolves `/o/<org_slug>/` to the signed-in
+user's membership (404 when there is none, so another tenant's URL reveals nothing),
+serves the suspended page for suspended organisations, and checks the role in one place.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+
+from accounts.models import Membership
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.http import HttpRequest, HttpResponse
+
+    from accounts.models import User
+
+
+def membership_for_user(user: User, org_slug: str) -> Membership:
+    """The user's membership in the organisation with this slug, or 404."""
+    try:
+        return Membership.objects.select_related("organization").get(
+            user=user, organization__slug=org_slug
+        )
+    except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def require_manager(membership: Membership) -> None:
+    """Owners and admins only; agents get 403 (they are members, so the page exists)."""
+    if not membership.is_manager:
+        raise PermissionDenied
+
+
+def tenant_view(*, managers_only: bool = False) -> Callable:
+    """Decorate a view taking `org_slug`; it receives `request.membership` and
+    `request.organization` set for the signed-in member."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, org_slug: str, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = membership_for_user(request.user, org_slug)
+            organization = membership.organization
+            if organization.is_suspended:
+                return render(
+                    request, "accounts/suspended.html", {"organization": organization}, status=403
+                )
+            if managers_only:
+                require_manager(membership)
+            request.membership = membership
+            request.organization = organization
+            request.session["current_org"] = organization.slug
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

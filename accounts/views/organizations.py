@@ -1,0 +1,90 @@
+"""The front door and an organisation's own pages: overview, settings, audit log."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.forms import OrganizationForm
+from accounts.models import AuditEvent
+from accounts.net import client_ip
+from accounts.tenancy import require_manager, tenant_view
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Signed out: what Padu is. Signed in: the organisation last used, or the first."""
+    if not request.user.is_authenticated:
+        return render(request, "accounts/landing.html")
+    slug = selectors.default_organization_slug(request.user, request.session.get("current_org"))
+    if slug is None:
+        return render(request, "accounts/no_organization.html")
+    return redirect("organization_home", org_slug=slug)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and container health checks: is the database answering?"""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+@tenant_view()
+def organization_home(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    context = {
+        "members": selectors.members_for_org(organization),
+        "pending_invitations": selectors.pending_invitations_for_org(organization),
+    }
+    return render(request, "accounts/organization_home.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view()
+def organization_settings(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    form = OrganizationForm(request.POST or None, initial={"name": request.organization.name})
+    if request.method == "POST":
+        require_manager(membership)
+        if form.is_valid():
+            services.organization_rename(
+                membership=membership, name=form.cleaned_data["name"], ip=client_ip(request)
+            )
+            messages.success(request, _("The organisation has been renamed."))
+            return redirect("organization_settings", org_slug=request.organization.slug)
+    return render(request, "accounts/organization_settings.html", {"form": form})
+
+
+@require_POST
+@tenant_view()
+def organization_leave(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    try:
+        services.membership_remove(actor=membership, membership=membership, ip=client_ip(request))
+    except services.MembershipRuleError as error:
+        messages.error(request, str(error))
+        return redirect("organization_settings", org_slug=request.organization.slug)
+    request.session.pop("current_org", None)
+    messages.success(
+        request, _("You have left %(organization)s.") % {"organization": request.organization}
+    )
+    return redirect("home")
+
+
+@require_GET
+@tenant_view(managers_only=True)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    events = AuditEvent.objects.for_org(request.organization).select_related("actor")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/audit_log.html", {"page": page})

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from accounts import services
+from accounts.forms import OrganizationForm, ProfileForm
+from accounts.net import client_ip
+
+
+@login_required
+@sensitive_post_parameters("current_password")
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        changed = [name for name in form.changed_data if name != "current_password"]
+        services.user_update_profile(
+            user=form.save(commit=False), changed_fields=changed, ip=client_ip(request)
+        )
+        if request.user.language:
+            translation.activate(request.user.language)
+        messages.success(request, _("Your profile has been saved."))
+        return redirect("profile")
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_new(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organization = services.organization_create(
+            name=form.cleaned_data["name"], owner=request.user, ip=client_ip(request)
+        )
+        messages.success(request, _("Your new organisation is ready."))
+        return redirect("organization_home", org_slug=organization.slug)
+    return render(request, "accounts/organization_new.html", {"form": form})

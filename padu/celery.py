@@ -1,0 +1,42 @@
+"""The Celery application, its fixed behaviour, and the one place periodic tasks are scheduled.
+
+Where the broker lives (Redis or the file system) comes from settings (`CELERY_*`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "padu.settings")
+
+app = Celery("padu")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    # A task is acknowledged only once it has finished, and handed back to the broker
+    # when the worker running it dies, so a crash loses nothing.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_time_limit=15 * 60,
+    task_soft_time_limit=10 * 60,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    beat_schedule={
+        "purge-expired-invitations": {
+            "task": "accounts.tasks.invitations_purge_expired",
+            "schedule": crontab(minute=17, hour=3),
+        },
+        "purge-expired-sessions": {
+            "task": "accounts.tasks.sessions_purge_expired",
+            "schedule": crontab(minute=27, hour=3),
+        },
+    },
+)
+app.autodiscover_tasks()
