@@ -60,7 +60,8 @@ def tenant_view(*, managers_only: bool = False) -> Callable:
                 require_manager(membership)
             request.membership = membership
             request.organization = organization
-            request.session["current_org"] = organization.slug
+            if request.session.get("current_org") != organization.slug:
+                request.session["current_org"] = organization.slug
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import AuditAction, AuditEvent
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def profile_data(user, **changes):
+    data = {
+        "full_name": user.full_name,
+        "email": user.email,
+        "language": user.language,
+        "time_zone": user.time_zone,
+    }
+    return {**data, **changes}
+
+
+def test_a_person_corrects_their_name_language_and_time_zone(client, world):
+    user = world.agent.user
+    client.force_login(user)
+
+    client.post(
+        reverse("profile"),
+        profile_data(user, full_name="Zeynep Kaya", language="tr", time_zone="Europe/Istanbul"),
+    )
+
+    user.refresh_from_db()
+    assert (user.full_name, user.language, user.time_zone) == (
+        "Zeynep Kaya",
+        "tr",
+        "Europe/Istanbul",
+    )
+    event = AuditEvent.objects.get(action=AuditAction.PROFILE_CHANGED)
+    assert event.target == "full_name, language, time_zone"
+
+
+def test_changing_the_email_needs_the_current_password(client, world):
+    user = world.agent.user
+    user.set_password(PASSWORD)
+    user.save()
+    client.force_login(user)
+
+    refused = client.post(reverse("profile"), profile_data(user, email="new@acme.example"))
+    user.refresh_from_db()
+    assert user.email == "agent@acme.example"
+    assert "Enter your current password" in refused.content.decode()
+
+    client.post(
+        reverse("profile"),
+        profile_data(user, email="New@Acme.example", current_password=PASSWORD),
+    )
+    user.refresh_from_db()
+    assert user.email == "new@acme.example"
+
+
+def test_an_email_used_by_another_account_is_refused(client, world):
+    user = world.agent.user
+    user.set_password(PASSWORD)
+    user.save()
+    client.force_login(user)
+
+    response = client.post(
+        reverse("profile"),
+        profile_data(user, email="owner@acme.example", current_password=PASSWORD),
+    )
+
+    assert "Another account uses this e-mail address." in response.content.decode()
+
+
+def test_pages_are_served_in_the_language_chosen_on_the_profile(client, world):
+    user = world.agent.user
+    user.language = "tr"
+    user.save()
+    client.force_login(user)
+
+    page = client.get(reverse("members", args=[world.org.slug])).content.decode()
+
+    assert '<html lang="tr"' in page
+    assert "Üyeler" in page
+
+
+def test_times_are_shown_in_the_time_zone_chosen_on_the_profile(client, world):
+    user = world.owner.user
+    user.time_zone = "Asia/Tehran"
+    user.save()
+    AuditEvent.objects.create(
+        organization=world.org,
+        action=AuditAction.SIGNED_IN,
+        created_at=datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
+    )
+    client.force_login(user)
+
+    page = client.get(reverse("audit_log", args=[world.org.slug])).content.decode()
+
+    assert "01/01/2026 3:30 p.m." in page
+
+
+def test_names_people_wrote_are_marked_for_right_to_left_scripts(client, world):
+    world.agent.user.full_name = "مریم رضایی"
+    world.agent.user.save()
+    client.force_login(world.owner.user)
+
+    page = client.get(reverse("members", args=[world.org.slug])).content.decode()
+
+    assert '<td dir="auto">مریم رضایی' in page
+
+
+def test_password_change_keeps_the_person_signed_in(client, world):
+    user = world.agent.user
+    user.set_password(PASSWORD)
+    user.save()
+    client.force_login(user)
+
+    client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another long passphrase",
+            "new_password2": "another long passphrase",
+        },
+    )
+
+    user.refresh_from_db()
+    assert user.check_password("another long passphrase")
+    assert client.get(reverse("profile")).status_code == 200
+    assert AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGED).exists()
+
+
+def test_password_reset_mails_a_link_that_sets_a_new_password(client, world, mailoutbox):
+    world.agent.user.set_password(PASSWORD)
+    world.agent.user.save()
+
+    client.post(reverse("password_reset"), {"email": "AGENT@acme.example"})
+
+    assert len(mailoutbox) == 1
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/password-reset/" in line)
+    form_page = client.get(link.split("testserver", 1)[1], follow=True)
+    client.post(
+        form_page.request["PATH_INFO"],
+        {"new_password1": "brand new passphrase", "new_password2": "brand new passphrase"},
+    )
+
+    world.agent.user.refresh_from_db()
+    assert world.agent.user.check_password("brand new passphrase")
+
+
+def test_password_reset_for_an_unknown_address_reveals_nothing(client, db, mailoutbox):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
+
+    assert response["Location"] == reverse("password_reset_done")
+    assert mailoutbox == []

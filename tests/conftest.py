@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+
+from accounts.models import Membership, Organization, Role, User
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(email: str, *, password: str | None = None, full_name: str = "") -> User:
+    """A user; without a password none is usable (hashing with bcrypt is slow on purpose)."""
+    return User.objects.create_user(email=email, password=password, full_name=full_name)
+
+
+def make_member(organization: Organization, email: str, role: str = Role.AGENT) -> Membership:
+    user = make_user(email, full_name=email.split("@")[0].title())
+    return Membership.objects.create(user=user, organization=organization, role=role)
+
+
+@dataclass
+class World:
+    """Two organisations: an owner and an agent in the first, and a member of the
+    second who must see nothing of the first."""
+
+    org: Organization
+    owner: Membership
+    agent: Membership
+    other_org: Organization
+    outsider: Membership
+
+
+@pytest.fixture
+def world(db) -> World:
+    org = Organization.objects.create(name="Acme Coffee", slug="acme")
+    other_org = Organization.objects.create(name="Other Shop", slug="other")
+    return World(
+        org=org,
+        owner=make_member(org, "owner@acme.example", Role.OWNER),
+        agent=make_member(org, "agent@acme.example", Role.AGENT),
+        other_org=other_org,
+        outsider=make_member(other_org, "outsider@other.example", Role.OWNER),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
