@@ -259,10 +259,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_QUEUE_DIR = VAR_DIR / "broker" / "queue"
-    BROKER_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
+    BROKER_CONTROL_DIR = VAR_DIR / "broker" / "control"
+    for folder in (BROKER_QUEUE_DIR, BROKER_CONTROL_DIR):
+        folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_QUEUE_DIR),
         "data_folder_out": str(BROKER_QUEUE_DIR),
+        "control_folder": str(BROKER_CONTROL_DIR),
         "store_processed": False,
         # The default of one second moves about two tasks a second.
         "polling_interval": 0.05,
