@@ -253,7 +253,7 @@ REST_FRAMEWORK = {
 # Celery. The broker is Redis when CELERY_BROKER_URL or REDIS_URL is set; otherwise
 # kombu's file-system transport under var/, which needs no server. The fixed part of
 # Celery's configuration and the periodic schedule are in padu/celery.py.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
