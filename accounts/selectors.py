@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import AuditEvent, Invitation, Membership, Organization, User
 
 
 def default_organization_slug(user: User, last_used_slug: str | None) -> str | None:
@@ -25,3 +25,11 @@ def members_for_org(organization: Organization):
 
 def pending_invitations_for_org(organization: Organization):
     return Invitation.objects.for_org(organization).pending().select_related("invited_by")
+
+
+def audit_events_for_org(organization: Organization):
+    return AuditEvent.objects.for_org(organization).select_related("actor")
+
+
+def user_for_email(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email).first()

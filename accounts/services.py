@@ -104,20 +104,25 @@ def organization_set_suspended(
     return True
 
 
-@transaction.atomic
-def user_sign_up(
-    *, email: str, full_name: str, password: str, organization_name: str, ip: str | None = None
-) -> User:
-    """Create an account that has accepted the terms and confirmed being 18 or older,
-    with its first organisation."""
+def _create_user_who_agreed(*, email: str, full_name: str, password: str) -> User:
+    """An account whose holder accepted the terms and confirmed being 18 or older now."""
     now = timezone.now()
-    user = User.objects.create_user(
+    return User.objects.create_user(
         email=email,
         password=password,
         full_name=full_name,
         terms_accepted_at=now,
         adult_confirmed_at=now,
     )
+
+
+@transaction.atomic
+def user_sign_up(
+    *, email: str, full_name: str, password: str, organization_name: str, ip: str | None = None
+) -> User:
+    """Create an account that has accepted the terms and confirmed being 18 or older,
+    with its first organisation."""
+    user = _create_user_who_agreed(email=email, full_name=full_name, password=password)
     organization = organization_create(name=organization_name, owner=user, ip=ip)
     audit_record(
         action=AuditAction.SIGNED_UP, organization=organization, actor=user, target=email, ip=ip
@@ -345,14 +350,7 @@ def invitation_accept_with_sign_up(
     *, invitation: Invitation, full_name: str, password: str, ip: str | None = None
 ) -> User:
     """Create the invited person's account (with the terms accepted) and join."""
-    now = timezone.now()
-    user = User.objects.create_user(
-        email=invitation.email,
-        password=password,
-        full_name=full_name,
-        terms_accepted_at=now,
-        adult_confirmed_at=now,
-    )
+    user = _create_user_who_agreed(email=invitation.email, full_name=full_name, password=password)
     invitation_accept(invitation=invitation, user=user, ip=ip)
     return user
 

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 
-from accounts.models import Membership
+from accounts.models import Invitation, Membership
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,6 +32,23 @@ def membership_for_user(user: User, org_slug: str) -> Membership:
             user=user, organization__slug=org_slug
         )
     except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def membership_for_member(member: Membership, pk: int) -> Membership:
+    """A membership of the member's organisation, or 404 (also for other tenants' ids)."""
+    queryset = Membership.objects.for_org(member.organization).select_related("user")
+    try:
+        return queryset.get(pk=pk)
+    except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def pending_invitation_for_member(member: Membership, pk: int) -> Invitation:
+    """A pending invitation of the member's organisation, or 404."""
+    try:
+        return Invitation.objects.for_org(member.organization).pending().get(pk=pk)
+    except Invitation.DoesNotExist:
         raise Http404 from None
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import InvitationForm, InvitedSignUpForm, RoleForm
-from accounts.models import Invitation, Membership, User
+from accounts.models import Invitation, User
 from accounts.net import client_ip
-from accounts.tenancy import tenant_view
+from accounts.tenancy import membership_for_member, pending_invitation_for_member, tenant_view
 
 
 def _members_page(request: HttpRequest, invitation_form: InvitationForm) -> HttpResponse:
@@ -61,9 +61,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @tenant_view(managers_only=True)
 def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    invitation = get_object_or_404(
-        Invitation.objects.for_org(request.organization).pending(), pk=invitation_id
-    )
+    invitation = pending_invitation_for_member(request.membership, invitation_id)
     try:
         services.invitation_revoke(
             actor=request.membership, invitation=invitation, ip=client_ip(request)
@@ -78,9 +76,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @require_POST
 @tenant_view(managers_only=True)
 def member_change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = get_object_or_404(
-        Membership.objects.for_org(request.organization).select_related("user"), pk=membership_id
-    )
+    membership = membership_for_member(request.membership, membership_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a valid role."))
@@ -106,9 +102,7 @@ def member_change_role(request: HttpRequest, membership_id: int) -> HttpResponse
 @require_POST
 @tenant_view(managers_only=True)
 def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = get_object_or_404(
-        Membership.objects.for_org(request.organization).select_related("user"), pk=membership_id
-    )
+    membership = membership_for_member(request.membership, membership_id)
     if membership.pk == request.membership.pk:
         messages.error(request, _("To leave the organisation, use Leave in its settings."))
         return _to_members(request)
@@ -141,7 +135,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             {"organization": invitation.organization},
             status=403,
         )
-    existing_user = User.objects.filter(email__iexact=invitation.email).first()
+    existing_user = selectors.user_for_email(invitation.email)
     context = {"invitation": invitation, "existing_user": existing_user}
     if request.user.is_authenticated:
         if request.user.email.lower() != invitation.email.lower():

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.forms import OrganizationForm
-from accounts.models import AuditEvent
 from accounts.net import client_ip
 from accounts.tenancy import require_manager, tenant_view
 
@@ -85,6 +84,6 @@ def organization_leave(request: HttpRequest) -> HttpResponse:
 @require_GET
 @tenant_view(managers_only=True)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    events = AuditEvent.objects.for_org(request.organization).select_related("actor")
+    events = selectors.audit_events_for_org(request.organization)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/audit_log.html", {"page": page})
