@@ -171,7 +171,7 @@ def _check_not_last_owner(membership: Membership) -> None:
         return
     owners = Membership.objects.for_org(membership.organization).filter(role=Role.OWNER)
     # Lock the owners' rows so two owners demoting each other at once cannot both succeed.
-    if owners.select_for_update().count() <= 1:
+    if len(owners.select_for_update().values_list("pk", flat=True)) <= 1:
         raise MembershipRuleError(
             _("An organisation needs at least one owner. Make someone else an owner first.")
         )

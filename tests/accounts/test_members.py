@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEvent, Membership, Role
@@ -135,3 +138,32 @@ def test_an_unknown_role_is_refused(client, world):
 
     assert "Choose a valid role." in response.content.decode()
     assert role_of(world.agent) == Role.AGENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(world):
+    second = make_member(world.org, "second-owner@acme.example", Role.OWNER)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def demote(actor, membership):
+        start.wait()
+        try:
+            membership_change_role(actor=actor, membership=membership, role=Role.ADMIN)
+            outcomes.append("demoted")
+        except MembershipRuleError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=demote, args=(world.owner, second)),
+        threading.Thread(target=demote, args=(second, world.owner)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["demoted", "refused"]
+    assert Membership.objects.filter(organization=world.org, role=Role.OWNER).count() == 1
