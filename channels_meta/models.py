@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization, TenantQuerySet
+from channels_meta import vault
+
+
+class ChannelKind(models.TextChoices):
+    MESSENGER = "messenger", _("Facebook Page (Messenger)")
+    INSTAGRAM = "instagram", _("Instagram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
+class ChannelStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    NEEDS_REAUTH = "needs_reauth", _("Needs reconnecting")
+    DISCONNECTED = "disconnected", _("Disconnected")
+
+
+# A channel in these states holds its (kind, external id): webhooks route to it.
+HOLDING_STATUSES = [ChannelStatus.ACTIVE, ChannelStatus.NEEDS_REAUTH]
+
+
+class ChannelQuerySet(TenantQuerySet):
+    def connected(self) -> ChannelQuerySet:
+        return self.filter(status__in=HOLDING_STATUSES)
+
+
+class Channel(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="channels"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=ChannelKind.choices)
+    external_id = models.CharField(
+        _("external id"),
+        max_length=64,
+        help_text=_("Page id, Instagram account id or WhatsApp phone number id."),
+    )
+    waba_id = models.CharField(_("WhatsApp Business Account id"), max_length=64, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    handle = models.CharField(
+        _("username or phone"), max_length=200, blank=True, help_text=_("@username or +phone.")
+    )
+    status = models.CharField(
+        _("status"), max_length=14, choices=ChannelStatus.choices, default=ChannelStatus.ACTIVE
+    )
+    token_ciphertext = models.TextField(editable=False, blank=True)
+    token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
+    token_issued_at = models.DateTimeField(_("token issued"), null=True, blank=True)
+    token_checked_at = models.DateTimeField(_("token last checked"), null=True, blank=True)
+    uses_instagram_login = models.BooleanField(
+        default=False,
+        help_text=_("Connected with Instagram Login (graph.instagram.com) rather than a Page."),
+    )
+    scopes = models.JSONField(_("granted permissions"), default=list, blank=True)
+    meta_user_id = models.CharField(
+        _("Meta user (app-scoped id)"), max_length=64, blank=True, db_index=True
+    )
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
+    disconnected_at = models.DateTimeField(_("disconnected"), null=True, blank=True)
+    last_event_at = models.DateTimeField(_("last event received"), null=True, blank=True)
+    human_agent_enabled = models.BooleanField(
+        _("human agent replies allowed"),
+        default=False,
+        help_text=_(
+            "Allow staff to answer Messenger and Instagram conversations 24 hours to 7 days "
+            "after the customer's last message (Meta's HUMAN_AGENT tag; needs Meta's approval)."
+        ),
+    )
+
+    objects = ChannelQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "external_id"],
+                condition=Q(status__in=HOLDING_STATUSES),
+                name="channel_connected_external_id_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+    def __repr__(self) -> str:
+        return f"<Channel {self.pk} {self.kind}:{self.external_id} {self.status}>"
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token_ciphertext)
+
+    def set_token(self, token: str) -> None:
+        """Encrypt `token` onto this (saved) channel; the caller saves `token_ciphertext`."""
+        self.token_ciphertext = vault.encrypt(token, channel_id=self.pk)
+
+    def get_token(self) -> str:
+        if not self.token_ciphertext:
+            raise vault.VaultError("This channel has no token.")
+        return vault.decrypt(self.token_ciphertext, channel_id=self.pk)
