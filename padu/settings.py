@@ -250,6 +250,21 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# Meta. Padu talks to Meta only through channels_meta.graph; in the demo and in tests
+# these URLs point at the Meta simulator.
+META_APP_ID = env.str("META_APP_ID", default="")
+META_APP_SECRET = secret("META_APP_SECRET", default="")
+META_VERIFY_TOKEN = secret("META_VERIFY_TOKEN", default="")
+META_GRAPH_VERSION = env.str("META_GRAPH_VERSION", default="v25.0")
+META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com").rstrip("/")
+META_INSTAGRAM_GRAPH_URL = env.str(
+    "META_INSTAGRAM_GRAPH_URL", default="https://graph.instagram.com"
+).rstrip("/")
+META_INSTAGRAM_API_URL = env.str(
+    "META_INSTAGRAM_API_URL", default="https://api.instagram.com"
+).rstrip("/")
+META_HTTP_TIMEOUT_SECONDS = env.float("META_HTTP_TIMEOUT_SECONDS", default=10.0)
+
 # Celery. The broker is Redis when CELERY_BROKER_URL or REDIS_URL is set; otherwise
 # kombu's file-system transport under var/, which needs no server. The fixed part of
 # Celery's configuration and the periodic schedule are in padu/celery.py.
@@ -281,5 +296,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request URL at INFO; OAuth URLs carry codes and secrets.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from channels_meta import graph
+
+TOKEN = "EAAGsecretpagetoken1234567890abcdef"
+
+
+def client_answering(status: int, body, headers=None, seen=None) -> graph.GraphClient:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
+        if isinstance(body, Exception):
+            raise body
+        content = body if isinstance(body, bytes) else None
+        return httpx.Response(
+            status, json=None if content else body, content=content, headers=headers
+        )
+
+    return graph.GraphClient(transport=httpx.MockTransport(handler))
+
+
+def meta_error(code, subcode=None, message="Something happened"):
+    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "Abc"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return {"error": error}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "subcode", "expected"),
+    [
+        (400, 190, None, graph.TokenInvalid),
+        (400, 190, 458, graph.TokenInvalid),
+        (400, 190, 460, graph.TokenInvalid),
+        (400, 190, 463, graph.TokenInvalid),
+        (400, 190, 467, graph.TokenInvalid),
+        (400, 10, 2018278, graph.OutsideWindow),
+        (400, 10, 2534022, graph.OutsideWindow),
+        (400, 131047, None, graph.OutsideWindow),
+        (400, 4, None, graph.RateLimited),
+        (400, 17, None, graph.RateLimited),
+        (400, 32, None, graph.RateLimited),
+        (400, 613, None, graph.RateLimited),
+        (400, 80007, None, graph.RateLimited),
+        (400, 130429, None, graph.RateLimited),
+        (400, 131056, None, graph.RateLimited),
+        (400, 131048, None, graph.PermanentError),
+        (400, 100, None, graph.PermanentError),
+        (400, 551, None, graph.PermanentError),
+        (403, 10, None, graph.PermanentError),
+        (404, 803, None, graph.PermanentError),
+        (500, 2, None, graph.TransientError),
+        (503, 1, None, graph.TransientError),
+    ],
+)
+def test_meta_error_codes_map_to_typed_exceptions(status, code, subcode, expected):
+    client = client_answering(status, meta_error(code, subcode))
+
+    with pytest.raises(expected) as raised:
+        client.post("123/messages", token=TOKEN, json_body={"x": 1})
+
+    assert type(raised.value) is expected
+    assert (raised.value.code, raised.value.subcode) == (code, subcode)
+    assert raised.value.fbtrace_id == "Abc"
+
+
+def test_a_gateway_error_without_an_envelope_is_transient():
+    with pytest.raises(graph.TransientError, match="HTTP 502"):
+        client_answering(502, b"<html>Bad gateway</html>").get("me", token=TOKEN)
+
+
+def test_timeouts_and_connection_failures_are_transient():
+    for failure in (httpx.ReadTimeout("slow"), httpx.ConnectError("refused")):
+        with pytest.raises(graph.TransientError):
+            client_answering(200, failure).get("me", token=TOKEN)
+
+
+def test_rate_limits_carry_a_retry_after_hint():
+    usage = '{"123": [{"type": "messenger", "estimated_time_to_regain_access": 3}]}'
+    from_usage = client_answering(400, meta_error(80007), {"X-Business-Use-Case-Usage": usage})
+    from_header = client_answering(429, meta_error(4), {"Retry-After": "12"})
+
+    with pytest.raises(graph.RateLimited) as usage_error:
+        from_usage.get("me", token=TOKEN)
+    with pytest.raises(graph.RateLimited) as header_error:
+        from_header.get("me", token=TOKEN)
+
+    assert usage_error.value.retry_after == 180
+    assert header_error.value.retry_after == 12
+
+
+def test_error_messages_never_carry_a_token():
+    echoed = meta_error(190, message=f"Malformed access token {TOKEN} or EAAOther1234567890123")
+    with pytest.raises(graph.TokenInvalid) as raised:
+        client_answering(400, echoed).get("me", token=TOKEN)
+
+    assert TOKEN not in str(raised.value)
+    assert "EAAOther" not in str(raised.value)
+    assert "[redacted]" in str(raised.value)
+
+
+def test_the_token_travels_in_the_authorization_header_and_urls_are_versioned(settings):
+    settings.META_GRAPH_URL = "https://graph.example"
+    seen = []
+    client_answering(200, {"id": "1"}, seen=seen).get("me", token=TOKEN, params={"fields": "id"})
+
+    assert str(seen[0].url) == "https://graph.example/v25.0/me?fields=id"
+    assert seen[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_pagination_follows_next_until_it_is_absent_and_tolerates_short_pages():
+    pages = {
+        "/v25.0/waba/message_templates": {
+            "data": [{"name": "a"}, {"name": "b"}],
+            "paging": {"cursors": {"after": "x"}, "next": "https://graph.facebook.com/p2"},
+        },
+        "/p2": {"data": [{"name": "c"}], "paging": {"next": "https://graph.facebook.com/p3"}},
+        "/p3": {"data": [], "paging": {"cursors": {"before": "y"}}},
+    }
+
+    def handler(request):
+        return httpx.Response(200, json=pages[request.url.path])
+
+    client = graph.GraphClient(transport=httpx.MockTransport(handler))
+
+    names = [item["name"] for item in client.paginate("waba/message_templates", token=TOKEN)]
+    assert names == ["a", "b", "c"]
