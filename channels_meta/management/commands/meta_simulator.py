@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from channels_meta.simulator.app import MetaSimulator
+from channels_meta.simulator.state import SimulatorState
+from channels_meta.simulator.traffic import Traffic
+from channels_meta.simulator.webhooks import WebhookSender
+
+
+class ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve the Meta simulator: Graph API, login dialogs, and webhooks to --target; "
+        "with --rate it also plays customers writing to the simulated businesses."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--port", type=int, default=8900)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--target", default="", help="Padu's webhook URL.")
+        parser.add_argument("--customers", type=int, default=20)
+        parser.add_argument("--rate", type=float, default=0.0, help="Customer events per second.")
+        parser.add_argument(
+            "--duplicates", type=float, default=0.0, help="Share of webhooks sent twice (0-1)."
+        )
+        parser.add_argument(
+            "--reorder", type=float, default=0.0, help="Share of status updates reordered (0-1)."
+        )
+        parser.add_argument("--seed", type=int, default=None, help="Make everything repeatable.")
+        parser.add_argument("--state", type=Path, help="A JSON file of business accounts.")
+        parser.add_argument(
+            "--retry-scale", type=float, default=1.0, help="Scale of the retry backoff (1 = Meta)."
+        )
+        parser.add_argument("--allow-production", action="store_true")
+
+    def handle(self, *args, **options) -> None:
+        if settings.PRODUCTION and not options["allow_production"]:
+            raise CommandError(
+                "The Meta simulator does not run with PADU_ENV=production "
+                "unless --allow-production is given."
+            )
+        if not settings.META_APP_ID or not settings.META_APP_SECRET:
+            raise CommandError("Set META_APP_ID and META_APP_SECRET: the simulator plays that app.")
+        state = SimulatorState(
+            app_id=settings.META_APP_ID, app_secret=settings.META_APP_SECRET, seed=options["seed"]
+        )
+        if options["state"]:
+            state.load(json.loads(options["state"].read_text()))
+        else:
+            state.seed_default()
+        sender = None
+        if options["target"]:
+            sender = WebhookSender(
+                target_url=options["target"],
+                app_secret=settings.META_APP_SECRET,
+                time_scale=options["retry_scale"],
+            )
+        simulator = MetaSimulator(
+            state, sender, duplicate_rate=options["duplicates"], reorder_rate=options["reorder"]
+        )
+        stop = threading.Event()
+        threads = []
+        if sender is not None:
+            threads.append(threading.Thread(target=sender.run_forever, args=(stop,), daemon=True))
+        if options["rate"] > 0:
+            traffic = Traffic(simulator, customers=options["customers"], rate=options["rate"])
+            threads.append(threading.Thread(target=traffic.run, args=(stop,), daemon=True))
+        server = make_server(
+            options["host"],
+            options["port"],
+            simulator,
+            server_class=ThreadingServer,
+            handler_class=QuietHandler,
+        )
+        self.stdout.write(
+            f"Meta simulator on http://{options['host']}:{options['port']}/ "
+            f"(assets and system-user tokens: /_sim/state)"
+        )
+        for thread in threads:
+            thread.start()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+            server.server_close()

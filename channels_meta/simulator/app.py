@@ -1,0 +1,241 @@
+"""The Meta simulator as a WSGI application: the Graph API endpoints Padu uses, the
+login dialogs, and Meta's webhooks for what customers and Padu do.
+
+Control endpoints under /_sim/ let tests, the demo and operators make customers write,
+comment, or let a token expire.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from channels_meta.simulator import dialogs, edges, oauth, sending
+from channels_meta.simulator.customers import Customers
+from channels_meta.simulator.http import GraphFault, Request, Response, invalid_parameter, ok
+from channels_meta.simulator.state import SimulatorState
+from channels_meta.simulator.webhooks import OBJECT_FOR_KIND, WebhookSender, messaging_entry
+from channels_meta.simulator.webhooks import whatsapp_entry as wa_entry
+
+ID = r"(?P<object_id>[A-Za-z0-9_.\-]+)"
+
+
+class MetaSimulator:
+    """Meta, as far as Padu can tell. `duplicate_rate` re-sends that share of webhook
+    entries; `reorder_rate` sends that share of status updates in the wrong order."""
+
+    def __init__(
+        self,
+        state: SimulatorState,
+        webhooks: WebhookSender | None = None,
+        *,
+        enforce_rates: bool = True,
+        duplicate_rate: float = 0.0,
+        reorder_rate: float = 0.0,
+    ) -> None:
+        self.state = state
+        self.webhooks = webhooks
+        self.enforce_rates = enforce_rates
+        self.duplicate_rate = duplicate_rate
+        self.reorder_rate = reorder_rate
+        self.customers = Customers(self)
+        self.routes: list[tuple[str, re.Pattern, Callable]] = [
+            ("GET", re.compile(r"^/dialog/oauth$"), self._with_state(dialogs.show)),
+            ("GET", re.compile(r"^/oauth/authorize$"), self._with_state(dialogs.show)),
+            ("POST", re.compile(r"^/dialog/confirm$"), self._with_state(dialogs.confirm)),
+            (
+                "GET",
+                re.compile(r"^/oauth/access_token$"),
+                self._with_state(oauth.facebook_access_token),
+            ),
+            (
+                "POST",
+                re.compile(r"^/oauth/access_token$"),
+                self._with_state(oauth.instagram_access_token),
+            ),
+            ("GET", re.compile(r"^/access_token$"), self._with_state(oauth.instagram_long_lived)),
+            (
+                "GET",
+                re.compile(r"^/refresh_access_token$"),
+                self._with_state(oauth.instagram_refresh),
+            ),
+            ("GET", re.compile(r"^/debug_token$"), self._with_state(oauth.debug_token)),
+            (
+                "DELETE",
+                re.compile(r"^/me/permissions$"),
+                self._with_state(oauth.remove_permissions),
+            ),
+            ("GET", re.compile(r"^/me$"), self._with_state(edges.me)),
+            ("GET", re.compile(r"^/me/accounts$"), self._with_state(edges.me_accounts)),
+            ("*", re.compile(rf"^/{ID}/subscribed_apps$"), self._with_state(edges.subscribed_apps)),
+            ("GET", re.compile(rf"^/{ID}/phone_numbers$"), self._with_state(edges.phone_numbers)),
+            ("POST", re.compile(rf"^/{ID}/register$"), self._with_state(edges.register)),
+            (
+                "GET",
+                re.compile(rf"^/{ID}/message_templates$"),
+                self._with_state(edges.message_templates),
+            ),
+            ("POST", re.compile(rf"^/{ID}/messages$"), self._with_sim(sending.send_message)),
+            ("POST", re.compile(rf"^/{ID}/replies$"), self._with_sim(sending.reply_to_comment)),
+            ("GET", re.compile(r"^/_sim/state$"), lambda request: ok(self.state.describe())),
+            ("POST", re.compile(r"^/_sim/(?P<action>[a-z_]+)$"), self._control),
+            ("GET", re.compile(rf"^/{ID}$"), self._with_state(edges.node)),
+        ]
+
+    def _with_state(self, handler: Callable) -> Callable:
+        return lambda request, *args: handler(self.state, request, *args)
+
+    def _with_sim(self, handler: Callable) -> Callable:
+        return lambda request, *args: handler(self, request, *args)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        request = Request.from_environ(environ)
+        try:
+            response = self.dispatch(request)
+        except GraphFault as fault:
+            response = fault.response()
+        return response(start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if request.json.get("__invalid__"):
+            raise invalid_parameter("(#100) The request body is not valid JSON.")
+        for method, pattern, handler in self.routes:
+            match = pattern.match(request.path)
+            if match and method in {"*", request.method}:
+                return handler(request, *match.groups())
+        raise GraphFault(
+            100, f"Unknown path components: {request.path}", kind="OAuthException", status=400
+        )
+
+    # Webhooks Meta sends after Padu's own actions
+
+    def emit(self, kind: str, entry: dict) -> None:
+        if self.webhooks is None:
+            return
+        object_type = OBJECT_FOR_KIND[kind]
+        self.webhooks.enqueue(object_type, entry)
+        if self.state.random.random() < self.duplicate_rate:
+            self.webhooks.enqueue(object_type, entry)
+
+    def _statuses(self, items: list) -> list:
+        if len(items) > 1 and self.state.random.random() < self.reorder_rate:
+            return list(reversed(items))
+        return items
+
+    def after_send(
+        self, kind: str, business_id: str, customer_id: str, mid: str, text: str
+    ) -> None:
+        now_ms = int(self.state.clock() * 1000)
+        echo = {
+            "sender": {"id": business_id},
+            "recipient": {"id": customer_id},
+            "timestamp": now_ms,
+            "message": {"mid": mid, "text": text, "is_echo": True, "app_id": self.state.app_id},
+        }
+        party = {
+            "sender": {"id": customer_id},
+            "recipient": {"id": business_id},
+            "timestamp": now_ms + 1,
+        }
+        if kind == "messenger":
+            receipts = [
+                {**party, "delivery": {"mids": [mid], "watermark": now_ms}},
+                {**party, "read": {"watermark": now_ms}},
+            ]
+        else:
+            receipts = [{**party, "read": {"mid": mid}}]
+        for item in [echo, *self._statuses(receipts)]:
+            self.emit(kind, messaging_entry(business_id, [item], now_ms))
+
+    def after_whatsapp_send(self, phone_id: str, wa_id: str, wamid: str, *, closed: bool) -> None:
+        phone = self.state.phone_numbers[phone_id]
+        timestamp = str(int(self.state.clock()))
+        base = {"id": wamid, "timestamp": timestamp, "recipient_id": wa_id}
+        if closed:
+            statuses = [
+                {
+                    **base,
+                    "status": "failed",
+                    "errors": [
+                        {
+                            "code": 131047,
+                            "title": "Re-engagement message",
+                            "message": "Re-engagement message",
+                            "error_data": {
+                                "details": "Message failed to send because more than 24 hours "
+                                "have passed since the customer last replied to this number."
+                            },
+                        }
+                    ],
+                }
+            ]
+        else:
+            pricing = {"billable": True, "pricing_model": "CBP", "category": "service"}
+            statuses = [
+                {**base, "status": status, "pricing": pricing}
+                for status in ("sent", "delivered", "read")
+            ]
+        for status in self._statuses(statuses):
+            entry = wa_entry(
+                phone.waba_id, phone.id, phone.display_phone_number, {"statuses": [status]}
+            )
+            self.emit("whatsapp", entry)
+
+    # Control endpoints
+
+    def _control(self, request: Request, action: str) -> Response:
+        body = request.json or request.form
+        actions = {
+            "message": self.customers.send_message,
+            "comment": self.customers.comment,
+            "reaction": self.customers.react,
+            "expire_token": self._expire_token,
+            "template_status": self._template_status,
+            "flush": lambda body: {"delivered": self._flush()},
+        }
+        if action not in actions:
+            raise invalid_parameter(f"Unknown simulator action {action!r}.")
+        return ok(actions[action](body))
+
+    def _flush(self) -> int:
+        if self.webhooks is None:
+            return 0
+        self.webhooks.flush_all()
+        return len(self.webhooks.delivered)
+
+    def _expire_token(self, body: dict) -> dict:
+        """Expire a token, or every token of one asset (`subject_id`), as of now."""
+        with self.state.lock:
+            now = self.state.clock()
+            expired = 0
+            for token in self.state.tokens.values():
+                if token.value == body.get("token") or (
+                    body.get("subject_id") and token.subject_id == body["subject_id"]
+                ):
+                    token.expires_at = now - 1
+                    expired += 1
+        return {"expired": expired}
+
+    def _template_status(self, body: dict) -> dict:
+        """Meta reviews a template: its status changes and a webhook says so."""
+        waba = self.state.wabas[str(body["waba_id"])]
+        for index, template in enumerate(waba.templates):
+            if template["name"] == body["name"] and template["language"] == body["language"]:
+                template["status"] = body["status"]
+                event = {
+                    "event": body["status"],
+                    "message_template_id": int(f"{waba.id}{index}"),
+                    "message_template_name": template["name"],
+                    "message_template_language": template["language"],
+                    "reason": body.get("reason") or "NONE",
+                }
+                self.emit(
+                    "whatsapp",
+                    {
+                        "id": waba.id,
+                        "time": int(self.state.clock()),
+                        "changes": [{"field": "message_template_status_update", "value": event}],
+                    },
+                )
+                return {"updated": True}
+        raise invalid_parameter("No such template.")

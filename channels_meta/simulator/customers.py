@@ -1,0 +1,198 @@
+"""Customers of the simulated businesses: they write, send media, react and comment, and
+Meta tells Padu through webhooks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from channels_meta.simulator.http import invalid_parameter
+from channels_meta.simulator.state import Comment
+from channels_meta.simulator.webhooks import messaging_entry, whatsapp_entry
+
+if TYPE_CHECKING:
+    from channels_meta.simulator.app import MetaSimulator
+
+NAMES = [
+    "Ayşe Yılmaz",
+    "Mehmet Demir",
+    "مریم رضایی",
+    "Олег Смирнов",
+    "प्रिया शर्मा",
+    "João Silva",
+    "Fatima Zahra",
+    "Emily Clarke",
+    "سارا احمدی",
+    "Zeynep Kaya",
+]
+MEDIA_TYPES = {
+    "image": "image/jpeg",
+    "audio": "audio/ogg",
+    "video": "video/mp4",
+    "document": "application/pdf",
+    "sticker": "image/webp",
+}
+
+
+class Customers:
+    def __init__(self, sim: MetaSimulator) -> None:
+        self.sim = sim
+
+    @property
+    def state(self):
+        return self.sim.state
+
+    def _customer_id(self, kind: str, body: dict) -> str:
+        if body.get("customer_id"):
+            return str(body["customer_id"]).lstrip("+")
+        if kind == "whatsapp":
+            return "90" + self.state.new_id(10)
+        return self.state.new_id(16)
+
+    def _business(self, kind: str, business_id: str) -> None:
+        known = {
+            "messenger": self.state.pages,
+            "instagram": self.state.instagram_accounts,
+            "whatsapp": self.state.phone_numbers,
+        }.get(kind, {})
+        if business_id not in known:
+            raise invalid_parameter(f"No {kind} business with id {business_id!r}.")
+
+    def send_message(self, body: dict) -> dict:
+        """A customer writes (text, or media with `media_type`); the window opens."""
+        kind, business_id = body.get("kind", ""), str(body.get("business_id", ""))
+        self._business(kind, business_id)
+        with self.state.lock:
+            customer_id = self._customer_id(kind, body)
+            now = self.state.clock()
+            self.state.last_inbound[(business_id, customer_id)] = now
+            if kind == "whatsapp":
+                mid = "wamid.HBgL" + self.state.new_id(24)
+                entry = self._whatsapp_message(business_id, customer_id, mid, body, now)
+            else:
+                mid = ("m_" if kind == "messenger" else "aWdf") + self.state.new_id(20)
+                message: dict = {"mid": mid}
+                if body.get("text"):
+                    message["text"] = body["text"]
+                if body.get("media_type"):
+                    message["attachments"] = [
+                        {
+                            "type": body["media_type"],
+                            "payload": {"url": f"https://scontent.example/{mid}.bin"},
+                        }
+                    ]
+                if body.get("reply_to"):
+                    message["reply_to"] = {"mid": body["reply_to"]}
+                item = {
+                    "sender": {"id": customer_id},
+                    "recipient": {"id": business_id},
+                    "timestamp": int(now * 1000),
+                    "message": message,
+                }
+                entry = messaging_entry(business_id, [item], int(now * 1000))
+        self.sim.emit(kind, entry)
+        return {"mid": mid, "customer_id": customer_id}
+
+    def _whatsapp_message(
+        self, phone_id: str, wa_id: str, mid: str, body: dict, now: float
+    ) -> dict:
+        phone = self.state.phone_numbers[phone_id]
+        message: dict = {"from": wa_id, "id": mid, "timestamp": str(int(now))}
+        media_type = body.get("media_type")
+        if media_type in MEDIA_TYPES:
+            media = {
+                "id": self.state.new_id(16),
+                "mime_type": MEDIA_TYPES[media_type],
+                "sha256": "c2hhMjU2",
+            }
+            if body.get("text"):
+                media["caption"] = body["text"]
+            message.update(type=media_type, **{media_type: media})
+        elif media_type == "location":
+            message.update(
+                type="location",
+                location={
+                    "latitude": 41.0082,
+                    "longitude": 28.9784,
+                    "name": "Galata",
+                    "address": "İstanbul",
+                },
+            )
+        else:
+            message.update(type="text", text={"body": body.get("text", "")})
+        if body.get("reply_to"):
+            message["context"] = {"from": phone.display_phone_number, "id": body["reply_to"]}
+        name = body.get("name") or self.state.random.choice(NAMES)
+        value = {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+        return whatsapp_entry(phone.waba_id, phone.id, phone.display_phone_number, value)
+
+    def react(self, body: dict) -> dict:
+        kind, business_id = body.get("kind", ""), str(body.get("business_id", ""))
+        self._business(kind, business_id)
+        customer_id = self._customer_id(kind, body)
+        now = self.state.clock()
+        if kind == "whatsapp":
+            phone = self.state.phone_numbers[business_id]
+            message = {
+                "from": customer_id,
+                "id": "wamid.HBgL" + self.state.new_id(24),
+                "timestamp": str(int(now)),
+                "type": "reaction",
+                "reaction": {"message_id": body["mid"], "emoji": body.get("emoji", "👍")},
+            }
+            entry = whatsapp_entry(
+                phone.waba_id,
+                phone.id,
+                phone.display_phone_number,
+                {
+                    "contacts": [{"profile": {"name": "Customer"}, "wa_id": customer_id}],
+                    "messages": [message],
+                },
+            )
+        else:
+            item = {
+                "sender": {"id": customer_id},
+                "recipient": {"id": business_id},
+                "timestamp": int(now * 1000),
+                "reaction": {
+                    "mid": body["mid"],
+                    "action": body.get("action", "react"),
+                    "reaction": "love",
+                    "emoji": body.get("emoji", "❤️"),
+                },
+            }
+            entry = messaging_entry(business_id, [item], int(now * 1000))
+        self.sim.emit(kind, entry)
+        return {"customer_id": customer_id}
+
+    def comment(self, body: dict) -> dict:
+        """Someone comments on an Instagram post; one private reply becomes possible."""
+        account_id = str(body.get("instagram_id", ""))
+        self._business("instagram", account_id)
+        with self.state.lock:
+            comment = Comment(
+                id=self.state.new_id(17),
+                instagram_id=account_id,
+                from_id=self._customer_id("instagram", body),
+                username=body.get("username") or "a_customer",
+                text=body.get("text", ""),
+                media_id=str(body.get("media_id") or self.state.new_id(17)),
+                created_at=self.state.clock(),
+            )
+            self.state.comments[comment.id] = comment
+        value = {
+            "id": comment.id,
+            "from": {"id": comment.from_id, "username": comment.username},
+            "text": comment.text,
+            "media": {"id": comment.media_id, "media_product_type": "FEED"},
+        }
+        if body.get("parent_id"):
+            value["parent_id"] = body["parent_id"]
+        self.sim.emit(
+            "instagram",
+            {
+                "id": account_id,
+                "time": int(comment.created_at),
+                "changes": [{"field": "comments", "value": value}],
+            },
+        )
+        return {"comment_id": comment.id, "customer_id": comment.from_id}

@@ -1,0 +1,160 @@
+"""Graph API nodes and edges for accounts: /me, /me/accounts, a node, subscribed_apps,
+WhatsApp phone numbers, registration and message templates."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from channels_meta.simulator.http import GraphFault, Request, Response, invalid_parameter, ok
+from channels_meta.simulator.oauth import valid_token
+from channels_meta.simulator.state import SimulatorState, Token
+
+PAGE_FIELDS_REQUIRED = {"page", "instagram"}
+
+
+def token_for_asset(state: SimulatorState, request: Request, asset_id: str) -> Token:
+    token = valid_token(state, request.token)
+    if asset_id not in state.assets_of(token):
+        raise GraphFault(
+            200,
+            "Permissions error: the token may not act for this object.",
+            status=403,
+            kind="OAuthException",
+        )
+    return token
+
+
+def me(state: SimulatorState, request: Request) -> Response:
+    token = valid_token(state, request.token)
+    if token.kind == "instagram":
+        account = state.instagram_accounts[token.subject_id]
+        return ok(
+            {
+                "id": account.id,
+                "user_id": account.id,
+                "username": account.username,
+                "name": account.name,
+            }
+        )
+    if token.kind in {"page", "system"} and token.subject_id in state.pages:
+        page = state.pages[token.subject_id]
+        return ok({"id": page.id, "name": page.name})
+    if token.kind == "system":
+        return ok({"id": "sys" + token.subject_id, "name": "System User"})
+    user = state.users[token.user_id]
+    return ok({"id": user.id, "name": user.name})
+
+
+def me_accounts(state: SimulatorState, request: Request) -> Response:
+    """The Pages the person granted, each with a Page token (which never expires when
+    made from a long-lived user token) and its linked Instagram account."""
+    with state.lock:
+        token = valid_token(state, request.token)
+        if token.kind != "user":
+            raise invalid_parameter("A user access token is required.")
+        long_lived = token.expires_at is None or token.expires_at - token.issued_at > 86400
+        pages = []
+        for page_id in sorted(state.assets_of(token) & set(state.pages)):
+            page = state.pages[page_id]
+            page_token = state.new_token(
+                "page", token.user_id, subject_id=page.id, scopes=token.scopes
+            )
+            page_token.expires_at = None if long_lived else token.expires_at
+            entry = {
+                "id": page.id,
+                "name": page.name,
+                "access_token": page_token.value,
+                "category": "Local business",
+                "tasks": ["MESSAGING", "MODERATE"],
+            }
+            if page.instagram_id:
+                account = state.instagram_accounts[page.instagram_id]
+                entry["instagram_business_account"] = {
+                    "id": account.id,
+                    "username": account.username,
+                }
+            pages.append(entry)
+    return ok({"data": pages, "paging": {"cursors": {"before": "QVFIUjEx", "after": "QVFIUjEz"}}})
+
+
+def node(state: SimulatorState, request: Request, object_id: str) -> Response:
+    token_for_asset(state, request, object_id)
+    if object_id in state.pages:
+        page = state.pages[object_id]
+        return ok({"id": page.id, "name": page.name})
+    if object_id in state.instagram_accounts:
+        account = state.instagram_accounts[object_id]
+        return ok({"id": account.id, "username": account.username, "name": account.name})
+    if object_id in state.phone_numbers:
+        phone = state.phone_numbers[object_id]
+        return ok(
+            {
+                "id": phone.id,
+                "display_phone_number": phone.display_phone_number,
+                "verified_name": phone.verified_name,
+                "quality_rating": "GREEN",
+            }
+        )
+    if object_id in state.wabas:
+        return ok({"id": object_id, "name": state.wabas[object_id].name})
+    raise GraphFault(100, f"Unsupported get request. Object with ID '{object_id}' does not exist.")
+
+
+def subscribed_apps(state: SimulatorState, request: Request, object_id: str) -> Response:
+    token_for_asset(state, request, object_id)
+    with state.lock:
+        if request.method == "GET":
+            fields = sorted(state.subscriptions.get(object_id, set()))
+            active = object_id in state.subscriptions
+            return ok(
+                {"data": [{"id": state.app_id, "subscribed_fields": fields}] if active else []}
+            )
+        if request.method == "DELETE":
+            state.subscriptions.pop(object_id, None)
+            return ok({"success": True})
+        fields = {f for f in request.param("subscribed_fields").split(",") if f}
+        needs_fields = object_id in state.pages or object_id in state.instagram_accounts
+        if needs_fields and not fields:
+            raise invalid_parameter("(#100) The parameter subscribed_fields is required.")
+        state.subscriptions[object_id] = fields
+    return ok({"success": True})
+
+
+def phone_numbers(state: SimulatorState, request: Request, waba_id: str) -> Response:
+    token_for_asset(state, request, waba_id)
+    numbers = [
+        {
+            "id": phone.id,
+            "display_phone_number": phone.display_phone_number,
+            "verified_name": phone.verified_name,
+            "quality_rating": "GREEN",
+        }
+        for phone in state.phone_numbers.values()
+        if phone.waba_id == waba_id
+    ]
+    return ok({"data": numbers, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}})
+
+
+def register(state: SimulatorState, request: Request, phone_id: str) -> Response:
+    token_for_asset(state, request, phone_id)
+    if request.param("messaging_product") != "whatsapp":
+        raise invalid_parameter("(#100) The parameter messaging_product is required.")
+    state.phone_numbers[phone_id].registered = True
+    return ok({"success": True})
+
+
+def message_templates(state: SimulatorState, request: Request, waba_id: str) -> Response:
+    """Paged with cursors and an absolute `next` URL, the way the Graph API pages."""
+    token_for_asset(state, request, waba_id)
+    templates = state.wabas[waba_id].templates
+    limit = max(1, min(int(request.query.get("limit") or 2), 100))
+    start = int(request.query.get("after") or 0)
+    chunk = templates[start : start + limit]
+    paging: dict = {"cursors": {"before": str(start), "after": str(start + len(chunk))}}
+    if start + limit < len(templates):
+        query = urlencode({"limit": limit, "after": start + limit, "access_token": request.token})
+        paging["next"] = f"{request.base_url}/v25.0/{waba_id}/message_templates?{query}"
+    data = [
+        {"id": f"{waba_id}{index}", **template} for index, template in enumerate(chunk, start=start)
+    ]
+    return ok({"data": data, "paging": paging})

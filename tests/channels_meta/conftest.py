@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from channels_meta import graph
+from channels_meta.simulator.app import MetaSimulator
+from channels_meta.simulator.state import SimulatorState
+from channels_meta.simulator.webhooks import WebhookSender
+
+APP_ID = "4242424242"
+APP_SECRET = "simulated-app-secret"
+
+
+@dataclass
+class Receiver:
+    """A stand-in webhook endpoint: records what Meta posts, fails the first `fail_first`."""
+
+    fail_first: int = 0
+    bodies: list[bytes] = field(default_factory=list)
+    signatures: list[str] = field(default_factory=list)
+    attempts: int = 0
+
+    def __call__(self, environ, start_response):
+        self.attempts += 1
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        if self.attempts <= self.fail_first:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"down"]
+        self.bodies.append(body)
+        self.signatures.append(environ.get("HTTP_X_HUB_SIGNATURE_256", ""))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+@dataclass
+class Meta:
+    sim: MetaSimulator
+    state: SimulatorState
+    sender: WebhookSender
+    receiver: Receiver
+    http: httpx.Client
+
+    @property
+    def assets(self) -> dict:
+        return self.state.describe()
+
+    def customer_writes(self, **body) -> dict:
+        return self.http.post("/_sim/message", json=body).json()
+
+
+@pytest.fixture
+def meta(settings) -> Meta:
+    """The Meta simulator, in-process, standing where Meta's hosts are."""
+    settings.META_APP_ID = APP_ID
+    settings.META_APP_SECRET = APP_SECRET
+    settings.META_GRAPH_URL = "https://graph.facebook.com"
+    settings.META_INSTAGRAM_GRAPH_URL = "https://graph.instagram.com"
+    settings.META_INSTAGRAM_API_URL = "https://api.instagram.com"
+    state = SimulatorState(app_id=APP_ID, app_secret=APP_SECRET, seed=7)
+    state.seed_default()
+    receiver = Receiver()
+    sender = WebhookSender(
+        target_url="https://padu.test/webhooks/meta/",
+        app_secret=APP_SECRET,
+        transport=httpx.WSGITransport(app=receiver),
+        time_scale=0.001,
+    )
+    sim = MetaSimulator(state, sender)
+    transport = httpx.WSGITransport(app=sim)
+    graph.use_transport(transport)
+    http = httpx.Client(transport=transport, base_url="https://graph.facebook.com")
+    yield Meta(sim=sim, state=state, sender=sender, receiver=receiver, http=http)
+    graph.use_transport(None)

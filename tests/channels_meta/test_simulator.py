@@ -1,0 +1,256 @@
+"""The simulator keeps Meta's rules, with Meta's error codes, as seen through Padu's own
+Graph client; and it sends webhooks the way Meta sends them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from channels_meta import graph
+from channels_meta.simulator.state import DAY, SimulatorState
+from tests.channels_meta.conftest import APP_SECRET
+
+
+def page_of(meta):
+    page = meta.assets["pages"][0]
+    return page["id"], page["system_token"]
+
+
+def whatsapp_of(meta):
+    number = meta.assets["whatsapp_numbers"][0]
+    return number["id"], number["system_token"]
+
+
+def send_dm(page_id, token, customer_id, text="Hello", **extra):
+    return graph.client().post(
+        f"{page_id}/messages",
+        token=token,
+        json_body={
+            "recipient": {"id": customer_id},
+            "messaging_type": "RESPONSE",
+            "message": {"text": text},
+            **extra,
+        },
+    )
+
+
+def age_last_message(meta, business_id, customer_id, seconds):
+    meta.state.last_inbound[(business_id, customer_id)] -= seconds
+
+
+def test_a_reply_inside_the_window_is_sent_and_echoed(meta):
+    page_id, token = page_of(meta)
+    customer = meta.customer_writes(kind="messenger", business_id=page_id, text="Merhaba")
+
+    answer = send_dm(page_id, token, customer["customer_id"])
+
+    assert answer["recipient_id"] == customer["customer_id"]
+    assert answer["message_id"].startswith("m_")
+    meta.sender.flush_all()
+    delivered = [json.loads(body) for body in meta.receiver.bodies]
+    items = [item for d in delivered for e in d["entry"] for item in e["messaging"]]
+    assert any(item["message"].get("is_echo") for item in items if "message" in item)
+    assert any("delivery" in item for item in items)
+    assert any("read" in item for item in items)
+
+
+def test_messenger_outside_24_hours_needs_the_human_agent_tag_and_never_after_7_days(meta):
+    page_id, token = page_of(meta)
+    customer_id = meta.customer_writes(kind="messenger", business_id=page_id, text="hi")[
+        "customer_id"
+    ]
+    age_last_message(meta, page_id, customer_id, 2 * DAY)
+
+    with pytest.raises(graph.OutsideWindow) as closed:
+        send_dm(page_id, token, customer_id)
+    assert (closed.value.code, closed.value.subcode) == (10, 2018278)
+    send_dm(page_id, token, customer_id, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+
+    age_last_message(meta, page_id, customer_id, 6 * DAY)
+    with pytest.raises(graph.OutsideWindow):
+        send_dm(page_id, token, customer_id, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+
+
+@pytest.mark.parametrize(
+    "tag", ["CONFIRMED_EVENT_UPDATE", "ACCOUNT_UPDATE", "POST_PURCHASE_UPDATE"]
+)
+def test_retired_tags_are_refused_with_error_100(meta, tag):
+    page_id, token = page_of(meta)
+    customer_id = meta.customer_writes(kind="messenger", business_id=page_id, text="hi")[
+        "customer_id"
+    ]
+
+    with pytest.raises(graph.PermanentError) as refused:
+        send_dm(page_id, token, customer_id, messaging_type="MESSAGE_TAG", tag=tag)
+    assert refused.value.code == 100
+
+
+def test_text_longer_than_meta_allows_is_refused(meta):
+    page_id, token = page_of(meta)
+    customer_id = meta.customer_writes(kind="messenger", business_id=page_id, text="hi")[
+        "customer_id"
+    ]
+
+    with pytest.raises(graph.PermanentError, match="less than or equal to 2000"):
+        send_dm(page_id, token, customer_id, text="x" * 2001)
+
+
+def test_one_private_reply_per_comment_within_7_days(meta):
+    account = meta.assets["instagram_accounts"][1]
+    comment = meta.http.post(
+        "/_sim/comment", json={"instagram_id": account["id"], "text": "Price?"}
+    ).json()
+    reply = {"recipient": {"comment_id": comment["comment_id"]}, "message": {"text": "DM'd you"}}
+    client = graph.client()
+
+    client.post(f"{account['id']}/messages", token=account["system_token"], json_body=reply)
+    with pytest.raises(graph.PermanentError) as second:
+        client.post(f"{account['id']}/messages", token=account["system_token"], json_body=reply)
+    assert second.value.code == 10
+
+    late = meta.http.post("/_sim/comment", json={"instagram_id": account["id"]}).json()
+    meta.state.comments[late["comment_id"]].created_at -= 8 * DAY
+    with pytest.raises(graph.OutsideWindow):
+        client.post(
+            f"{account['id']}/messages",
+            token=account["system_token"],
+            json_body={
+                "recipient": {"comment_id": late["comment_id"]},
+                "message": {"text": "Too late"},
+            },
+        )
+
+
+def test_whatsapp_outside_the_window_is_accepted_then_fails_with_131047(meta):
+    phone_id, token = whatsapp_of(meta)
+    body = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "905550001122",
+        "type": "text",
+        "text": {"body": "Hi", "preview_url": False},
+    }
+
+    answer = graph.client().post(f"{phone_id}/messages", token=token, json_body=body)
+
+    assert answer["messages"][0]["id"].startswith("wamid.")
+    meta.sender.flush_all()
+    statuses = [
+        status
+        for delivery in map(json.loads, meta.receiver.bodies)
+        for entry in delivery["entry"]
+        for change in entry["changes"]
+        for status in change["value"].get("statuses", [])
+    ]
+    assert [s["status"] for s in statuses] == ["failed"]
+    assert statuses[0]["errors"][0]["code"] == 131047
+
+
+def test_whatsapp_templates_are_allowed_outside_the_window_when_approved(meta):
+    phone_id, token = whatsapp_of(meta)
+    template = {
+        "messaging_product": "whatsapp",
+        "to": "905550001122",
+        "type": "template",
+        "template": {"name": "order_update", "language": {"code": "en_US"}},
+    }
+    pending = {
+        **template,
+        "template": {"name": "appointment_reminder", "language": {"code": "en_US"}},
+    }
+
+    graph.client().post(f"{phone_id}/messages", token=token, json_body=template)
+    with pytest.raises(graph.PermanentError) as refused:
+        graph.client().post(f"{phone_id}/messages", token=token, json_body=pending)
+    assert refused.value.code == 132001
+
+
+def test_expired_and_revoked_tokens_answer_190(meta):
+    page_id, token = page_of(meta)
+    meta.http.post("/_sim/expire_token", json={"token": token})
+
+    with pytest.raises(graph.TokenInvalid) as expired:
+        graph.client().get(page_id, token=token)
+    assert expired.value.subcode == 463
+    with pytest.raises(graph.TokenInvalid):
+        graph.client().get("me", token="EAAGnot-a-real-token-at-all-000000")
+
+
+def test_sending_faster_than_80_a_second_to_one_number_is_rate_limited(meta):
+    phone_id, token = whatsapp_of(meta)
+    meta.state.clock = lambda: 1_000_000.0
+    body = {
+        "messaging_product": "whatsapp",
+        "to": "905550001122",
+        "type": "text",
+        "text": {"body": "Hi"},
+    }
+    for _ in range(80):
+        graph.client().post(f"{phone_id}/messages", token=token, json_body=body)
+
+    with pytest.raises(graph.RateLimited) as limited:
+        graph.client().post(f"{phone_id}/messages", token=token, json_body=body)
+    assert limited.value.code == 130429
+
+
+def test_webhooks_are_signed_over_the_exact_bytes_with_non_ascii_escaped(meta):
+    page_id, _token = page_of(meta)
+    meta.customer_writes(kind="messenger", business_id=page_id, text="مرحبا 😍 Ayşe")
+
+    meta.sender.flush_all()
+
+    body, signature = meta.receiver.bodies[0], meta.receiver.signatures[0]
+    expected = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert signature == f"sha256={expected}"
+    assert body.isascii()
+    assert "\\u0645" in body.decode()
+    assert json.loads(body)["entry"][0]["messaging"][0]["message"]["text"] == "مرحبا 😍 Ayşe"
+
+
+def test_failed_deliveries_are_retried_until_they_get_a_200(meta):
+    meta.receiver.fail_first = 3
+    page_id, _token = page_of(meta)
+    meta.customer_writes(kind="messenger", business_id=page_id, text="hello?")
+
+    meta.sender.flush_all()
+
+    assert meta.receiver.attempts == 4
+    assert len(meta.receiver.bodies) == 1
+
+
+def test_duplicates_can_be_injected(meta):
+    meta.sim.duplicate_rate = 1.0
+    page_id, _token = page_of(meta)
+    meta.customer_writes(kind="messenger", business_id=page_id, text="twice")
+
+    meta.sender.flush_all()
+
+    entries = [e for body in meta.receiver.bodies for e in json.loads(body)["entry"]]
+    assert len(entries) == 2
+    assert entries[0] == entries[1]
+
+
+def test_the_same_seed_gives_the_same_businesses_and_tokens():
+    first = SimulatorState(app_id="1", app_secret="s", seed=11)
+    second = SimulatorState(app_id="1", app_secret="s", seed=11)
+    first.seed_default()
+    second.seed_default()
+
+    assert first.describe() == second.describe()
+
+
+def test_templates_are_listed_page_by_page(meta):
+    number = meta.assets["whatsapp_numbers"][0]
+
+    templates = list(
+        graph.client().paginate(
+            f"{number['waba_id']}/message_templates",
+            token=number["system_token"],
+            params={"limit": 2},
+        )
+    )
+
+    assert [t["name"] for t in templates] == ["order_update", "hello_again", "appointment_reminder"]
