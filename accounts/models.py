@@ -192,6 +192,11 @@ class AuditAction(models.TextChoices):
     INVITATION_SENT = "invitation.sent", _("Invitation sent")
     INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
     INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
+    CHANNEL_CONNECTED = "channel.connected", _("Channel connected")
+    CHANNEL_RECONNECTED = "channel.reconnected", _("Channel reconnected")
+    CHANNEL_DISCONNECTED = "channel.disconnected", _("Channel disconnected")
+    CHANNEL_NEEDS_REAUTH = "channel.needs_reauth", _("Channel needs reconnecting")
+    CHANNEL_SETTINGS_CHANGED = "channel.settings_changed", _("Channel settings changed")
 
 
 class AuditEvent(models.Model):

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from channels_meta import vault
-from channels_meta.models import Channel
+from accounts.models import AuditAction, Organization, User
+from accounts.services import audit_record
+from channels_meta import graph, vault
+from channels_meta.models import Channel, ChannelKind, ChannelStatus
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +53,220 @@ def channel_tokens_rotate(*, batch_size: int = 200) -> RotationReport:
             channel.save(update_fields=["token_ciphertext"])
             report.rotated += 1
     return report
+
+
+# Webhook fields Padu subscribes each kind of account to (META.md).
+PAGE_FIELDS = (
+    "messages,message_echoes,message_deliveries,message_reads,message_reactions,messaging_postbacks"
+)
+INSTAGRAM_FIELDS = "messages,message_reactions,messaging_seen,comments"
+
+
+class ChannelError(Exception):
+    """Connecting or changing a channel failed; the message is for the person who tried."""
+
+
+@dataclass
+class ConnectedAccount:
+    """An account Meta let us act for, as the connect flows find it."""
+
+    kind: str
+    external_id: str
+    name: str
+    token: str
+    handle: str = ""
+    waba_id: str = ""
+    token_expires_at: datetime | None = None
+    scopes: list[str] | None = None
+    meta_user_id: str = ""
+    uses_instagram_login: bool = False
+
+
+def channel_connect(
+    *,
+    organization: Organization,
+    account: ConnectedAccount,
+    connected_by: User | None,
+    ip: str | None = None,
+) -> Channel:
+    """Save (or bring back) the channel for `account` with its token encrypted. An account
+    another organisation holds is refused; reconnecting keeps the channel's history."""
+    now = timezone.now()
+    with transaction.atomic():
+        _check_not_held_elsewhere(organization, account)
+        channel = (
+            Channel.objects.for_org(organization)
+            .select_for_update()
+            .filter(kind=account.kind, external_id=account.external_id)
+            .order_by("-connected_at")
+            .first()
+        )
+        reconnect = channel is not None
+        if channel is None:
+            channel = Channel(
+                organization=organization, kind=account.kind, external_id=account.external_id
+            )
+        channel.name = account.name[:200]
+        channel.handle = account.handle[:200]
+        channel.waba_id = account.waba_id
+        channel.status = ChannelStatus.ACTIVE
+        channel.token_expires_at = account.token_expires_at
+        channel.token_issued_at = now
+        channel.token_checked_at = now
+        channel.scopes = account.scopes or []
+        channel.meta_user_id = account.meta_user_id
+        channel.uses_instagram_login = account.uses_instagram_login
+        channel.connected_by = connected_by
+        channel.connected_at = now
+        channel.disconnected_at = None
+        try:
+            with transaction.atomic():
+                channel.save()
+        except IntegrityError:
+            raise ChannelError(
+                _("%(name)s is already connected to another organisation on this Padu.")
+                % {"name": account.name}
+            ) from None
+        channel.set_token(account.token)
+        channel.save(update_fields=["token_ciphertext"])
+        audit_record(
+            action=AuditAction.CHANNEL_RECONNECTED if reconnect else AuditAction.CHANNEL_CONNECTED,
+            organization=organization,
+            actor=connected_by,
+            target=str(channel),
+            ip=ip,
+        )
+    return channel
+
+
+def _subscribe(account: ConnectedAccount) -> None:
+    """Ask Meta to send this account's webhooks to Padu."""
+    client = graph.client()
+    if account.kind == ChannelKind.WHATSAPP:
+        client.post(f"{account.waba_id}/subscribed_apps", token=account.token)
+    elif account.kind == ChannelKind.MESSENGER:
+        client.post(
+            f"{account.external_id}/subscribed_apps",
+            token=account.token,
+            params={"subscribed_fields": PAGE_FIELDS},
+        )
+    else:
+        client.post(
+            f"{account.external_id}/subscribed_apps",
+            token=account.token,
+            host="instagram" if account.uses_instagram_login else "facebook",
+            params={"subscribed_fields": INSTAGRAM_FIELDS},
+        )
+
+
+def _check_not_held_elsewhere(organization: Organization, account: ConnectedAccount) -> None:
+    held_elsewhere = (
+        Channel.objects.connected()
+        .filter(kind=account.kind, external_id=account.external_id)
+        .exclude(organization=organization)
+        .exists()
+    )
+    if held_elsewhere:
+        raise ChannelError(
+            _("%(name)s is already connected to another organisation on this Padu.")
+            % {"name": account.name}
+        )
+
+
+def channels_connect(
+    *,
+    organization: Organization,
+    accounts: list[ConnectedAccount],
+    connected_by: User | None,
+    ip: str | None = None,
+) -> list[Channel]:
+    """Subscribe Padu to every account at Meta, then save them all. If Meta refuses one,
+    or another organisation holds one, nothing is saved."""
+    for account in accounts:
+        _check_not_held_elsewhere(organization, account)
+    for account in accounts:
+        try:
+            _subscribe(account)
+        except graph.GraphError as error:
+            raise ChannelError(
+                _("Meta refused to send %(name)s's messages to Padu: %(error)s")
+                % {"name": account.name, "error": error}
+            ) from None
+    with transaction.atomic():
+        return [
+            channel_connect(
+                organization=organization, account=account, connected_by=connected_by, ip=ip
+            )
+            for account in accounts
+        ]
+
+
+def _app_token() -> str:
+    return f"{settings.META_APP_ID}|{settings.META_APP_SECRET}"
+
+
+def _release_at_meta(channel: Channel) -> list[str]:
+    """Unsubscribe and, when no other channel needs it, revoke the connecting person's
+    grant. Returns what failed, for the person disconnecting; failures do not stop it."""
+    problems = []
+    client = graph.client()
+    try:
+        token = channel.get_token()
+        subscription_id = (
+            channel.waba_id if channel.kind == ChannelKind.WHATSAPP else (channel.external_id)
+        )
+        host = "instagram" if channel.uses_instagram_login else "facebook"
+        client.delete(f"{subscription_id}/subscribed_apps", token=token, host=host)
+    except (graph.GraphError, vault.VaultError) as error:
+        problems.append(str(error))
+    still_needed = (
+        Channel.objects.connected()
+        .filter(meta_user_id=channel.meta_user_id)
+        .exclude(pk=channel.pk)
+        .exists()
+    )
+    if channel.meta_user_id and not channel.uses_instagram_login and not still_needed:
+        try:
+            client.delete(
+                f"{channel.meta_user_id}/permissions",
+                token=_app_token(),
+                secrets=(settings.META_APP_SECRET,),
+            )
+        except graph.GraphError as error:
+            problems.append(str(error))
+    return problems
+
+
+def channel_disconnect(*, channel: Channel, actor: User | None, ip: str | None = None) -> list[str]:
+    """Release the channel at Meta, forget its token, and mark it disconnected (its Meta
+    data is purged later under the retention rules). Returns Meta's complaints, if any."""
+    problems = _release_at_meta(channel) if channel.has_token else []
+    channel.status = ChannelStatus.DISCONNECTED
+    channel.disconnected_at = timezone.now()
+    channel.token_ciphertext = ""
+    channel.token_expires_at = None
+    channel.save(
+        update_fields=["status", "disconnected_at", "token_ciphertext", "token_expires_at"]
+    )
+    audit_record(
+        action=AuditAction.CHANNEL_DISCONNECTED,
+        organization=channel.organization,
+        actor=actor,
+        target=str(channel),
+        ip=ip,
+    )
+    return problems
+
+
+def channel_set_human_agent(
+    *, channel: Channel, enabled: bool, actor: User, ip: str | None = None
+) -> None:
+    channel.human_agent_enabled = enabled
+    channel.save(update_fields=["human_agent_enabled"])
+    audit_record(
+        action=AuditAction.CHANNEL_SETTINGS_CHANGED,
+        organization=channel.organization,
+        actor=actor,
+        target=f"{channel}: human agent {'on' if enabled else 'off'}",
+        ip=ip,
+    )

@@ -264,6 +264,16 @@ META_INSTAGRAM_API_URL = env.str(
     "META_INSTAGRAM_API_URL", default="https://api.instagram.com"
 ).rstrip("/")
 META_HTTP_TIMEOUT_SECONDS = env.float("META_HTTP_TIMEOUT_SECONDS", default=10.0)
+META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com").rstrip("/")
+META_INSTAGRAM_AUTHORIZE_URL = env.str(
+    "META_INSTAGRAM_AUTHORIZE_URL", default="https://www.instagram.com/oauth/authorize"
+)
+# Facebook Login for Business configuration ids (from the Meta app dashboard).
+META_LOGIN_CONFIG_ID = env.str("META_LOGIN_CONFIG_ID", default="")
+META_WHATSAPP_CONFIG_ID = env.str("META_WHATSAPP_CONFIG_ID", default="")
+# A Meta app sets up Instagram with either Facebook Login (Page-linked accounts) or
+# Instagram Login, not both: true offers Instagram Login for Instagram channels.
+META_INSTAGRAM_LOGIN = env.bool("META_INSTAGRAM_LOGIN", default=False)
 
 # Celery. The broker is Redis when CELERY_BROKER_URL or REDIS_URL is set; otherwise
 # kombu's file-system transport under var/, which needs no server. The fixed part of

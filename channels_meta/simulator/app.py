@@ -65,6 +65,11 @@ class MetaSimulator:
                 re.compile(r"^/me/permissions$"),
                 self._with_state(oauth.remove_permissions),
             ),
+            (
+                "DELETE",
+                re.compile(rf"^/{ID}/permissions$"),
+                self._with_state(oauth.remove_user_permissions),
+            ),
             ("GET", re.compile(r"^/me$"), self._with_state(edges.me)),
             ("GET", re.compile(r"^/me/accounts$"), self._with_state(edges.me_accounts)),
             ("*", re.compile(rf"^/{ID}/subscribed_apps$"), self._with_state(edges.subscribed_apps)),

@@ -171,3 +171,14 @@ def remove_permissions(state: SimulatorState, request: Request) -> Response:
             raise invalid_parameter("A user access token is required.")
         state.revoke_user(token.user_id)
     return ok({"success": True})
+
+
+def remove_user_permissions(state: SimulatorState, request: Request, user_id: str) -> Response:
+    """DELETE /{user-id}/permissions with the app token: the app revokes a person's grant."""
+    if request.token != f"{state.app_id}|{state.app_secret}":
+        raise GraphFault(190, "An app access token is required for this request.")
+    if user_id not in state.users:
+        raise invalid_parameter(f"Unknown user {user_id!r}.")
+    with state.lock:
+        state.revoke_user(user_id)
+    return ok({"success": True})

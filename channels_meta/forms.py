@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ManualWhatsAppForm(forms.Form):
+    phone_number_id = forms.RegexField(
+        label=_("Phone number ID"),
+        regex=r"^\d{5,30}$",
+        help_text=_("In Meta's WhatsApp Manager: API Setup, under the phone number."),
+    )
+    waba_id = forms.RegexField(label=_("WhatsApp Business Account ID"), regex=r"^\d{5,30}$")
+    token = forms.CharField(
+        label=_("System-user access token"),
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text=_("It is checked with Meta, then stored encrypted. Padu never shows it again."),
+    )
+
+
+class ChannelSettingsForm(forms.Form):
+    human_agent_enabled = forms.BooleanField(
+        label=_("Allow human agent replies (24 hours to 7 days)"), required=False
+    )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from channels_meta import views
+
+tenant_patterns = [
+    path("", views.channels, name="channels"),
+    path("connect/<slug:flow>/", views.connect_start, name="channel_connect"),
+    path("whatsapp/manual/", views.manual_whatsapp, name="channel_manual_whatsapp"),
+    path("<int:channel_id>/reconnect/", views.reconnect, name="channel_reconnect"),
+    path("<int:channel_id>/disconnect/", views.disconnect, name="channel_disconnect"),
+    path("<int:channel_id>/settings/", views.channel_settings, name="channel_settings"),
+]
+
+urlpatterns = [
+    path("meta/oauth/callback/", views.oauth_callback, name="meta_oauth_callback"),
+]

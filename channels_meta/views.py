@@ -1,0 +1,177 @@
+"""Channels page: connect through Meta's dialogs or by hand, reconnect, disconnect."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.net import client_ip
+from accounts.tenancy import tenant_view
+from channels_meta import graph, oauth, selectors, services
+from channels_meta.forms import ChannelSettingsForm, ManualWhatsAppForm
+from channels_meta.models import ChannelKind, ChannelStatus
+
+
+def _callback_url() -> str:
+    return settings.SITE_URL + reverse("meta_oauth_callback")
+
+
+def _to_channels(request: HttpRequest) -> HttpResponse:
+    return redirect("channels", org_slug=request.organization.slug)
+
+
+@require_GET
+@tenant_view()
+def channels(request: HttpRequest) -> HttpResponse:
+    context = {
+        "channels": selectors.channels_for_org(request.organization),
+        "instagram_flow": "instagram" if settings.META_INSTAGRAM_LOGIN else "facebook",
+    }
+    return render(request, "channels_meta/channels.html", context)
+
+
+@require_POST
+@tenant_view(managers_only=True)
+def connect_start(request: HttpRequest, flow: str) -> HttpResponse:
+    if flow not in oauth.FLOWS:
+        messages.error(request, _("Unknown way to connect."))
+        return _to_channels(request)
+    url = oauth.dialog_url(
+        request, org_slug=request.organization.slug, flow=flow, redirect_uri=_callback_url()
+    )
+    return redirect(url)
+
+
+@require_POST
+@tenant_view(managers_only=True)
+def reconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = selectors.channel_for_member(request.membership, channel_id)
+    if channel.kind == ChannelKind.WHATSAPP and not channel.meta_user_id:
+        return redirect("channel_manual_whatsapp", org_slug=request.organization.slug)
+    flow = {
+        ChannelKind.MESSENGER: "facebook",
+        ChannelKind.WHATSAPP: "whatsapp",
+        ChannelKind.INSTAGRAM: "instagram" if channel.uses_instagram_login else "facebook",
+    }[channel.kind]
+    url = oauth.dialog_url(
+        request, org_slug=request.organization.slug, flow=flow, redirect_uri=_callback_url()
+    )
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    """Where Meta's dialogs send the person back (one fixed URL, as Meta requires)."""
+    try:
+        org_slug, flow = oauth.take_state(request, request.GET.get("state", ""))
+    except services.ChannelError as error:
+        messages.error(request, str(error))
+        return redirect("home")
+    return _finish_connect(request, org_slug=org_slug, flow=flow)
+
+
+@tenant_view(managers_only=True)
+def _finish_connect(request: HttpRequest, flow: str) -> HttpResponse:
+    problem = oauth.error_from_callback(request.GET)
+    if problem:
+        messages.error(request, problem)
+        return _to_channels(request)
+    code = request.GET["code"]
+    find_accounts = {
+        "facebook": oauth.accounts_from_facebook_login,
+        "instagram": oauth.accounts_from_instagram_login,
+        "whatsapp": oauth.accounts_from_whatsapp_signup,
+    }[flow]
+    try:
+        kwargs = {"waba_id": request.GET.get("waba_id", "")} if flow == "whatsapp" else {}
+        accounts = find_accounts(code=code, redirect_uri=_callback_url(), **kwargs)
+        connected = services.channels_connect(
+            organization=request.organization,
+            accounts=accounts,
+            connected_by=request.user,
+            ip=client_ip(request),
+        )
+    except graph.GraphError as error:
+        messages.error(request, _("Meta refused the connection: %(error)s") % {"error": error})
+        return _to_channels(request)
+    except services.ChannelError as error:
+        messages.error(request, str(error))
+        return _to_channels(request)
+    messages.success(
+        request,
+        _("Connected: %(names)s.") % {"names": ", ".join(str(channel) for channel in connected)},
+    )
+    return _to_channels(request)
+
+
+@sensitive_post_parameters("token")
+@require_http_methods(["GET", "POST"])
+@tenant_view(managers_only=True)
+def manual_whatsapp(request: HttpRequest) -> HttpResponse:
+    form = ManualWhatsAppForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = oauth.account_from_token(
+                kind=ChannelKind.WHATSAPP,
+                external_id=form.cleaned_data["phone_number_id"],
+                waba_id=form.cleaned_data["waba_id"],
+                token=form.cleaned_data["token"],
+            )
+            services.channels_connect(
+                organization=request.organization,
+                accounts=[account],
+                connected_by=request.user,
+                ip=client_ip(request),
+            )
+        except services.ChannelError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Connected: %(name)s.") % {"name": account.name})
+            return _to_channels(request)
+    return render(request, "channels_meta/manual_whatsapp.html", {"form": form})
+
+
+@require_POST
+@tenant_view(managers_only=True)
+def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = selectors.channel_for_member(request.membership, channel_id)
+    if channel.status == ChannelStatus.DISCONNECTED:
+        return _to_channels(request)
+    problems = services.channel_disconnect(
+        channel=channel, actor=request.user, ip=client_ip(request)
+    )
+    messages.success(request, _("%(name)s is disconnected.") % {"name": channel})
+    if problems:
+        messages.warning(
+            request,
+            _(
+                "Meta did not confirm every step (%(problems)s); Padu has forgotten the token "
+                "anyway. You can also remove Padu in your Meta business settings."
+            )
+            % {"problems": "; ".join(problems)},
+        )
+    return _to_channels(request)
+
+
+@require_POST
+@tenant_view(managers_only=True)
+def channel_settings(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = selectors.channel_for_member(request.membership, channel_id)
+    form = ChannelSettingsForm(request.POST)
+    if form.is_valid():
+        services.channel_set_human_agent(
+            channel=channel,
+            enabled=form.cleaned_data["human_agent_enabled"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+        messages.success(request, _("Settings of %(name)s saved.") % {"name": channel})
+    return _to_channels(request)

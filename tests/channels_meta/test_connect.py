@@ -1,0 +1,295 @@
+"""Connecting channels end to end: Padu's pages, Meta's (simulated) dialogs, the code
+exchanges and the saved, encrypted channels."""
+
+from __future__ import annotations
+
+import logging
+import re
+from io import StringIO
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import AuditAction, AuditEvent
+from channels_meta.models import Channel, ChannelKind, ChannelStatus
+from tests.channels_meta.factories import make_channel
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def start(client, org, flow):
+    response = client.post(reverse("channel_connect", args=[org.slug, flow]))
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def through_dialog(meta, dialog_url, decision="allow"):
+    """Play the business owner at Meta's dialog; returns the path Meta sends them back to."""
+    page = meta.http.get(dialog_url)
+    assert page.status_code == 200, page.text
+    form = dict(HIDDEN.findall(page.text))
+    assets = re.findall(r'name="asset" value="([^"]+)"', page.text)
+    answer = meta.http.post("/dialog/confirm", data={**form, "decision": decision, "asset": assets})
+    location = urlsplit(answer.headers["Location"])
+    return f"{location.path}?{location.query}"
+
+
+def connect(client, meta, org, flow, decision="allow"):
+    return client.get(through_dialog(meta, start(client, org, flow), decision), follow=True)
+
+
+@pytest.fixture
+def owner_client(client, world, meta):
+    client.force_login(world.owner.user)
+    return client
+
+
+def test_facebook_login_connects_the_pages_and_their_instagram_accounts(owner_client, world, meta):
+    response = connect(owner_client, meta, world.org, "facebook")
+
+    channels = {(c.kind, c.name) for c in Channel.objects.for_org(world.org)}
+    assert channels == {
+        (ChannelKind.MESSENGER, "Kahve Evi"),
+        (ChannelKind.MESSENGER, "Bloom Flowers"),
+        (ChannelKind.INSTAGRAM, "kahve.evi"),
+    }
+    assert "Connected:" in response.content.decode()
+    page = Channel.objects.get(kind=ChannelKind.MESSENGER, name="Kahve Evi")
+    assert meta.state.tokens[page.get_token()].kind == "page"
+    assert page.token_expires_at is None
+    assert page.status == ChannelStatus.ACTIVE
+    assert "message_echoes" in meta.state.subscriptions[page.external_id]
+    assert (
+        "comments"
+        in meta.state.subscriptions[Channel.objects.get(kind=ChannelKind.INSTAGRAM).external_id]
+    )
+    assert AuditEvent.objects.filter(action=AuditAction.CHANNEL_CONNECTED).count() == 3
+
+
+def test_instagram_login_connects_the_account_with_a_60_day_token(
+    owner_client, world, meta, settings
+):
+    settings.META_INSTAGRAM_LOGIN = True
+    settings.META_INSTAGRAM_AUTHORIZE_URL = "https://www.instagram.com/oauth/authorize"
+
+    connect(owner_client, meta, world.org, "instagram")
+
+    channel = Channel.objects.get(kind=ChannelKind.INSTAGRAM)
+    assert channel.uses_instagram_login
+    assert channel.handle.startswith("@")
+    assert 59 <= (channel.token_expires_at - channel.connected_at).days <= 60
+    assert meta.state.tokens[channel.get_token()].kind == "instagram"
+
+
+def test_whatsapp_embedded_signup_connects_every_shared_number(owner_client, world, meta):
+    connect(owner_client, meta, world.org, "whatsapp")
+
+    channels = Channel.objects.for_org(world.org).filter(kind=ChannelKind.WHATSAPP)
+    assert channels.count() == 2
+    waba_id = meta.assets["whatsapp_numbers"][0]["waba_id"]
+    assert {channel.waba_id for channel in channels} == {waba_id}
+    assert waba_id in meta.state.subscriptions
+
+
+def test_cancelling_at_meta_saves_nothing_and_says_so(owner_client, world, meta):
+    response = connect(owner_client, meta, world.org, "facebook", decision="cancel")
+
+    assert "You cancelled the connection at Meta" in response.content.decode()
+    assert not Channel.objects.exists()
+
+
+def test_a_state_that_does_not_match_is_refused(owner_client, world, meta):
+    back = through_dialog(meta, start(owner_client, world.org, "facebook"))
+    forged = re.sub(r"state=[^&]+", "state=forged", back)
+
+    response = owner_client.get(forged, follow=True)
+
+    assert "could not be verified" in response.content.decode()
+    assert not Channel.objects.exists()
+
+
+def test_a_state_works_once(owner_client, world, meta):
+    back = through_dialog(meta, start(owner_client, world.org, "facebook"))
+    owner_client.get(back)
+    Channel.objects.all().delete()
+
+    replay = owner_client.get(back, follow=True)
+
+    assert "could not be verified" in replay.content.decode()
+    assert not Channel.objects.exists()
+
+
+def test_a_state_from_another_browser_session_is_refused(client, world, meta):
+    starter = Client()
+    starter.force_login(world.owner.user)
+    back = through_dialog(meta, start(starter, world.org, "facebook"))
+    client.force_login(world.owner.user)
+
+    response = client.get(back, follow=True)
+
+    assert "could not be verified" in response.content.decode()
+    assert not Channel.objects.exists()
+
+
+def test_a_state_older_than_ten_minutes_is_refused(owner_client, world, meta):
+    back = through_dialog(meta, start(owner_client, world.org, "facebook"))
+    session = owner_client.session
+    for entry in session["meta_oauth_states"].values():
+        entry["created"] -= 601
+    session.save()
+
+    response = owner_client.get(back, follow=True)
+
+    assert "took too long" in response.content.decode()
+    assert not Channel.objects.exists()
+
+
+def test_an_expired_code_is_reported_and_saves_nothing(owner_client, world, meta):
+    back = through_dialog(meta, start(owner_client, world.org, "facebook"))
+    for grant in meta.state.codes.values():
+        grant["issued_at"] -= 11 * 60
+
+    response = owner_client.get(back, follow=True)
+
+    assert "This authorization code has expired" in response.content.decode()
+    assert not Channel.objects.exists()
+
+
+def test_an_account_another_organisation_holds_is_refused(owner_client, world, meta):
+    page = meta.assets["pages"][0]
+    make_channel(
+        world.other_org, kind=ChannelKind.MESSENGER, external_id=page["id"], name=page["name"]
+    )
+
+    response = connect(owner_client, meta, world.org, "facebook")
+
+    assert "already connected to another organisation" in response.content.decode()
+    assert not Channel.objects.for_org(world.org).exists()
+
+
+def test_manual_whatsapp_connect_checks_the_token_with_meta(owner_client, world, meta):
+    number = meta.assets["whatsapp_numbers"][0]
+    url = reverse("channel_manual_whatsapp", args=[world.org.slug])
+    fields = {"phone_number_id": number["id"], "waba_id": number["waba_id"]}
+
+    refused = owner_client.post(url, {**fields, "token": "EAAGwrongwrongwrongwrongwrong1"})
+    assert "Meta did not accept this token" in refused.content.decode()
+    assert not Channel.objects.exists()
+
+    owner_client.post(url, {**fields, "token": number["system_token"]})
+    channel = Channel.objects.get()
+    assert (channel.kind, channel.external_id, channel.waba_id) == (
+        ChannelKind.WHATSAPP,
+        number["id"],
+        number["waba_id"],
+    )
+    assert channel.handle == number["display_phone_number"]
+
+
+def test_disconnect_releases_the_channel_at_meta_and_forgets_the_token(owner_client, world, meta):
+    connect(owner_client, meta, world.org, "facebook")
+    channel = Channel.objects.get(kind=ChannelKind.MESSENGER, name="Bloom Flowers")
+    page_token = channel.get_token()
+
+    owner_client.post(reverse("channel_disconnect", args=[world.org.slug, channel.pk]))
+
+    channel.refresh_from_db()
+    assert channel.status == ChannelStatus.DISCONNECTED
+    assert channel.disconnected_at is not None
+    assert not channel.has_token
+    assert channel.external_id not in meta.state.subscriptions
+    # Other channels of the same person still need the grant: it is not revoked yet.
+    assert not meta.state.tokens[page_token].revoked
+    for other in Channel.objects.connected():
+        owner_client.post(reverse("channel_disconnect", args=[world.org.slug, other.pk]))
+    assert meta.state.tokens[page_token].revoked
+    assert AuditEvent.objects.filter(action=AuditAction.CHANNEL_DISCONNECTED).count() == 3
+
+
+def test_reconnecting_brings_back_the_same_channel(owner_client, world, meta):
+    connect(owner_client, meta, world.org, "whatsapp")
+    channel = Channel.objects.filter(kind=ChannelKind.WHATSAPP).first()
+    Channel.objects.filter(pk=channel.pk).update(status=ChannelStatus.NEEDS_REAUTH)
+
+    dialog = owner_client.post(reverse("channel_reconnect", args=[world.org.slug, channel.pk]))
+    owner_client.get(through_dialog(meta, dialog["Location"]))
+
+    channel.refresh_from_db()
+    assert channel.status == ChannelStatus.ACTIVE
+    assert Channel.objects.filter(kind=ChannelKind.WHATSAPP).count() == 2
+    assert AuditEvent.objects.filter(action=AuditAction.CHANNEL_RECONNECTED).exists()
+
+
+def test_no_token_is_readable_in_a_database_dump_or_the_logs(owner_client, world, meta, caplog):
+    caplog.set_level(logging.DEBUG)
+    connect(owner_client, meta, world.org, "facebook")
+    connect(owner_client, meta, world.org, "whatsapp")
+    dump = StringIO()
+    call_command("dumpdata", stdout=dump)
+    page = owner_client.get(reverse("channels", args=[world.org.slug])).content.decode()
+
+    tokens = list(meta.state.tokens)
+    assert Channel.objects.count() == 5
+    for token in tokens:
+        assert token not in dump.getvalue()
+        assert token not in caplog.text
+        assert token not in page
+    assert meta.state.app_secret not in caplog.text
+
+
+def test_agents_see_channels_but_cannot_change_them(client, world, meta):
+    channel = make_channel(world.org)
+    client.force_login(world.agent.user)
+
+    page = client.get(reverse("channels", args=[world.org.slug])).content.decode()
+    refused = client.post(reverse("channel_disconnect", args=[world.org.slug, channel.pk]))
+
+    assert channel.name in page
+    assert "Connect a channel" not in page
+    assert refused.status_code == 403
+
+
+def test_every_channel_url_is_404_for_another_organisations_member(client, world, meta):
+    channel = make_channel(world.org)
+    client.force_login(world.outsider.user)
+    slug = world.org.slug
+    urls = [
+        ("get", reverse("channels", args=[slug])),
+        ("post", reverse("channel_connect", args=[slug, "facebook"])),
+        ("get", reverse("channel_manual_whatsapp", args=[slug])),
+        ("post", reverse("channel_reconnect", args=[slug, channel.pk])),
+        ("post", reverse("channel_disconnect", args=[slug, channel.pk])),
+        ("post", reverse("channel_settings", args=[slug, channel.pk])),
+    ]
+    for method, url in urls:
+        assert getattr(client, method)(url).status_code == 404, url
+    own = make_channel(world.other_org, external_id="2")
+    client.force_login(world.owner.user)
+    for name in ("channel_disconnect", "channel_reconnect", "channel_settings"):
+        assert client.post(reverse(name, args=[slug, own.pk])).status_code == 404
+    assert Channel.objects.get(pk=own.pk).status == ChannelStatus.ACTIVE
+
+
+def test_a_state_for_an_organisation_the_person_left_is_404(owner_client, world, meta):
+    back = through_dialog(meta, start(owner_client, world.org, "facebook"))
+    world.owner.delete()
+
+    assert owner_client.get(back).status_code == 404
+    assert not Channel.objects.exists()
+
+
+def test_human_agent_replies_can_be_switched_on(owner_client, world, meta):
+    channel = make_channel(world.org, kind=ChannelKind.MESSENGER)
+
+    owner_client.post(
+        reverse("channel_settings", args=[world.org.slug, channel.pk]),
+        {"human_agent_enabled": "on"},
+    )
+
+    channel.refresh_from_db()
+    assert channel.human_agent_enabled
