@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from accounts.models import User
+from channels_meta.models import Channel, ChannelKind
+
+pytestmark = pytest.mark.django_db
+
+
+def test_connect_channel_checks_the_token_and_saves_the_channel(world, meta):
+    number = meta.assets["whatsapp_numbers"][1]
+    out = StringIO()
+
+    call_command(
+        "connect_channel",
+        "--org",
+        "acme",
+        "--kind",
+        "whatsapp",
+        "--external-id",
+        number["id"],
+        "--waba-id",
+        number["waba_id"],
+        "--token",
+        number["system_token"],
+        "--name",
+        "Shop",
+        stdout=out,
+    )
+
+    channel = Channel.objects.get()
+    assert (channel.organization, channel.name, channel.kind) == (world.org, "Shop", "whatsapp")
+    assert channel.get_token() == number["system_token"]
+    assert number["system_token"] not in out.getvalue()
+    assert number["waba_id"] in meta.state.subscriptions
+
+
+def test_connect_channel_works_for_a_page_too(world, meta):
+    page = meta.assets["pages"][1]
+
+    call_command(
+        "connect_channel",
+        "--org",
+        "acme",
+        "--kind",
+        "messenger",
+        "--external-id",
+        page["id"],
+        "--token",
+        page["system_token"],
+        stdout=StringIO(),
+    )
+
+    assert Channel.objects.get().kind == ChannelKind.MESSENGER
+
+
+def test_connect_channel_refuses_a_bad_token_and_saves_nothing(world, meta):
+    number = meta.assets["whatsapp_numbers"][0]
+
+    with pytest.raises(CommandError, match="Meta did not accept this token"):
+        call_command(
+            "connect_channel",
+            "--org",
+            "acme",
+            "--kind",
+            "whatsapp",
+            "--external-id",
+            number["id"],
+            "--waba-id",
+            number["waba_id"],
+            "--token",
+            "EAAGbadbadbadbadbadbadbadbad00",
+            stdout=StringIO(),
+        )
+    assert not Channel.objects.exists()
+
+
+def test_the_admin_shows_whether_a_token_is_set_never_the_token(client, world, meta):
+    page = meta.assets["pages"][0]
+    call_command(
+        "connect_channel",
+        "--org",
+        "acme",
+        "--kind",
+        "messenger",
+        "--external-id",
+        page["id"],
+        "--token",
+        page["system_token"],
+        stdout=StringIO(),
+    )
+    channel = Channel.objects.get()
+    client.force_login(User.objects.create_superuser(email="staff@padu.example"))
+
+    listing = client.get(reverse("admin:channels_meta_channel_changelist")).content.decode()
+    detail = client.get(
+        reverse("admin:channels_meta_channel_change", args=[channel.pk])
+    ).content.decode()
+
+    assert "set, does not expire" in listing
+    for html in (listing, detail):
+        assert page["system_token"] not in html
+        assert channel.token_ciphertext not in html
