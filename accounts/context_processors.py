@@ -2,16 +2,23 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from accounts.models import Membership
+from accounts.models import Membership, Notice
 
 
 def organizations(request: HttpRequest) -> dict:
     """The signed-in person's organisations, for the switcher, and the current one."""
     if not request.user.is_authenticated:
         return {}
+    membership = getattr(request, "membership", None)
+    notices = (
+        Notice.objects.for_org(membership.organization).unread()[:5]
+        if membership is not None and membership.is_manager
+        else []
+    )
     return {
+        "notices": notices,
         "user_memberships": Membership.objects.filter(user=request.user)
         .select_related("organization")
         .order_by("organization__name"),
-        "current_membership": getattr(request, "membership", None),
+        "current_membership": membership,
     }

@@ -228,3 +228,29 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.target}"
+
+
+class NoticeQuerySet(TenantQuerySet):
+    def unread(self) -> NoticeQuerySet:
+        return self.filter(dismissed_at__isnull=True)
+
+
+class Notice(models.Model):
+    """Something an organisation's owners and admins should know, shown in the app until
+    one of them dismisses it (and sent to them by e-mail)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    message = models.CharField(_("message"), max_length=500)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.message

@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,10 +16,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import (
+    MANAGER_ROLES,
     AuditAction,
     AuditEvent,
     Invitation,
     Membership,
+    Notice,
     Organization,
     Role,
     User,
@@ -361,3 +363,27 @@ def invitations_purge_expired(*, older_than_days: int = 30) -> int:
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _per_model = Invitation.objects.filter(expires_at__lt=cutoff).delete()
     return deleted
+
+
+def managers_notify(
+    *, organization: Organization, subject: str, message: str, link: str = ""
+) -> Notice:
+    """Tell the organisation's owners and admins: a notice in the app until dismissed,
+    and an e-mail once the change is committed."""
+    notice = Notice.objects.create(organization=organization, message=message[:500], link=link)
+    recipients = list(
+        Membership.objects.for_org(organization)
+        .filter(role__in=MANAGER_ROLES, user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+    body = message + (f"\n\n{settings.SITE_URL}{link}" if link else "")
+    if recipients:
+        emails = tuple((subject, body, None, [recipient]) for recipient in recipients)
+        transaction.on_commit(lambda: send_mass_mail(emails))
+    return notice
+
+
+def notice_dismiss(*, membership: Membership, notice: Notice) -> None:
+    Notice.objects.for_org(membership.organization).filter(
+        pk=notice.pk, dismissed_at__isnull=True
+    ).update(dismissed_at=timezone.now())

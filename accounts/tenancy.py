@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 
-from accounts.models import Invitation, Membership
+from accounts.models import Invitation, Membership, Notice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,6 +49,13 @@ def pending_invitation_for_member(member: Membership, pk: int) -> Invitation:
     try:
         return Invitation.objects.for_org(member.organization).pending().get(pk=pk)
     except Invitation.DoesNotExist:
+        raise Http404 from None
+
+
+def notice_for_member(member: Membership, pk: int) -> Notice:
+    try:
+        return Notice.objects.for_org(member.organization).get(pk=pk)
+    except Notice.DoesNotExist:
         raise Http404 from None
 
 

@@ -9,6 +9,7 @@ tenant_patterns = [
     path("settings/", organizations.organization_settings, name="organization_settings"),
     path("leave/", organizations.organization_leave, name="organization_leave"),
     path("audit/", organizations.audit_log, name="audit_log"),
+    path("notices/<int:notice_id>/dismiss/", organizations.notice_dismiss, name="notice_dismiss"),
     path("members/", members.members, name="members"),
     path("members/invite/", members.invitation_create, name="invitation_create"),
     path("members/<int:membership_id>/role/", members.member_change_role, name="member_role"),

@@ -7,13 +7,14 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import OrganizationForm
 from accounts.net import client_ip
-from accounts.tenancy import require_manager, tenant_view
+from accounts.tenancy import notice_for_member, require_manager, tenant_view
 
 
 @require_GET
@@ -87,3 +88,17 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     events = selectors.audit_events_for_org(request.organization)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/audit_log.html", {"page": page})
+
+
+@require_POST
+@tenant_view(managers_only=True)
+def notice_dismiss(request: HttpRequest, notice_id: int) -> HttpResponse:
+    notice = notice_for_member(request.membership, notice_id)
+    services.notice_dismiss(membership=request.membership, notice=notice)
+    next_url = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if safe:
+        return redirect(next_url)
+    return redirect("organization_home", org_slug=request.organization.slug)

@@ -81,7 +81,7 @@ def test_the_audit_log_page_runs_a_fixed_number_of_queries(
     client.force_login(world.owner.user)
     client.get(reverse("organization_home", args=["acme"]))
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("audit_log", args=["acme"]))
     assert response.content.decode().count("Agent</td>") == 50
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,10 +15,20 @@ from accounts.models import Organization
 DEMO_EMAIL = "owner@demo.padu.example"
 DEMO_PASSWORD = "padu-demo-2026"  # noqa: S105 - printed for the person running the demo
 DEMO_ORGANIZATION = "Demo Coffee Co."
+SIMULATOR_PORT = 8900
+# The demo plays a Meta app against the simulator; these are not secrets of any real app.
+DEMO_APP = {
+    "META_APP_ID": "100000000000001",
+    "META_APP_SECRET": "padu-demo-app-secret",
+    "META_VERIFY_TOKEN": "padu-demo-verify-token",
+}
 
 
 class Command(BaseCommand):
-    help = "Seed a demo organisation and run the web server, a Celery worker and beat."
+    help = (
+        "Seed a demo organisation and run the web server, a Celery worker, beat, and the "
+        "Meta simulator standing in for Meta."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=8000)
@@ -33,6 +44,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\nPadu demo: open http://127.0.0.1:{port}/o/{slug}/\n"
                 f"Sign in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}\n"
+                f"The Meta simulator stands in for Meta at http://127.0.0.1:{SIMULATOR_PORT}/ "
+                "(its businesses and tokens: /_sim/state)\n"
                 "Press Ctrl-C to stop.\n"
             )
         )
@@ -51,12 +64,37 @@ class Command(BaseCommand):
 
     def _run(self, port: int) -> None:
         python = sys.executable
+        simulator = f"http://127.0.0.1:{SIMULATOR_PORT}"
+        environment = {
+            **os.environ,
+            **DEMO_APP,
+            "SITE_URL": f"http://127.0.0.1:{port}",
+            "META_GRAPH_URL": simulator,
+            "META_INSTAGRAM_GRAPH_URL": simulator,
+            "META_INSTAGRAM_API_URL": simulator,
+            "META_DIALOG_URL": simulator,
+            "META_INSTAGRAM_AUTHORIZE_URL": f"{simulator}/oauth/authorize",
+        }
         commands = [
             [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
             [python, "-m", "celery", "-A", "padu", "worker", "--loglevel=INFO", "--concurrency=2"],
             [python, "-m", "celery", "-A", "padu", "beat", "--loglevel=INFO"],
+            [
+                python,
+                "manage.py",
+                "meta_simulator",
+                "--port",
+                str(SIMULATOR_PORT),
+                "--target",
+                f"http://127.0.0.1:{port}/webhooks/meta/",
+                "--seed",
+                "1",
+            ],
         ]
-        processes = [subprocess.Popen(command) for command in commands]  # noqa: S603
+        processes = [
+            subprocess.Popen(command, env=environment)  # noqa: S603
+            for command in commands
+        ]
         try:
             while all(process.poll() is None for process in processes):
                 time.sleep(0.5)
