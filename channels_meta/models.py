@@ -107,3 +107,45 @@ class Channel(models.Model):
         if not self.token_ciphertext:
             raise vault.VaultError("This channel has no token.")
         return vault.decrypt(self.token_ciphertext, channel_id=self.pk)
+
+
+class TemplateStatus(models.TextChoices):
+    APPROVED = "APPROVED", _("Approved")
+    PENDING = "PENDING", _("Pending review")
+    REJECTED = "REJECTED", _("Rejected")
+    PAUSED = "PAUSED", _("Paused")
+    DISABLED = "DISABLED", _("Disabled")
+
+
+class MessageTemplate(models.Model):
+    """A WhatsApp message template of a channel's WhatsApp Business Account, as Meta
+    last described it."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="templates")
+    meta_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(_("name"), max_length=512)
+    language = models.CharField(_("language"), max_length=16)
+    status = models.CharField(_("status"), max_length=20, choices=TemplateStatus.choices)
+    category = models.CharField(_("category"), max_length=32, blank=True)
+    components = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("WhatsApp template")
+        verbose_name_plural = _("WhatsApp templates")
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "name", "language"], name="template_unique_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def body_text(self) -> str:
+        for component in self.components:
+            if isinstance(component, dict) and component.get("type") == "BODY":
+                return str(component.get("text", ""))
+        return ""

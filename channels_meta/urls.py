@@ -9,6 +9,7 @@ tenant_patterns = [
     path("<int:channel_id>/reconnect/", views.reconnect, name="channel_reconnect"),
     path("<int:channel_id>/disconnect/", views.disconnect, name="channel_disconnect"),
     path("<int:channel_id>/settings/", views.channel_settings, name="channel_settings"),
+    path("<int:channel_id>/templates/", views.templates, name="channel_templates"),
 ]
 
 urlpatterns = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,8 +13,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.net import client_ip
-from accounts.tenancy import tenant_view
-from channels_meta import graph, oauth, selectors, services
+from accounts.tenancy import require_manager, tenant_view
+from channels_meta import graph, oauth, selectors, services, templates_sync
 from channels_meta.forms import ChannelSettingsForm, ManualWhatsAppForm
 from channels_meta.models import ChannelKind, ChannelStatus
 
@@ -175,3 +175,24 @@ def channel_settings(request: HttpRequest, channel_id: int) -> HttpResponse:
         )
         messages.success(request, _("Settings of %(name)s saved.") % {"name": channel})
     return _to_channels(request)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view()
+def templates(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = selectors.channel_for_member(request.membership, channel_id)
+    if channel.kind != ChannelKind.WHATSAPP:
+        raise Http404
+    if request.method == "POST":
+        require_manager(request.membership)
+        count = templates_sync.templates_sync(channel=channel)
+        channel.refresh_from_db(fields=["status"])
+        if channel.status == ChannelStatus.ACTIVE:
+            messages.success(request, _("%(count)d templates synced from Meta.") % {"count": count})
+        else:
+            messages.error(request, _("Meta no longer accepts this channel's token: reconnect it."))
+        return redirect(
+            "channel_templates", org_slug=request.organization.slug, channel_id=channel.pk
+        )
+    context = {"channel": channel, "templates": channel.templates.all()}
+    return render(request, "channels_meta/templates.html", context)

@@ -33,6 +33,14 @@ app.conf.update(
             "task": "accounts.tasks.invitations_purge_expired",
             "schedule": crontab(minute=17, hour=3),
         },
+        "check-channel-tokens": {
+            "task": "channels_meta.tasks.tokens_check_all",
+            "schedule": crontab(minute=7, hour="*/6"),
+        },
+        "sync-whatsapp-templates": {
+            "task": "channels_meta.tasks.templates_sync_all",
+            "schedule": crontab(minute=37),
+        },
         "purge-expired-sessions": {
             "task": "accounts.tasks.sessions_purge_expired",
             "schedule": crontab(minute=27, hour=3),

@@ -1,0 +1,116 @@
+"""Keeping channel tokens alive: refresh Instagram Login tokens before they expire, check
+the others, and flag channels whose token Meta no longer accepts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import AuditAction
+from accounts.services import audit_record, managers_notify
+from channels_meta import graph, vault
+from channels_meta.models import Channel, ChannelStatus
+
+logger = logging.getLogger(__name__)
+
+REFRESH_WHEN_DAYS_LEFT = 10
+
+
+def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
+    """Flag an active channel whose token Meta refuses, and tell its admins once. It
+    keeps receiving webhooks; only sending waits for a reconnect."""
+    flagged = Channel.objects.filter(pk=channel.pk, status=ChannelStatus.ACTIVE).update(
+        status=ChannelStatus.NEEDS_REAUTH
+    )
+    if not flagged:
+        return False
+    channel.status = ChannelStatus.NEEDS_REAUTH
+    audit_record(
+        action=AuditAction.CHANNEL_NEEDS_REAUTH,
+        organization=channel.organization,
+        target=f"{channel}: {reason}"[:255],
+    )
+    managers_notify(
+        organization=channel.organization,
+        subject=_("Padu: reconnect %(name)s") % {"name": channel.name},
+        message=_(
+            "%(name)s (%(kind)s) lost its connection to Meta: replies cannot be sent until "
+            "an owner or admin reconnects it on the Channels page."
+        )
+        % {"name": channel.name, "kind": channel.get_kind_display()},
+        link=reverse("channels", args=[channel.organization.slug]),
+    )
+    return True
+
+
+def _refresh_instagram_token(channel: Channel, token: str) -> None:
+    answer = graph.client().get(
+        "refresh_access_token",
+        host="instagram",
+        versioned=False,
+        params={"grant_type": "ig_refresh_token", "access_token": token},
+    )
+    now = timezone.now()
+    channel.set_token(answer["access_token"])
+    channel.token_issued_at = now
+    channel.token_checked_at = now
+    channel.token_expires_at = now + timedelta(seconds=int(answer.get("expires_in", 5183944)))
+    channel.save(
+        update_fields=[
+            "token_ciphertext",
+            "token_issued_at",
+            "token_checked_at",
+            "token_expires_at",
+        ]
+    )
+
+
+def _refresh_due(channel: Channel) -> bool:
+    if not channel.uses_instagram_login or channel.token_expires_at is None:
+        return False
+    old_enough = channel.token_issued_at is None or (
+        timezone.now() - channel.token_issued_at >= timedelta(hours=24)
+    )
+    return old_enough and channel.token_expires_at - timezone.now() < timedelta(
+        days=REFRESH_WHEN_DAYS_LEFT
+    )
+
+
+def channel_check_token(*, channel: Channel) -> str:
+    """Refresh or check one channel's token; returns what happened ("refreshed", "ok",
+    "needs_reauth" or "unreachable")."""
+    try:
+        token = channel.get_token()
+    except vault.VaultError as error:
+        channel_mark_needs_reauth(channel=channel, reason=str(error))
+        return "needs_reauth"
+    try:
+        if _refresh_due(channel):
+            _refresh_instagram_token(channel, token)
+            return "refreshed"
+        host = "instagram" if channel.uses_instagram_login else "facebook"
+        graph.client().get(channel.external_id, token=token, host=host, params={"fields": "id"})
+    except graph.TokenInvalid as error:
+        channel_mark_needs_reauth(channel=channel, reason=str(error))
+        return "needs_reauth"
+    except graph.GraphError as error:
+        logger.warning("Token check for channel %s did not complete: %s", channel.pk, error)
+        return "unreachable"
+    channel.token_checked_at = timezone.now()
+    channel.save(update_fields=["token_checked_at"])
+    return "ok"
+
+
+def channels_check_tokens() -> dict[str, int]:
+    """Check every active channel's token; counts by outcome."""
+    outcomes: dict[str, int] = {}
+    for channel in Channel.objects.filter(status=ChannelStatus.ACTIVE).select_related(
+        "organization"
+    ):
+        outcome = channel_check_token(channel=channel)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from channels_meta import graph, health, templates_sync
+from channels_meta.models import Channel, ChannelKind, ChannelStatus
+
+
+@shared_task(soft_time_limit=15 * 60)
+def tokens_check_all() -> dict[str, int]:
+    """Refresh Instagram tokens that are due and check every other active token."""
+    return health.channels_check_tokens()
+
+
+@shared_task(soft_time_limit=5 * 60)
+def templates_sync_all() -> int:
+    """Fan out a template sync for every active WhatsApp channel."""
+    channel_ids = list(
+        Channel.objects.filter(kind=ChannelKind.WHATSAPP, status=ChannelStatus.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
+    for channel_id in channel_ids:
+        templates_sync_channel.delay(channel_id)
+    return len(channel_ids)
+
+
+@shared_task(
+    soft_time_limit=2 * 60,
+    autoretry_for=(graph.TransientError, graph.RateLimited),
+    retry_backoff=30,
+    max_retries=5,
+)
+def templates_sync_channel(channel_id: int) -> int:
+    """Sync one channel's WhatsApp templates (it may have been disconnected since)."""
+    channel = Channel.objects.filter(pk=channel_id, status=ChannelStatus.ACTIVE).first()
+    if channel is None:
+        return 0
+    return templates_sync.templates_sync(channel=channel)

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AuditAction, AuditEvent, Notice
+from channels_meta import graph, health
+from channels_meta.models import Channel, ChannelKind, ChannelStatus
+from channels_meta.tasks import tokens_check_all
+from padu.celery import app
+from tests.channels_meta.factories import make_channel
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _eager():
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def instagram_login_channel(meta, world, *, days_left, issued_days_ago=50):
+    account = meta.assets["instagram_accounts"][1]
+    state = meta.state
+    token = state.new_token("instagram", next(iter(state.users)), subject_id=account["id"])
+    token.issued_at -= issued_days_ago * 86400
+    token.expires_at = state.clock() + days_left * 86400
+    return make_channel(
+        world.org,
+        kind=ChannelKind.INSTAGRAM,
+        external_id=account["id"],
+        token=token.value,
+        uses_instagram_login=True,
+        token_issued_at=timezone.now() - timedelta(days=issued_days_ago),
+        token_expires_at=timezone.now() + timedelta(days=days_left),
+    )
+
+
+def test_instagram_tokens_with_less_than_10_days_left_are_refreshed(meta, world):
+    channel = instagram_login_channel(meta, world, days_left=5)
+    old_token = channel.get_token()
+
+    outcomes = tokens_check_all.delay().get()
+
+    channel.refresh_from_db()
+    assert outcomes == {"refreshed": 1}
+    assert channel.get_token() != old_token
+    assert meta.state.tokens[channel.get_token()].kind == "instagram"
+    assert channel.token_expires_at - timezone.now() > timedelta(days=59)
+
+
+def test_instagram_tokens_with_time_left_are_only_checked(meta, world):
+    channel = instagram_login_channel(meta, world, days_left=30)
+    old_token = channel.get_token()
+
+    assert health.channel_check_token(channel=channel) == "ok"
+    assert Channel.objects.get(pk=channel.pk).get_token() == old_token
+
+
+def test_a_refused_token_flags_the_channel_tells_admins_once_and_shows_a_banner(
+    meta, world, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    page = meta.assets["pages"][0]
+    channel = make_channel(
+        world.org,
+        kind=ChannelKind.MESSENGER,
+        external_id=page["id"],
+        token=page["system_token"],
+        name="Kahve Evi",
+    )
+    meta.http.post("/_sim/expire_token", json={"token": page["system_token"]})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert health.channel_check_token(channel=channel) == "needs_reauth"
+        health.channel_check_token(channel=Channel.objects.get(pk=channel.pk))
+
+    channel.refresh_from_db()
+    assert channel.status == ChannelStatus.NEEDS_REAUTH
+    assert [mail.to for mail in mailoutbox] == [["owner@acme.example"]]
+    assert "reconnect" in mailoutbox[0].subject.lower()
+    assert Notice.objects.for_org(world.org).count() == 1
+    assert AuditEvent.objects.filter(action=AuditAction.CHANNEL_NEEDS_REAUTH).count() == 1
+    client.force_login(world.agent.user)
+    page_html = client.get(reverse("organization_home", args=[world.org.slug])).content.decode()
+    assert "has lost its connection to Meta" in page_html
+
+
+def test_a_flagged_channel_is_not_checked_again_and_reconnecting_clears_it(meta, world):
+    channel = make_channel(world.org, status=ChannelStatus.NEEDS_REAUTH)
+
+    assert tokens_check_all.delay().get() == {}
+    assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.NEEDS_REAUTH
+
+
+def test_meta_being_unreachable_does_not_flag_a_channel(world):
+    graph.use_transport(httpx.MockTransport(lambda request: httpx.Response(503)))
+    try:
+        channel = make_channel(world.org)
+        assert health.channel_check_token(channel=channel) == "unreachable"
+    finally:
+        graph.use_transport(None)
+    assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.ACTIVE
+
+
+def test_managers_dismiss_notices(meta, world, client):
+    notice = Notice.objects.create(organization=world.org, message="Something happened")
+    client.force_login(world.owner.user)
+
+    response = client.post(
+        reverse("notice_dismiss", args=[world.org.slug, notice.pk]),
+        {"next": "https://evil.example/phish"},
+    )
+
+    notice.refresh_from_db()
+    assert notice.dismissed_at is not None
+    assert response["Location"] == reverse("organization_home", args=[world.org.slug])
+
+
+def test_notices_of_another_organisation_are_404(meta, world, client):
+    notice = Notice.objects.create(organization=world.org, message="Private")
+    client.force_login(world.outsider.user)
+
+    response = client.post(reverse("notice_dismiss", args=[world.org.slug, notice.pk]))
+    other = client.post(reverse("notice_dismiss", args=[world.other_org.slug, notice.pk]))
+
+    assert (response.status_code, other.status_code) == (404, 404)
+    assert Notice.objects.get(pk=notice.pk).dismissed_at is None
