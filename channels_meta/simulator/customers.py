@@ -58,7 +58,9 @@ class Customers:
             raise invalid_parameter(f"No {kind} business with id {business_id!r}.")
 
     def send_message(self, body: dict) -> dict:
-        """A customer writes (text, or media with `media_type`); the window opens."""
+        """A customer writes: `text`, media (`media_type`), a reply (`reply_to` a message
+        id) or, on Instagram, a reply to the business's story (`story_reply`). The
+        messaging window opens."""
         kind, business_id = body.get("kind", ""), str(body.get("business_id", ""))
         self._business(kind, business_id)
         with self.state.lock:
@@ -82,6 +84,14 @@ class Customers:
                     ]
                 if body.get("reply_to"):
                     message["reply_to"] = {"mid": body["reply_to"]}
+                if body.get("story_reply"):
+                    story_id = self.state.new_id(17)
+                    message["reply_to"] = {
+                        "story": {
+                            "id": story_id,
+                            "url": f"https://lookaside.example/story/{story_id}",
+                        }
+                    }
                 item = {
                     "sender": {"id": customer_id},
                     "recipient": {"id": business_id},

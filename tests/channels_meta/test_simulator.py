@@ -254,3 +254,34 @@ def test_templates_are_listed_page_by_page(meta):
     )
 
     assert [t["name"] for t in templates] == ["order_update", "hello_again", "appointment_reminder"]
+
+
+def test_customers_send_media_story_replies_and_reactions_in_meta_shapes(meta):
+    account = meta.assets["instagram_accounts"][0]
+    number = meta.assets["whatsapp_numbers"][0]
+    story = meta.customer_writes(
+        kind="instagram", business_id=account["id"], text="😍", story_reply=True
+    )
+    meta.customer_writes(
+        kind="whatsapp", business_id=number["id"], media_type="image", text="Bu renk var mı?"
+    )
+    meta.http.post(
+        "/_sim/reaction",
+        json={
+            "kind": "instagram",
+            "business_id": account["id"],
+            "customer_id": story["customer_id"],
+            "mid": story["mid"],
+        },
+    )
+
+    meta.sender.flush_all()
+
+    entries = [e for body in meta.receiver.bodies for e in json.loads(body)["entry"]]
+    messaging = [item for e in entries for item in e.get("messaging", [])]
+    assert "story" in messaging[0]["message"]["reply_to"]
+    assert messaging[1]["reaction"]["action"] == "react"
+    whatsapp = next(e for e in entries if "changes" in e)["changes"][0]["value"]
+    assert whatsapp["metadata"]["phone_number_id"] == number["id"]
+    assert whatsapp["messages"][0]["type"] == "image"
+    assert whatsapp["messages"][0]["image"]["caption"] == "Bu renk var mı?"
