@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, TenantQuerySet
@@ -149,3 +150,41 @@ class MessageTemplate(models.Model):
             if isinstance(component, dict) and component.get("type") == "BODY":
                 return str(component.get("text", ""))
         return ""
+
+
+class WebhookEventStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PROCESSED = "processed", _("Processed")
+    FAILED = "failed", _("Failed")
+    IGNORED = "ignored", _("Ignored")
+    UNROUTABLE = "unroutable", _("No channel yet")
+
+
+class WebhookEvent(models.Model):
+    """One delivery from Meta, stored exactly as received before anything else happens."""
+
+    body = models.BinaryField()
+    object_type = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(
+        max_length=12, choices=WebhookEventStatus.choices, default=WebhookEventStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # For unroutable events: " kind:id kind:id " of the accounts that had no channel.
+    unroutable_keys = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                condition=Q(status="pending"),
+                name="webhook_event_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type or 'webhook'} {self.pk} ({self.status})"

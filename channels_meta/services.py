@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AuditAction, Organization, User
 from accounts.services import audit_record
-from channels_meta import graph, vault
+from channels_meta import graph, tasks, vault
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 
 logger = logging.getLogger(__name__)
@@ -193,12 +193,19 @@ def channels_connect(
                 % {"name": account.name, "error": error}
             ) from None
     with transaction.atomic():
-        return [
+        channels = [
             channel_connect(
                 organization=organization, account=account, connected_by=connected_by, ip=ip
             )
             for account in accounts
         ]
+        for channel in channels:
+            transaction.on_commit(
+                lambda channel_id=channel.pk: tasks.webhook_events_reopen_for_channel.delay(
+                    channel_id
+                )
+            )
+    return channels
 
 
 def _app_token() -> str:

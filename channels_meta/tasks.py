@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from channels_meta import graph, health, templates_sync
+from channels_meta import graph, health, ingest, templates_sync
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 
 
@@ -37,3 +37,30 @@ def templates_sync_channel(channel_id: int) -> int:
     if channel is None:
         return 0
     return templates_sync.templates_sync(channel=channel)
+
+
+@shared_task(soft_time_limit=5 * 60, time_limit=6 * 60)
+def webhook_event_process(event_id: int) -> str:
+    """Process one stored webhook delivery (a second run of the same id does nothing)."""
+    return ingest.webhook_event_process(event_id=event_id)
+
+
+@shared_task(soft_time_limit=60)
+def webhook_events_sweep() -> int:
+    """Re-enqueue deliveries left pending (their task was lost, or failed and may retry)."""
+    event_ids = ingest.stale_pending_events()
+    for event_id in event_ids:
+        webhook_event_process.delay(event_id)
+    return len(event_ids)
+
+
+@shared_task(soft_time_limit=60)
+def webhook_events_reopen_for_channel(channel_id: int) -> int:
+    """A channel was connected: process the deliveries that were waiting for it."""
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        return 0
+    event_ids = ingest.unroutable_events_reopen(channel=channel)
+    for event_id in event_ids:
+        webhook_event_process.delay(event_id)
+    return len(event_ids)

@@ -33,6 +33,10 @@ app.conf.update(
             "task": "accounts.tasks.invitations_purge_expired",
             "schedule": crontab(minute=17, hour=3),
         },
+        "sweep-webhook-events": {
+            "task": "channels_meta.tasks.webhook_events_sweep",
+            "schedule": 60.0,
+        },
         "check-channel-tokens": {
             "task": "channels_meta.tasks.tokens_check_all",
             "schedule": crontab(minute=7, hour="*/6"),

@@ -264,6 +264,9 @@ META_INSTAGRAM_GRAPH_URL = env.str(
 META_INSTAGRAM_API_URL = env.str(
     "META_INSTAGRAM_API_URL", default="https://api.instagram.com"
 ).rstrip("/")
+# Meta batches up to 1000 updates in one delivery; larger bodies are refused with 413.
+WEBHOOK_MAX_BODY_BYTES = 4 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
 META_HTTP_TIMEOUT_SECONDS = env.float("META_HTTP_TIMEOUT_SECONDS", default=10.0)
 META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com").rstrip("/")
 META_INSTAGRAM_AUTHORIZE_URL = env.str(

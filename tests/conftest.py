@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pytest
+from celery.app.task import Task
 from django.core.cache import cache
 
 from accounts.models import Membership, Organization, Role, User
+from padu.celery import app as celery_app
 
 PASSWORD = "correct horse battery staple"
 
@@ -55,3 +58,20 @@ def _clear_cache():
 @pytest.fixture(autouse=True)
 def _english(settings):
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def celery_eager(monkeypatch):
+    """Run tasks in-process, their arguments round-tripped through JSON as the broker
+    would carry them."""
+    enqueue = Task.apply_async
+
+    def apply_async(self, args=None, kwargs=None, **options):
+        args = json.loads(json.dumps(list(args or ())))
+        kwargs = json.loads(json.dumps(kwargs or {}))
+        return enqueue(self, args, kwargs, **options)
+
+    monkeypatch.setattr(Task, "apply_async", apply_async)
+    celery_app.conf.update(task_always_eager=True)
+    yield celery_app
+    celery_app.conf.update(task_always_eager=False)

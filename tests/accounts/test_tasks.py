@@ -16,10 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _eager(settings):
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+def _eager(celery_eager):
+    return celery_eager
 
 
 def test_invitations_expired_over_30_days_ago_are_purged(world):

@@ -7,7 +7,6 @@ from accounts.models import Notice
 from channels_meta.models import ChannelKind, MessageTemplate
 from channels_meta.tasks import templates_sync_all
 from channels_meta.templates_sync import template_set_status, templates_sync
-from padu.celery import app
 from tests.channels_meta.factories import make_channel
 
 pytestmark = pytest.mark.django_db
@@ -41,12 +40,8 @@ def test_sync_stores_every_template_across_pages(whatsapp):
     assert (template.language, template.body_text) == ("tr", "Merhaba {{1}}, sizi özledik!")
 
 
-def test_the_periodic_sync_runs_through_celery_for_every_whatsapp_channel(whatsapp):
-    app.conf.task_always_eager = True
-    try:
-        assert templates_sync_all.delay().get() == 1
-    finally:
-        app.conf.task_always_eager = False
+def test_the_periodic_sync_runs_through_celery_for_every_whatsapp_channel(whatsapp, celery_eager):
+    assert templates_sync_all.delay().get() == 1
 
     assert len(statuses(whatsapp)) == 3
 

@@ -11,17 +11,14 @@ from accounts.models import AuditAction, AuditEvent, Notice
 from channels_meta import graph, health
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.tasks import tokens_check_all
-from padu.celery import app
 from tests.channels_meta.factories import make_channel
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _eager():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+def _eager(celery_eager):
+    return celery_eager
 
 
 def instagram_login_channel(meta, world, *, days_left, issued_days_ago=50):
