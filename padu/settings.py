@@ -302,7 +302,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # How long Redis waits for an acknowledgement before handing a task to another
     # worker: longer than any task's time limit or countdown, so nothing runs twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+    # A single connection attempt per publish (Celery itself retries normal publishes),
+    # so the webhook endpoint can tell at once that the broker is down.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 60 * 60,
+        "max_retries": 0,
+        "socket_connect_timeout": 2,
+    }
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,209 @@
+"""The webhook endpoint: verification handshake, signatures on the raw body, storing
+before answering, and what happens when the database or the broker is down."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError, connection
+from django.urls import reverse
+
+from channels_meta import tasks
+from channels_meta.models import WebhookEvent, WebhookEventStatus
+from padu.celery import app as celery_app
+from tests.channels_meta import payloads
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "webhook-test-app-secret"
+URL = "/webhooks/meta/"
+
+
+@pytest.fixture(autouse=True)
+def _app(settings):
+    settings.META_APP_SECRET = SECRET
+    settings.META_VERIFY_TOKEN = "verify-me"
+
+
+def post(client, body: bytes, signature: str | None = "auto"):
+    headers = {}
+    if signature == "auto":
+        headers["HTTP_X_HUB_SIGNATURE_256"] = payloads.sign(body, SECRET)
+    elif signature is not None:
+        headers["HTTP_X_HUB_SIGNATURE_256"] = signature
+    return client.post(URL, data=body, content_type="application/json", **headers)
+
+
+def test_the_url_is_where_meta_is_told_to_call():
+    assert reverse("meta_webhook") == URL
+
+
+def test_the_verification_handshake_echoes_the_challenge():
+    from django.test import Client
+
+    client = Client()
+    ok = client.get(
+        URL,
+        {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"},
+    )
+    wrong_token = client.get(
+        URL, {"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}
+    )
+    wrong_mode = client.get(
+        URL, {"hub.mode": "unsubscribe", "hub.verify_token": "verify-me", "hub.challenge": "1"}
+    )
+
+    assert (ok.status_code, ok.content, ok["Content-Type"]) == (200, b"1158201444", "text/plain")
+    assert wrong_token.status_code == 403
+    assert wrong_mode.status_code == 403
+
+
+def test_a_signed_delivery_is_stored_then_answered(client, django_capture_on_commit_callbacks):
+    body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post(client, body)
+
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert bytes(event.body) == body
+    assert event.status == WebhookEventStatus.PENDING
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "", "sha256=", "sha256=" + "0" * 64, "sha1=abcdef", "md5=whatever"],
+)
+def test_missing_or_wrong_signatures_are_refused_and_nothing_is_stored(client, signature):
+    body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+
+    response = post(client, body, signature)
+
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_signature_over_re_serialized_json_does_not_match_the_raw_body(client):
+    payload = payloads.messaging(
+        "page",
+        payloads.PAGE_ID,
+        payloads.customer_message(payloads.PAGE_ID, "1", "m_1", text="Ayşe 😍"),
+    )
+    raw = payloads.encode(payload)
+    reserialized = json.dumps(payload, ensure_ascii=False).encode()
+
+    response = post(client, raw, payloads.sign(reserialized, SECRET))
+
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+
+
+def test_bodies_over_the_limit_get_413_and_3_mb_is_accepted(client, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 4 * 1024 * 1024
+    padding = "x" * (3 * 1024 * 1024)
+    accepted = payloads.encode({"object": "page", "entry": [], "padding": padding})
+    too_big = payloads.encode({"object": "page", "entry": [], "padding": padding * 2})
+
+    assert post(client, accepted).status_code == 200
+    assert post(client, too_big).status_code == 413
+    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_database_is_down_the_answer_is_503_so_meta_retries(client):
+    body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+
+    def database_down(execute, sql, params, many, context):
+        raise OperationalError("could not connect to server")
+
+    with connection.execute_wrapper(database_down):
+        response = post(client, body)
+
+    assert response.status_code == 503
+    assert not WebhookEvent.objects.exists()
+
+
+def _use_broker(url: str) -> None:
+    # Drop the app's references to its broker pools; kombu keeps one pool per URL.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app.conf.broker_url = url
+
+
+@pytest.fixture
+def broker_down():
+    """Point Celery at a port where no broker listens."""
+    working = celery_app.conf.broker_url
+    _use_broker("redis://127.0.0.1:1/0")
+    yield
+    _use_broker(working)
+
+
+def test_when_the_broker_is_down_the_event_is_kept_and_answered_at_once(
+    client, django_capture_on_commit_callbacks, broker_down
+):
+    body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, body)
+
+    assert response.status_code == 200
+    assert time.monotonic() - started < 2
+    assert WebhookEvent.objects.get().status == WebhookEventStatus.PENDING
+
+
+def test_the_sweeper_processes_events_left_pending(
+    client, django_capture_on_commit_callbacks, celery_eager
+):
+    body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+    with django_capture_on_commit_callbacks(execute=False):
+        post(client, body)
+    event = WebhookEvent.objects.get()
+    WebhookEvent.objects.update(received_at=event.received_at - timedelta(minutes=5))
+
+    assert tasks.webhook_events_sweep.delay().get() == 1
+
+    event.refresh_from_db()
+    assert event.status == WebhookEventStatus.IGNORED
+
+
+def test_a_body_that_is_not_json_is_kept_and_marked_failed(
+    client, django_capture_on_commit_callbacks, celery_eager
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, b"{not json")
+
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEventStatus.FAILED
+    assert "not JSON" in event.error
+
+
+def test_an_unknown_object_is_kept_and_marked_ignored(
+    client, django_capture_on_commit_callbacks, celery_eager
+):
+    body = payloads.encode({"object": "permissions", "entry": [{"id": "1", "changes": []}]})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, body)
+
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEventStatus.IGNORED
+    assert "Unknown object 'permissions'" in event.error
+
+
+def test_the_endpoint_needs_no_csrf_token_and_sets_no_cookie(client):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+
+    response = post(strict, body)
+
+    assert response.status_code == 200
+    assert not response.cookies
