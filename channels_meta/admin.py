@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from channels_meta.models import Channel
+from channels_meta import ingest, tasks
+from channels_meta.models import Channel, WebhookEvent
 
 
 @admin.register(Channel)
@@ -44,4 +46,44 @@ class ChannelAdmin(admin.ModelAdmin):
         }
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["pk", "object_type", "received_at", "status", "attempts", "processed_at"]
+    list_filter = ["status", "object_type"]
+    date_hierarchy = "received_at"
+    readonly_fields = [
+        "object_type",
+        "received_at",
+        "status",
+        "attempts",
+        "error",
+        "processed_at",
+        "unroutable_keys",
+        "payload",
+    ]
+    exclude = ["body"]
+    actions = ["retry"]
+
+    @admin.display(description=_("payload"))
+    def payload(self, event: WebhookEvent) -> str:
+        return bytes(event.body).decode("utf-8", errors="replace")[:20000]
+
+    @admin.action(description=_("Process the selected events again"))
+    def retry(self, request, queryset) -> None:
+        event_ids = ingest.webhook_events_retry(
+            event_ids=list(queryset.values_list("pk", flat=True)),
+            enqueue=tasks.webhook_event_process.delay,
+        )
+        message = ngettext(
+            "%(count)d event queued again.", "%(count)d events queued again.", len(event_ids)
+        )
+        self.message_user(request, message % {"count": len(event_ids)}, messages.SUCCESS)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

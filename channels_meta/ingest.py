@@ -188,3 +188,18 @@ def stale_pending_events(*, older_than_seconds: int = 120, limit: int = 1000) ->
         .order_by("received_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def webhook_events_retry(*, event_ids: list[int], enqueue: Callable[[int], None]) -> list[int]:
+    """Give failed or stuck events fresh attempts and `enqueue` them once committed."""
+    retry = list(
+        WebhookEvent.objects.filter(pk__in=event_ids)
+        .exclude(status__in=[WebhookEventStatus.PROCESSED, WebhookEventStatus.IGNORED])
+        .values_list("pk", flat=True)
+    )
+    WebhookEvent.objects.filter(pk__in=retry).update(
+        status=WebhookEventStatus.PENDING, attempts=0, error=""
+    )
+    for event_id in retry:
+        transaction.on_commit(lambda event_id=event_id: enqueue(event_id))
+    return retry

@@ -8,6 +8,9 @@ import threading
 
 import pytest
 from django.db import connection
+from django.urls import reverse
+
+from accounts.models import User
 
 from channels_meta import ingest, tasks
 from channels_meta.models import ChannelKind, MessageTemplate, WebhookEvent, WebhookEventStatus
@@ -563,3 +566,25 @@ def test_a_poison_event_stops_after_five_attempts_and_keeps_its_error(channels, 
     assert outcomes == ["error"] * 5 + ["skipped"]
     assert (event.status, event.attempts) == ("failed", 5)
     assert "RuntimeError: boom" in event.error
+
+
+def test_staff_retry_a_failed_event_from_the_admin(
+    client, channels, celery_eager, django_capture_on_commit_callbacks
+):
+    event = WebhookEvent.objects.create(
+        body=p.encode(p.messaging("page", p.PAGE_ID, p.customer_message(p.PAGE_ID, "x", "m_r"))),
+        status=WebhookEventStatus.FAILED,
+        attempts=5,
+        error="RuntimeError: boom",
+    )
+    client.force_login(User.objects.create_superuser(email="staff@padu.example"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:channels_meta_webhookevent_changelist"),
+            {"action": "retry", "_selected_action": [event.pk]},
+        )
+
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("processed", 1)
+    assert Message.objects.filter(external_id="m_r").exists()
