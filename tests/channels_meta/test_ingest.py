@@ -11,7 +11,6 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import User
-
 from channels_meta import ingest, tasks
 from channels_meta.models import ChannelKind, MessageTemplate, WebhookEvent, WebhookEventStatus
 from channels_meta.services import ConnectedAccount, channel_connect
