@@ -65,7 +65,7 @@ class Customers:
         self._business(kind, business_id)
         with self.state.lock:
             customer_id = self._customer_id(kind, body)
-            now = self.state.clock()
+            now = self.state.event_time()
             self.state.last_inbound[(business_id, customer_id)] = now
             if kind == "whatsapp":
                 mid = "wamid.HBgL" + self.state.new_id(24)
@@ -99,6 +99,7 @@ class Customers:
                     "message": message,
                 }
                 entry = messaging_entry(business_id, [item], int(now * 1000))
+            self.state.inbound_log.append((kind, business_id, customer_id, mid))
         self.sim.emit(kind, entry)
         return {"mid": mid, "customer_id": customer_id}
 
@@ -186,9 +187,10 @@ class Customers:
                 username=body.get("username") or "a_customer",
                 text=body.get("text", ""),
                 media_id=str(body.get("media_id") or self.state.new_id(17)),
-                created_at=self.state.clock(),
+                created_at=self.state.event_time(),
             )
             self.state.comments[comment.id] = comment
+            self.state.inbound_log.append(("instagram", account_id, comment.from_id, comment.id))
         value = {
             "id": comment.id,
             "from": {"id": comment.from_id, "username": comment.username},

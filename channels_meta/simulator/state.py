@@ -139,6 +139,15 @@ class SimulatorState:
         self.comments: dict[str, Comment] = {}
         self.sent: list[SentMessage] = []
         self.calls: dict[str, list[float]] = {}
+        # What customers sent, in order: (kind, business id, customer id, message id).
+        self.inbound_log: list[tuple[str, str, str, str]] = []
+        self._last_event_at = 0.0
+
+    def event_time(self) -> float:
+        """Now, but always at least a millisecond after the previous customer event, so
+        every message has its own timestamp, as Meta's do."""
+        self._last_event_at = max(self.clock(), self._last_event_at + 0.001)
+        return self._last_event_at
 
     # Identifiers and tokens
 
