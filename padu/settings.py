@@ -305,7 +305,7 @@ else:
     # A single connection attempt per publish (Celery itself retries normal publishes),
     # so the webhook endpoint can tell at once that the broker is down.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 60 * 60,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
         "max_retries": 0,
         "socket_connect_timeout": 2,
     }
