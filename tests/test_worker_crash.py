@@ -31,7 +31,7 @@ def database_url() -> str:
 
 def start_worker() -> subprocess.Popen:
     environment = {**os.environ, "DATABASE_URL": database_url(), "CELERY_VISIBILITY_TIMEOUT": "3"}
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
