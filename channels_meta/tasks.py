@@ -45,6 +45,16 @@ def webhook_event_process(event_id: int) -> str:
     return ingest.webhook_event_process(event_id=event_id)
 
 
+@shared_task(soft_time_limit=5 * 60, time_limit=6 * 60)
+def webhook_events_process(event_ids: list[int]) -> dict[str, int]:
+    """Process several stored deliveries, each on its own, as `webhook_event_process`."""
+    outcomes: dict[str, int] = {}
+    for event_id in event_ids:
+        outcome = ingest.webhook_event_process(event_id=event_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 @shared_task(soft_time_limit=60)
 def webhook_events_sweep() -> int:
     """Re-enqueue deliveries left pending (their task was lost, or failed and may retry)."""

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts.net import client_ip
-from channels_meta import ingest, tasks
+from channels_meta import dispatch, ingest, tasks
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,11 @@ def _count_bad_signature() -> None:
 
 def _enqueue(event_id: int) -> None:
     # No publishing retries: a broker outage must not hold Meta's request open.
-    tasks.webhook_event_process.apply_async((event_id,), retry=False)
+    dispatch.enqueue(
+        event_id,
+        publish_one=lambda one: tasks.webhook_event_process.apply_async((one,), retry=False),
+        publish_many=lambda ids: tasks.webhook_events_process.apply_async((ids,), retry=False),
+    )
 
 
 def _verify_subscription(request: HttpRequest) -> HttpResponse:

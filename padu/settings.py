@@ -267,6 +267,9 @@ META_INSTAGRAM_API_URL = env.str(
 # Meta batches up to 1000 updates in one delivery; larger bodies are refused with 413.
 WEBHOOK_MAX_BODY_BYTES = 4 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+# Stored deliveries are handed to workers in batches gathered over this long (0: one
+# task per delivery, at once).
+WEBHOOK_ENQUEUE_BATCH_SECONDS = env.float("WEBHOOK_ENQUEUE_BATCH_SECONDS", default=0.02)
 META_HTTP_TIMEOUT_SECONDS = env.float("META_HTTP_TIMEOUT_SECONDS", default=10.0)
 META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com").rstrip("/")
 META_INSTAGRAM_AUTHORIZE_URL = env.str(

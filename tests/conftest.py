@@ -60,6 +60,13 @@ def _english(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.fixture(autouse=True)
+def _enqueue_webhooks_at_once(settings):
+    """Tests see each stored delivery enqueued at once (the batching dispatcher has
+    tests of its own)."""
+    settings.WEBHOOK_ENQUEUE_BATCH_SECONDS = 0
+
+
 @pytest.fixture
 def celery_eager(monkeypatch):
     """Run tasks in-process, their arguments round-tripped through JSON as the broker
