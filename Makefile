@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/padu
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint check-deploy messages
+.PHONY: install run test lint check-deploy messages bench
 
 install: $(VENV)/.installed
 
@@ -39,3 +39,6 @@ check-deploy: install
 messages: install
 	$(PY) manage.py makemessages --locale tr --no-location --ignore '.venv/*' --ignore 'var/*'
 	$(PY) manage.py compilemessages --locale tr --ignore '.venv/*'
+
+bench: install
+	$(PY) bench/webhooks.py

@@ -1,0 +1,35 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PADU_VAR_DIR=/app/var \
+    STATIC_ROOT=/app/staticfiles
+
+WORKDIR /app
+RUN useradd --create-home --uid 1000 padu
+
+COPY pyproject.toml README.md ./
+COPY padu ./padu
+COPY accounts ./accounts
+COPY channels_meta ./channels_meta
+COPY inbox ./inbox
+COPY privacy ./privacy
+RUN pip install .
+
+COPY manage.py ./
+COPY templates ./templates
+COPY static ./static
+COPY locale ./locale
+# Production static files (hashed names) need production settings; these values exist
+# only for this build step.
+RUN PADU_ENV=production DEBUG=false ALLOWED_HOSTS=build \
+    SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only \
+    TOKEN_ENCRYPTION_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+    python manage.py collectstatic --noinput \
+    && mkdir -p /app/var && chown -R padu:padu /app/var
+
+USER padu
+EXPOSE 8000
+CMD ["sh", "-c", "gunicorn padu.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --threads ${WEB_THREADS:-4} --access-logfile - --forwarded-allow-ips '*'"]
