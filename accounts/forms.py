@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.core.exceptions import ValidationError
-from django.urls import reverse_lazy
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -73,13 +73,12 @@ class NewPasswordFields(SetPasswordMixin, forms.Form):
 
 def _terms_label():
     return format_html(
-        '{} <a href="{}">{}</a> {} <a href="{}">{}</a>',
-        _("I accept the"),
-        reverse_lazy("terms"),
-        _("terms of service"),
-        _("and the"),
-        reverse_lazy("privacy_policy"),
-        _("privacy policy"),
+        _(
+            'I accept the <a href="{terms}">terms of service</a> and the '
+            '<a href="{privacy}">privacy policy</a>'
+        ),
+        terms=reverse("terms"),
+        privacy=reverse("privacy_policy"),
     )
 
 

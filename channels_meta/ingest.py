@@ -80,9 +80,7 @@ class _Router:
 
 
 def _record(channel: Channel, event) -> None:
-    if isinstance(event, MessageEvent):
-        inbox.message_record(channel=channel, event=event)
-    elif isinstance(event, StatusEvent):
+    if isinstance(event, StatusEvent):
         inbox.status_record(channel=channel, event=event)
     elif isinstance(event, ReactionEvent):
         inbox.reaction_record(channel=channel, event=event)
@@ -96,6 +94,22 @@ def _record(channel: Channel, event) -> None:
             status=event.status,
             reason=event.reason,
         )
+
+
+class _MessageBatches:
+    """Messages are recorded a batch per channel; anything else flushes the batches
+    first, so a receipt is applied after the message it is about."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, tuple[Channel, list[MessageEvent]]] = {}
+
+    def add(self, channel: Channel, event: MessageEvent) -> None:
+        self.pending.setdefault(channel.pk, (channel, []))[1].append(event)
+
+    def flush(self) -> None:
+        for channel, events in self.pending.values():
+            inbox.messages_record(channel=channel, events=events)
+        self.pending.clear()
 
 
 def _finish(event: WebhookEvent, status: str, error: str = "", keys: str = "") -> str:
@@ -142,13 +156,19 @@ def _process(event: WebhookEvent) -> str:
     if len(notes) == len(events):
         return _finish(event, WebhookEventStatus.IGNORED, "\n".join(notes))
     router = _Router()
+    batches = _MessageBatches()
     touched: set[int] = set()
     for item in events:
         if isinstance(item, Unparsed):
             continue
         for channel in router.channels(item.route):
-            _record(channel, item)
+            if isinstance(item, MessageEvent):
+                batches.add(channel, item)
+            else:
+                batches.flush()
+                _record(channel, item)
             touched.add(channel.pk)
+    batches.flush()
     Channel.objects.filter(pk__in=touched).update(last_event_at=event.received_at)
     if router.missing:
         keys = (

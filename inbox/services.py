@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Greatest
 
@@ -63,29 +64,28 @@ def _dm_conversation(channel: Channel, contact: Contact) -> Conversation:
     return conversation
 
 
-def _touch(conversation: Conversation, at: datetime, *, inbound: bool) -> None:
-    """Move the conversation's clocks forward; an inbound message counts as unread,
-    reopens a resolved conversation and restarts the messaging window."""
-    changes: dict = {"last_message_at": Greatest(F("last_message_at"), at)}
+def _touch(conversation: Conversation, events: list, *, inbound_count: int) -> None:
+    """Move the conversation's clocks forward for new messages; inbound ones count as
+    unread, reopen a resolved conversation and restart the messaging window."""
+    last = max(event.at for event in events)
     queryset = Conversation.objects.filter(pk=conversation.pk)
-    if inbound:
-        changes["last_inbound_at"] = Greatest(F("last_inbound_at"), at)
-        changes["unread_count"] = F("unread_count") + 1
-        queryset.filter(status=ConversationStatus.RESOLVED).update(status=ConversationStatus.OPEN)
     # Greatest() with NULL is NULL on PostgreSQL: start the clocks first.
-    queryset.filter(last_message_at__isnull=True).update(last_message_at=at)
-    if inbound:
-        queryset.filter(last_inbound_at__isnull=True).update(last_inbound_at=at)
+    queryset.filter(last_message_at__isnull=True).update(last_message_at=last)
+    changes: dict = {"last_message_at": Greatest(F("last_message_at"), last)}
+    if inbound_count:
+        last_inbound = max(event.at for event in events if not getattr(event, "is_echo", False))
+        queryset.filter(last_inbound_at__isnull=True).update(last_inbound_at=last_inbound)
+        queryset.filter(status=ConversationStatus.RESOLVED).update(status=ConversationStatus.OPEN)
+        changes["last_inbound_at"] = Greatest(F("last_inbound_at"), last_inbound)
+        changes["unread_count"] = F("unread_count") + inbound_count
     queryset.update(**changes)
 
 
-def _apply_pending_receipts(message: Message) -> None:
-    receipts = PendingReceipt.objects.filter(
-        channel_id=message.channel_id, external_id=message.external_id
-    )
+def _apply_pending_receipts(channel: Channel, external_ids: list[str]) -> None:
+    receipts = PendingReceipt.objects.filter(channel=channel, external_id__in=external_ids)
     for receipt in receipts:
         _advance(
-            Message.objects.filter(pk=message.pk),
+            Message.objects.filter(channel=channel, external_id=receipt.external_id),
             receipt.status,
             receipt.at,
             receipt.error_code,
@@ -94,45 +94,151 @@ def _apply_pending_receipts(message: Message) -> None:
     receipts.delete()
 
 
-def message_record(*, channel: Channel, event: MessageEvent) -> Message | None:
-    """Store a customer's message, or an echo of one the business sent; once only."""
-    if not event.external_id or not event.customer_id:
-        return None
-    contact = contact_for(
-        channel=channel,
-        external_id=event.customer_id,
-        name=event.customer_name,
-        username=event.customer_username,
-        phone=event.customer_phone,
+def _contacts_for(channel: Channel, events: list[MessageEvent]) -> dict[str, Contact]:
+    """The contacts of a batch, by customer id: known ones read at once, new ones
+    inserted together (a concurrent insert of the same customer is not an error)."""
+    wanted: dict[str, MessageEvent] = {}
+    for event in events:
+        wanted.setdefault(event.customer_id, event)
+        if event.customer_name or event.customer_phone:
+            wanted[event.customer_id] = event
+    contacts = {
+        c.external_id: c for c in Contact.objects.filter(channel=channel, external_id__in=wanted)
+    }
+    missing = [customer for customer in wanted if customer not in contacts]
+    if missing:
+        Contact.objects.bulk_create(
+            [
+                Contact(
+                    organization_id=channel.organization_id,
+                    channel=channel,
+                    external_id=customer,
+                    name=wanted[customer].customer_name,
+                    username=wanted[customer].customer_username,
+                    phone=wanted[customer].customer_phone,
+                )
+                for customer in missing
+            ],
+            ignore_conflicts=True,
+        )
+        contacts.update(
+            {
+                c.external_id: c
+                for c in Contact.objects.filter(channel=channel, external_id__in=missing)
+            }
+        )
+    for customer, event in wanted.items():
+        if customer not in missing:
+            contact_for(
+                channel=channel,
+                external_id=customer,
+                name=event.customer_name,
+                username=event.customer_username,
+                phone=event.customer_phone,
+            )
+    return contacts
+
+
+def _dm_conversations_for(channel: Channel, contacts: list[Contact]) -> dict[int, Conversation]:
+    """The direct-message conversation of each contact, by contact id; created if new."""
+    by_contact = {
+        c.contact_id: c
+        for c in Conversation.objects.filter(contact__in=contacts, kind=ConversationKind.DM)
+    }
+    missing = [contact for contact in contacts if contact.pk not in by_contact]
+    if missing:
+        Conversation.objects.bulk_create(
+            [
+                Conversation(
+                    organization_id=channel.organization_id,
+                    channel=channel,
+                    contact=contact,
+                    kind=ConversationKind.DM,
+                )
+                for contact in missing
+            ],
+            ignore_conflicts=True,
+        )
+        by_contact.update(
+            {
+                c.contact_id: c
+                for c in Conversation.objects.filter(contact__in=missing, kind=ConversationKind.DM)
+            }
+        )
+    return by_contact
+
+
+def _insert_new(rows: list[Message]) -> set[str]:
+    """Insert messages, skipping those already stored (by this or a concurrent worker);
+    returns the Meta ids this call inserted. Django's bulk_create cannot say which rows
+    it inserted when it skips conflicts, so this is one INSERT ... ON CONFLICT."""
+    if not rows:
+        return set()
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    values = [
+        f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields
+    ]
+    sql = (
+        f"INSERT INTO {Message._meta.db_table} ({columns}) VALUES "  # noqa: S608
+        + ", ".join([row_sql] * len(rows))
+        + " ON CONFLICT (channel_id, external_id) WHERE external_id <> '' DO NOTHING"
+        " RETURNING external_id"
     )
-    conversation = _dm_conversation(channel, contact)
-    direction = Direction.OUTBOUND if event.is_echo else Direction.INBOUND
-    message, created = Message.objects.get_or_create(
-        channel=channel,
-        external_id=event.external_id,
-        defaults={
-            "organization_id": channel.organization_id,
-            "conversation": conversation,
-            "direction": direction,
-            "text": event.text,
-            "attachments": list(event.attachments),
-            "reply_to_external_id": event.reply_to,
-            "extra": event.extra,
-            "status": MessageStatus.SENT if event.is_echo else MessageStatus.RECEIVED,
-            "sent_at": event.at,
-            "is_deleted": event.is_deleted,
-        },
-    )
-    if not created:
-        if event.is_deleted and not message.is_deleted:
-            Message.objects.filter(pk=message.pk).update(is_deleted=True)
-        if event.is_echo:
-            _advance(Message.objects.filter(pk=message.pk), MessageStatus.SENT, event.at)
-        return message
-    _touch(conversation, event.at, inbound=not event.is_echo)
-    if event.is_echo:
-        _apply_pending_receipts(message)
-    return message
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return {external_id for (external_id,) in cursor.fetchall()}
+
+
+def messages_record(*, channel: Channel, events: list[MessageEvent]) -> set[str]:
+    """Store customers' messages and echoes of the business's own, each once whatever
+    how often Meta delivers it; returns the Meta ids that were new."""
+    events = [e for e in events if e.external_id and e.customer_id]
+    unique = list({e.external_id: e for e in events}.values())
+    if not unique:
+        return set()
+    contacts = _contacts_for(channel, unique)
+    conversations = _dm_conversations_for(channel, list(contacts.values()))
+    rows = [
+        Message(
+            organization_id=channel.organization_id,
+            channel=channel,
+            conversation=conversations[contacts[e.customer_id].pk],
+            direction=Direction.OUTBOUND if e.is_echo else Direction.INBOUND,
+            external_id=e.external_id,
+            text=e.text,
+            attachments=list(e.attachments),
+            reply_to_external_id=e.reply_to,
+            extra=e.extra,
+            status=MessageStatus.SENT if e.is_echo else MessageStatus.RECEIVED,
+            sent_at=e.at,
+            is_deleted=e.is_deleted,
+        )
+        for e in unique
+    ]
+    new = _insert_new(rows)
+    for conversation in {c.pk: c for c in conversations.values()}.values():
+        mine = [
+            e
+            for e in unique
+            if e.external_id in new
+            and conversations[contacts[e.customer_id].pk].pk == conversation.pk
+        ]
+        if mine:
+            _touch(conversation, mine, inbound_count=sum(not e.is_echo for e in mine))
+    known = [e for e in unique if e.external_id not in new]
+    stored = Message.objects.filter(channel=channel)
+    deleted = [e.external_id for e in known if e.is_deleted]
+    if deleted:
+        stored.filter(external_id__in=deleted).update(is_deleted=True)
+    echoed = [e.external_id for e in known if e.is_echo]
+    if echoed:
+        _advance(stored.filter(external_id__in=echoed), MessageStatus.SENT, unique[0].at)
+    new_echoes = [e.external_id for e in unique if e.is_echo and e.external_id in new]
+    if new_echoes:
+        _apply_pending_receipts(channel, new_echoes)
+    return new
 
 
 def _advance(
@@ -249,5 +355,5 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
         },
     )
     if created:
-        _touch(conversation, event.at, inbound=not from_business)
+        _touch(conversation, [event], inbound_count=0 if from_business else 1)
     return message

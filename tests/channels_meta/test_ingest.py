@@ -552,7 +552,7 @@ def test_a_poison_event_stops_after_five_attempts_and_keeps_its_error(channels, 
     def explode(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(inbox_services, "message_record", explode)
+    monkeypatch.setattr(inbox_services, "messages_record", explode)
     event = WebhookEvent.objects.create(
         body=p.encode(
             p.messaging("page", p.PAGE_ID, p.customer_message(p.PAGE_ID, "x", "m_poison"))
