@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -46,25 +47,40 @@ def webhook_event_store(*, body: bytes, enqueue: Callable[[int], None]) -> Webho
     return event
 
 
-def _claim_attempt(event_id: int) -> bool:
-    """Count an attempt before trying; an event out of attempts is marked failed."""
-    claimed = WebhookEvent.objects.filter(
-        pk=event_id, status__in=RETRYABLE, attempts__lt=MAX_ATTEMPTS
-    ).update(attempts=F("attempts") + 1)
-    if claimed:
-        return True
-    WebhookEvent.objects.filter(
-        pk=event_id, status=WebhookEventStatus.PENDING, attempts__gte=MAX_ATTEMPTS
-    ).update(status=WebhookEventStatus.FAILED, processed_at=timezone.now())
-    return False
+@contextmanager
+def _derived_data_transaction():
+    """A transaction for what is derived from a stored delivery. Its commit need not
+    wait for the disk: should PostgreSQL crash before flushing it, the whole transaction
+    is lost together with the event's `processed` mark, and the event, kept durably by
+    the webhook endpoint, is processed again."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
+def _claim_attempts(event_ids: list[int]) -> list[int]:
+    """Count an attempt for each event before trying; events out of attempts are marked
+    failed. Returns the ids that may be tried."""
+    with _derived_data_transaction():
+        WebhookEvent.objects.filter(
+            pk__in=event_ids, status=WebhookEventStatus.PENDING, attempts__gte=MAX_ATTEMPTS
+        ).update(status=WebhookEventStatus.FAILED, processed_at=timezone.now())
+        claimed = list(
+            WebhookEvent.objects.filter(
+                pk__in=event_ids, status__in=RETRYABLE, attempts__lt=MAX_ATTEMPTS
+            ).values_list("pk", flat=True)
+        )
+        WebhookEvent.objects.filter(pk__in=claimed).update(attempts=F("attempts") + 1)
+    return claimed
 
 
 class _Router:
-    """Channels for the routes in one delivery, each looked up once."""
+    """Channels for the routes in a batch of deliveries, each looked up once."""
 
     def __init__(self) -> None:
         self.found: dict[Route, list[Channel]] = {}
-        self.missing: set[Route] = set()
 
     def channels(self, route: Route) -> list[Channel]:
         if route not in self.found:
@@ -74,8 +90,6 @@ class _Router:
             else:
                 channels = list(connected.filter(kind=route.kind, external_id=route.external_id))
             self.found[route] = channels
-        if not self.found[route]:
-            self.missing.add(route)
         return self.found[route]
 
 
@@ -112,75 +126,99 @@ class _MessageBatches:
         self.pending.clear()
 
 
-def _finish(event: WebhookEvent, status: str, error: str = "", keys: str = "") -> str:
-    event.status = status
-    event.error = error[:5000]
-    event.unroutable_keys = keys[:1000]
-    event.processed_at = timezone.now()
-    event.save(update_fields=["status", "error", "unroutable_keys", "processed_at", "object_type"])
-    return status
-
-
 def webhook_event_process(*, event_id: int) -> str:
-    """Process one stored delivery: every entry and item in one transaction, each
-    message recorded once. Returns the event's new status ("skipped" when another
-    worker has it or it is done)."""
-    if not _claim_attempt(event_id):
-        return "skipped"
+    """Process one stored delivery; see `webhook_events_process`."""
+    return webhook_events_process(event_ids=[event_id]).get(event_id, "skipped")
+
+
+def webhook_events_process(*, event_ids: list[int]) -> dict[int, str]:
+    """Process stored deliveries together, in one transaction: every entry and item,
+    each message recorded once. Returns each event's new status ("skipped" when another
+    worker has it or it is done, "error" when it failed). If the batch fails, each
+    event is tried alone so one bad delivery does not hold back the others."""
+    claimed = _claim_attempts(event_ids)
+    if not claimed:
+        return {}
     try:
-        with transaction.atomic():
-            event = (
+        with _derived_data_transaction():
+            events = list(
                 WebhookEvent.objects.select_for_update(skip_locked=True)
-                .filter(pk=event_id, status__in=RETRYABLE)
-                .first()
+                .filter(pk__in=claimed, status__in=RETRYABLE)
+                .order_by("pk")
             )
-            if event is None:
-                return "skipped"
-            return _process(event)
+            return _process(events)
     except Exception as error:
-        logger.exception("Webhook event %s failed", event_id)
-        WebhookEvent.objects.filter(pk=event_id).update(
+        if len(claimed) > 1:
+            return {pk: _process_alone(pk) for pk in claimed}
+        logger.exception("Webhook event %s failed", claimed[0])
+        WebhookEvent.objects.filter(pk=claimed[0]).update(
             error=f"{type(error).__name__}: {error}"[:5000]
         )
-        return "error"
+        return {claimed[0]: "error"}
 
 
-def _process(event: WebhookEvent) -> str:
-    try:
-        payload = json.loads(bytes(event.body))
-    except (ValueError, UnicodeDecodeError) as error:
-        return _finish(event, WebhookEventStatus.FAILED, f"The body is not JSON: {error}")
-    event.object_type = str(payload.get("object", ""))[:64] if isinstance(payload, dict) else ""
-    events = parsers.parse(payload)
-    notes = [item.reason for item in events if isinstance(item, Unparsed)]
-    if len(notes) == len(events):
-        return _finish(event, WebhookEventStatus.IGNORED, "\n".join(notes))
+def _process_alone(event_id: int) -> str:
+    # Its attempt was counted with the batch; this try is part of it.
+    WebhookEvent.objects.filter(pk=event_id, attempts__gt=0).update(attempts=F("attempts") - 1)
+    return webhook_event_process(event_id=event_id)
+
+
+def _process(events: list[WebhookEvent]) -> dict[int, str]:
     router = _Router()
     batches = _MessageBatches()
     touched: set[int] = set()
-    for item in events:
+    outcomes: dict[tuple, list[int]] = {}
+    for event in events:
+        status, notes, missing = _process_one(event, router, batches, touched)
+        keys = " ".join(
+            f"{r.kind}:{r.external_id}"
+            for r in sorted(missing, key=lambda r: (r.kind, r.external_id))
+        )
+        outcome = (status, "\n".join(notes)[:5000], f" {keys} " if keys else "", event.object_type)
+        outcomes.setdefault(outcome, []).append(event.pk)
+    batches.flush()
+    if touched:
+        Channel.objects.filter(pk__in=touched).update(last_event_at=events[-1].received_at)
+    now = timezone.now()
+    for (status, error, keys, object_type), pks in outcomes.items():
+        WebhookEvent.objects.filter(pk__in=pks).update(
+            status=status,
+            error=error,
+            unroutable_keys=keys[:1000],
+            object_type=object_type,
+            processed_at=now,
+        )
+    return {pk: outcome[0] for outcome, pks in outcomes.items() for pk in pks}
+
+
+def _process_one(
+    event: WebhookEvent, router: _Router, batches: _MessageBatches, touched: set[int]
+) -> tuple[str, list[str], set[Route]]:
+    try:
+        payload = json.loads(bytes(event.body))
+    except (ValueError, UnicodeDecodeError) as error:
+        return WebhookEventStatus.FAILED, [f"The body is not JSON: {error}"], set()
+    event.object_type = str(payload.get("object", ""))[:64] if isinstance(payload, dict) else ""
+    items = parsers.parse(payload)
+    notes = [item.reason for item in items if isinstance(item, Unparsed)]
+    if len(notes) == len(items):
+        return WebhookEventStatus.IGNORED, notes, set()
+    missing: set[Route] = set()
+    for item in items:
         if isinstance(item, Unparsed):
             continue
-        for channel in router.channels(item.route):
+        channels = router.channels(item.route)
+        if not channels:
+            missing.add(item.route)
+        for channel in channels:
             if isinstance(item, MessageEvent):
                 batches.add(channel, item)
             else:
                 batches.flush()
                 _record(channel, item)
             touched.add(channel.pk)
-    batches.flush()
-    Channel.objects.filter(pk__in=touched).update(last_event_at=event.received_at)
-    if router.missing:
-        keys = (
-            " "
-            + " ".join(
-                f"{r.kind}:{r.external_id}"
-                for r in sorted(router.missing, key=lambda r: (r.kind, r.external_id))
-            )
-            + " "
-        )
-        return _finish(event, WebhookEventStatus.UNROUTABLE, "\n".join(notes), keys)
-    return _finish(event, WebhookEventStatus.PROCESSED, "\n".join(notes))
+    status = WebhookEventStatus.UNROUTABLE if missing else WebhookEventStatus.PROCESSED
+    return status, notes, missing
 
 
 def unroutable_events_reopen(*, channel: Channel) -> list[int]:

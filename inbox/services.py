@@ -7,10 +7,11 @@ how often Meta delivers it, and outbound statuses only move forward.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models.functions import Coalesce, Greatest
 
 from channels_meta.events import CommentEvent, MessageEvent, ReactionEvent, StatusEvent
 from channels_meta.models import Channel
@@ -64,21 +65,44 @@ def _dm_conversation(channel: Channel, contact: Contact) -> Conversation:
     return conversation
 
 
-def _touch(conversation: Conversation, events: list, *, inbound_count: int) -> None:
-    """Move the conversation's clocks forward for new messages; inbound ones count as
-    unread, reopen a resolved conversation and restart the messaging window."""
-    last = max(event.at for event in events)
-    queryset = Conversation.objects.filter(pk=conversation.pk)
-    # Greatest() with NULL is NULL on PostgreSQL: start the clocks first.
-    queryset.filter(last_message_at__isnull=True).update(last_message_at=last)
-    changes: dict = {"last_message_at": Greatest(F("last_message_at"), last)}
-    if inbound_count:
-        last_inbound = max(event.at for event in events if not getattr(event, "is_echo", False))
-        queryset.filter(last_inbound_at__isnull=True).update(last_inbound_at=last_inbound)
-        queryset.filter(status=ConversationStatus.RESOLVED).update(status=ConversationStatus.OPEN)
-        changes["last_inbound_at"] = Greatest(F("last_inbound_at"), last_inbound)
-        changes["unread_count"] = F("unread_count") + inbound_count
-    queryset.update(**changes)
+class NewMessage(NamedTuple):
+    at: datetime
+    is_echo: bool  # sent by the business
+
+
+def _touch(new_messages: dict[int, list]) -> None:
+    """Move the clocks of the conversations that got new messages forward, in one
+    UPDATE: `new_messages` maps a conversation id to its new messages (anything with
+    `at` and `is_echo`). Inbound messages
+    count as unread, reopen a resolved conversation and restart the messaging window."""
+    if not new_messages:
+        return
+    last_at, last_inbound_at, unread, inbound_ids = [], [], [], []
+    for conversation_id, events in new_messages.items():
+        last_at.append(When(pk=conversation_id, then=Value(max(e.at for e in events))))
+        inbound = [e for e in events if not e.is_echo]
+        if inbound:
+            inbound_ids.append(conversation_id)
+            last_inbound_at.append(When(pk=conversation_id, then=Value(max(e.at for e in inbound))))
+            unread.append(When(pk=conversation_id, then=Value(len(inbound))))
+    stamp = DateTimeField()
+    latest = Case(*last_at, output_field=stamp)
+    changes: dict = {"last_message_at": Greatest(Coalesce(F("last_message_at"), latest), latest)}
+    if unread:
+        latest_inbound = Case(*last_inbound_at, default=F("last_inbound_at"), output_field=stamp)
+        changes["last_inbound_at"] = Greatest(
+            Coalesce(F("last_inbound_at"), latest_inbound), latest_inbound
+        )
+        changes["unread_count"] = F("unread_count") + Case(*unread, default=Value(0))
+        changes["status"] = Case(
+            When(
+                pk__in=inbound_ids,
+                status=ConversationStatus.RESOLVED,
+                then=Value(ConversationStatus.OPEN),
+            ),
+            default=F("status"),
+        )
+    Conversation.objects.filter(pk__in=list(new_messages)).update(**changes)
 
 
 def _apply_pending_receipts(channel: Channel, external_ids: list[str]) -> None:
@@ -128,7 +152,13 @@ def _contacts_for(channel: Channel, events: list[MessageEvent]) -> dict[str, Con
             }
         )
     for customer, event in wanted.items():
-        if customer not in missing:
+        contact = contacts[customer]
+        news = (
+            ("name", event.customer_name),
+            ("username", event.customer_username),
+            ("phone", event.customer_phone),
+        )
+        if any(value and getattr(contact, field) != value for field, value in news):
             contact_for(
                 channel=channel,
                 external_id=customer,
@@ -218,15 +248,12 @@ def messages_record(*, channel: Channel, events: list[MessageEvent]) -> set[str]
         for e in unique
     ]
     new = _insert_new(rows)
-    for conversation in {c.pk: c for c in conversations.values()}.values():
-        mine = [
-            e
-            for e in unique
-            if e.external_id in new
-            and conversations[contacts[e.customer_id].pk].pk == conversation.pk
-        ]
-        if mine:
-            _touch(conversation, mine, inbound_count=sum(not e.is_echo for e in mine))
+    new_messages: dict[int, list] = {}
+    for event in unique:
+        if event.external_id in new:
+            conversation = conversations[contacts[event.customer_id].pk]
+            new_messages.setdefault(conversation.pk, []).append(event)
+    _touch(new_messages)
     known = [e for e in unique if e.external_id not in new]
     stored = Message.objects.filter(channel=channel)
     deleted = [e.external_id for e in known if e.is_deleted]
@@ -355,5 +382,5 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
         },
     )
     if created:
-        _touch(conversation, [event], inbound_count=0 if from_business else 1)
+        _touch({conversation.pk: [NewMessage(event.at, from_business)]})
     return message

@@ -587,3 +587,26 @@ def test_staff_retry_a_failed_event_from_the_admin(
     event.refresh_from_db()
     assert (event.status, event.attempts) == ("processed", 1)
     assert Message.objects.filter(external_id="m_r").exists()
+
+
+def test_one_bad_delivery_in_a_batch_does_not_hold_back_the_others(channels, monkeypatch):
+    record = inbox_services.messages_record
+
+    def fussy(*, channel, events):
+        if any(event.external_id == "m_bad" for event in events):
+            raise RuntimeError("cannot record this one")
+        return record(channel=channel, events=events)
+
+    monkeypatch.setattr(inbox_services, "messages_record", fussy)
+    ids = [
+        WebhookEvent.objects.create(
+            body=p.encode(p.messaging("page", p.PAGE_ID, p.customer_message(p.PAGE_ID, "x", mid)))
+        ).pk
+        for mid in ("m_good_1", "m_bad", "m_good_2")
+    ]
+
+    outcomes = ingest.webhook_events_process(event_ids=ids)
+
+    assert [outcomes[pk] for pk in ids] == ["processed", "error", "processed"]
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == ["m_good_1", "m_good_2"]
+    assert WebhookEvent.objects.get(pk=ids[1]).attempts == 1
