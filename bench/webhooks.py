@@ -44,6 +44,7 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connections  # noqa: E402
 
 from accounts.models import Organization  # noqa: E402
 from channels_meta import tasks  # noqa: E402
@@ -65,6 +66,7 @@ def database_url(name: str | None = None) -> str:
 
 def reset_database() -> None:
     name = settings.DATABASES["default"]["NAME"]
+    connections.close_all()
     with psycopg.connect(database_url("postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')

@@ -97,9 +97,9 @@ def _expiry(answer: dict):
     return timezone.now() + timedelta(seconds=int(seconds)) if seconds else None
 
 
-def _exchange_facebook_code(code: str, redirect_uri: str) -> str:
-    client = graph.client()
-    short = client.get(
+def _redeem_code(code: str, redirect_uri: str) -> str:
+    """Exchange a login dialog's code for the token Meta grants with it."""
+    return graph.client().get(
         "oauth/access_token",
         params={
             "client_id": settings.META_APP_ID,
@@ -109,7 +109,12 @@ def _exchange_facebook_code(code: str, redirect_uri: str) -> str:
         },
         secrets=(settings.META_APP_SECRET, code),
     )["access_token"]
-    return client.get(
+
+
+def _exchange_facebook_code(code: str, redirect_uri: str) -> str:
+    """A long-lived user token (about 60 days) from a Facebook Login code."""
+    short = _redeem_code(code, redirect_uri)
+    return graph.client().get(
         "oauth/access_token",
         params={
             "grant_type": "fb_exchange_token",
@@ -214,16 +219,7 @@ def accounts_from_whatsapp_signup(
     The accounts come from the page's session info when it has them, else from
     debug_token's granular scopes."""
     client = graph.client()
-    token = client.get(
-        "oauth/access_token",
-        params={
-            "client_id": settings.META_APP_ID,
-            "client_secret": settings.META_APP_SECRET,
-            "redirect_uri": redirect_uri,
-            "code": code,
-        },
-        secrets=(settings.META_APP_SECRET, code),
-    )["access_token"]
+    token = _redeem_code(code, redirect_uri)
     waba_ids = [waba_id] if waba_id else []
     if not waba_ids:
         debug = client.get(

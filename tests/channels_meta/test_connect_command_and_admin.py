@@ -12,88 +12,56 @@ from channels_meta.models import Channel, ChannelKind
 pytestmark = pytest.mark.django_db
 
 
-def test_connect_channel_checks_the_token_and_saves_the_channel(world, meta):
-    number = meta.assets["whatsapp_numbers"][1]
+def connect_channel(kind: str, account: dict, *extra: str) -> str:
     out = StringIO()
-
+    waba = ["--waba-id", account["waba_id"]] if "waba_id" in account else []
+    token = account.get("token", account.get("system_token"))
     call_command(
         "connect_channel",
         "--org",
         "acme",
         "--kind",
-        "whatsapp",
+        kind,
         "--external-id",
-        number["id"],
-        "--waba-id",
-        number["waba_id"],
+        account["id"],
+        *waba,
         "--token",
-        number["system_token"],
-        "--name",
-        "Shop",
+        token,
+        *extra,
         stdout=out,
     )
+    return out.getvalue()
+
+
+def test_connect_channel_checks_the_token_and_saves_the_channel(world, meta):
+    number = meta.assets["whatsapp_numbers"][1]
+
+    output = connect_channel("whatsapp", number, "--name", "Shop")
 
     channel = Channel.objects.get()
     assert (channel.organization, channel.name, channel.kind) == (world.org, "Shop", "whatsapp")
     assert channel.get_token() == number["system_token"]
-    assert number["system_token"] not in out.getvalue()
+    assert number["system_token"] not in output
     assert number["waba_id"] in meta.state.subscriptions
 
 
 def test_connect_channel_works_for_a_page_too(world, meta):
-    page = meta.assets["pages"][1]
-
-    call_command(
-        "connect_channel",
-        "--org",
-        "acme",
-        "--kind",
-        "messenger",
-        "--external-id",
-        page["id"],
-        "--token",
-        page["system_token"],
-        stdout=StringIO(),
-    )
+    connect_channel("messenger", meta.assets["pages"][1])
 
     assert Channel.objects.get().kind == ChannelKind.MESSENGER
 
 
 def test_connect_channel_refuses_a_bad_token_and_saves_nothing(world, meta):
-    number = meta.assets["whatsapp_numbers"][0]
+    number = {**meta.assets["whatsapp_numbers"][0], "token": "EAAGbadbadbadbadbadbadbadbad00"}
 
     with pytest.raises(CommandError, match="Meta did not accept this token"):
-        call_command(
-            "connect_channel",
-            "--org",
-            "acme",
-            "--kind",
-            "whatsapp",
-            "--external-id",
-            number["id"],
-            "--waba-id",
-            number["waba_id"],
-            "--token",
-            "EAAGbadbadbadbadbadbadbadbad00",
-            stdout=StringIO(),
-        )
+        connect_channel("whatsapp", number)
     assert not Channel.objects.exists()
 
 
 def test_the_admin_shows_whether_a_token_is_set_never_the_token(client, world, meta):
     page = meta.assets["pages"][0]
-    call_command(
-        "connect_channel",
-        "--org",
-        "acme",
-        "--kind",
-        "messenger",
-        "--external-id",
-        page["id"],
-        "--token",
-        page["system_token"],
-        stdout=StringIO(),
-    )
+    connect_channel("messenger", page)
     channel = Channel.objects.get()
     client.force_login(User.objects.create_superuser(email="staff@padu.example"))
 

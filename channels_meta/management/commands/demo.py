@@ -89,6 +89,15 @@ class Command(BaseCommand):
                 f"http://127.0.0.1:{port}/webhooks/meta/",
                 "--seed",
                 "1",
+                # Live customer traffic, with a few duplicated and reordered webhooks.
+                "--rate",
+                "0.5",
+                "--customers",
+                "12",
+                "--duplicates",
+                "0.05",
+                "--reorder",
+                "0.1",
             ],
         ]
         processes = [
