@@ -213,7 +213,7 @@ def _insert_new(rows: list[Message]) -> set[str]:
     sql = (
         f"INSERT INTO {Message._meta.db_table} ({columns}) VALUES "  # noqa: S608
         + ", ".join([row_sql] * len(rows))
-        + " ON CONFLICT (channel_id, external_id) WHERE external_id <> '' DO NOTHING"
+        + " ON CONFLICT (channel_id, external_id) WHERE NOT (external_id = '') DO NOTHING"
         " RETURNING external_id"
     )
     with connection.cursor() as cursor:
