@@ -8,60 +8,31 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Invitation
 from accounts.services import invitation_create
+from tests.workers import ROOT, start_worker, worker_database_url
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def worker_environment(broker: str, var_dir: Path) -> dict[str, str]:
-    database = settings.DATABASES["default"]
-    environment = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
-        "PADU_VAR_DIR": str(var_dir),
-        "CELERY_BROKER_URL": broker,
-    }
-    environment.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    return environment
 
 
 @pytest.mark.parametrize("broker", ["redis", "filesystem://"])
 def test_a_worker_runs_an_enqueued_task(world, tmp_path, broker):
     broker_url = os.environ["REDIS_URL"] if broker == "redis" else broker
-    environment = worker_environment(broker_url, tmp_path)
+    environment = {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(),
+        "PADU_VAR_DIR": str(tmp_path),
+        "CELERY_BROKER_URL": broker_url,
+    }
     invitation = invitation_create(actor=world.owner, email="old@acme.example", role="agent")
     Invitation.objects.filter(pk=invitation.pk).update(
         expires_at=timezone.now() - timedelta(days=40)
     )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "padu",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            "celery",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=environment,
-    )
+    worker = start_worker(PADU_VAR_DIR=str(tmp_path), CELERY_BROKER_URL=broker_url)
     try:
         subprocess.run(
             [

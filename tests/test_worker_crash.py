@@ -3,50 +3,22 @@ nothing: its transaction dies with it, and the broker hands the task to the next
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 
 from channels_meta import tasks
 from channels_meta.models import ChannelKind, WebhookEvent
 from inbox.models import Message
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
+from tests.workers import start_worker, worker_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def start_worker() -> subprocess.Popen:
-    environment = {**os.environ, "DATABASE_URL": database_url(), "CELERY_VISIBILITY_TIMEOUT": "3"}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "padu",
-            "worker",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=environment,
-    )
 
 
 def wait_for(condition, timeout: float = 30.0) -> bool:
@@ -64,14 +36,14 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(world):
         p.customer_message(p.PAGE_ID, f"psid-{n % 7}", f"m_{n}", at=p.T_MS + n) for n in range(50)
     ]
     event = WebhookEvent.objects.create(body=p.encode(p.messaging("page", p.PAGE_ID, *batch)))
-    blocker = psycopg.connect(database_url())
-    watcher = psycopg.connect(database_url(), autocommit=True)
+    blocker = psycopg.connect(worker_database_url())
+    watcher = psycopg.connect(worker_database_url(), autocommit=True)
     # Hold the channel row against updates (not against the foreign-key checks of new
     # rows): the worker records all 50 messages, then waits to stamp the channel.
     blocker.execute(
         "SELECT id FROM channels_meta_channel WHERE id = %s FOR NO KEY UPDATE", [channel.pk]
     )
-    worker = start_worker()
+    worker = start_worker(CELERY_VISIBILITY_TIMEOUT="3")
     try:
         tasks.webhook_event_process.delay(event.pk)
         waiting = wait_for(
@@ -99,7 +71,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(world):
     assert (event.status, event.attempts) == ("pending", 1)
 
     time.sleep(3)  # past the visibility timeout: the broker redelivers the unacked task
-    second = start_worker()
+    second = start_worker(CELERY_VISIBILITY_TIMEOUT="3")
     try:
         assert wait_for(lambda: WebhookEvent.objects.get(pk=event.pk).status == "processed")
     finally:
