@@ -1,0 +1,186 @@
+"""Padu in a real browser (headless Chromium driven by Playwright), as a new user would
+try it: sign up, invite a colleague who joins, switch organisations, connect channels
+through the Meta simulator's dialogs, disconnect and reconnect one; and platform staff
+suspend an organisation."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+from django.core import mail
+from django.db import connections
+from playwright.sync_api import expect, sync_playwright
+
+from accounts.models import Membership, Organization, User
+from channels_meta import graph
+from channels_meta.models import Channel
+from channels_meta.simulator.app import MetaSimulator
+from channels_meta.simulator.state import SimulatorState
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "a long enough passphrase"
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def simulator(settings):
+    """The Meta simulator on a real port, where Padu and the browser both reach it."""
+    settings.META_APP_ID, settings.META_APP_SECRET = "7777", "browser-test-secret"
+    state = SimulatorState(app_id="7777", app_secret="browser-test-secret", seed=9)
+    state.seed_default()
+    server = make_server(
+        "127.0.0.1", 0, MetaSimulator(state), server_class=_Server, handler_class=_Quiet
+    )
+    url = f"http://127.0.0.1:{server.server_port}"
+    for name in (
+        "META_GRAPH_URL",
+        "META_INSTAGRAM_GRAPH_URL",
+        "META_INSTAGRAM_API_URL",
+        "META_DIALOG_URL",
+    ):
+        setattr(settings, name, url)
+    settings.META_INSTAGRAM_AUTHORIZE_URL = f"{url}/oauth/authorize"
+    graph.use_transport(None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    graph.use_transport(None)
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium")
+    # Playwright's sync API runs an event loop in this thread, and the test's own
+    # queries run beside it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        # Queries the test made ran in Playwright's context: close that connection here.
+        connections.close_all()
+        chromium.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def sign_up(page, base, *, name, email, organization):
+    page.goto(f"{base}/sign-up/")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Organisation name").fill(organization)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password confirmation").fill(PASSWORD)
+    page.get_by_label("I am 18 years old or older").check()
+    page.locator("#id_accept_terms").check()
+    page.get_by_role("button", name="Create account").click()
+
+
+def test_sign_up_invite_a_colleague_switch_organisations_and_be_suspended(
+    browser, live_server, settings
+):
+    settings.SITE_URL = live_server.url
+    owner = browser.new_page()
+    sign_up(
+        owner,
+        live_server.url,
+        name="Ayşe Yılmaz",
+        email="ayse@example.com",
+        organization="Kahve Evi",
+    )
+    expect(owner.get_by_role("heading", name="Kahve Evi")).to_be_visible()
+
+    owner.get_by_role("link", name="Members", exact=True).click()
+    owner.get_by_label("E-mail address").fill("mehmet@example.com")
+    owner.get_by_label("Role").select_option("agent")
+    owner.get_by_role("button", name="Send invitation").click()
+    expect(owner.get_by_text("Invitation sent to mehmet@example.com.")).to_be_visible()
+
+    link = re.search(r"http\S+/invitations/\S+/", mail.outbox[-1].body).group(0)
+    colleague = browser.new_context().new_page()
+    colleague.goto(link)
+    colleague.get_by_label("Your name").fill("Mehmet Demir")
+    colleague.get_by_label("Password", exact=True).fill(PASSWORD)
+    colleague.get_by_label("Password confirmation").fill(PASSWORD)
+    colleague.get_by_label("I am 18 years old or older").check()
+    colleague.locator("#id_accept_terms").check()
+    colleague.get_by_role("button", name="Create account and join").click()
+    expect(colleague.get_by_text("Welcome to Kahve Evi.")).to_be_visible()
+    organization = Organization.objects.get(name="Kahve Evi")
+    assert Membership.objects.get(user__email="mehmet@example.com").organization == organization
+
+    owner.locator("summary").click()
+    owner.get_by_role("link", name="New organisation…").click()
+    owner.get_by_label("Organisation name").fill("Bloom Flowers")
+    owner.get_by_role("button", name="Create organisation").click()
+    expect(owner.get_by_role("heading", name="Bloom Flowers")).to_be_visible()
+    owner.locator("summary").click()
+    owner.get_by_role("link", name=re.compile("Kahve Evi")).click()
+    expect(owner.get_by_role("heading", name="Kahve Evi")).to_be_visible()
+
+    User.objects.create_superuser(email="staff@padu.example", password=PASSWORD)
+    staff = browser.new_context().new_page()
+    staff.goto(f"{live_server.url}/admin/accounts/organization/")
+    staff.get_by_label("E-mail address").fill("staff@padu.example")
+    staff.get_by_label("Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Log in").click()
+    staff.get_by_role("row", name=re.compile("Kahve Evi")).get_by_role("checkbox").check()
+    staff.locator("select[name=action]").select_option("suspend")
+    staff.get_by_role("button", name="Go").click()
+    expect(staff.get_by_text("1 organisation suspended.")).to_be_visible()
+
+    colleague.reload()
+    expect(colleague.get_by_role("heading", name="This organisation is suspended")).to_be_visible()
+
+
+def test_an_admin_connects_disconnects_and_reconnects_channels_through_meta_dialogs(
+    browser, live_server, settings, simulator
+):
+    settings.SITE_URL = live_server.url
+    page = browser.new_page()
+    sign_up(page, live_server.url, name="Ayşe", email="ayse@example.com", organization="Kahve Evi")
+    page.get_by_role("link", name="Channels", exact=True).click()
+
+    page.get_by_role("button", name=re.compile("^Facebook Pages")).click()
+    expect(page.get_by_role("heading", name="Meta simulator")).to_be_visible()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text(re.compile("^Connected:"))).to_be_visible()
+    page.get_by_role("button", name="WhatsApp (Embedded Signup)").click()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_text("Active", exact=True)).to_have_count(5)
+    assert Channel.objects.filter(status="active").count() == 5
+    page.get_by_role("button", name="Disconnect Bloom Flowers").first.click()
+    expect(page.get_by_text("Disconnected", exact=True)).to_have_count(1)
+    page.get_by_role("button", name="Reconnect Bloom Flowers").click()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("Active", exact=True)).to_have_count(5)
+
+    page.get_by_role("button", name="WhatsApp (Embedded Signup)").click()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text("You cancelled the connection at Meta")).to_be_visible()
