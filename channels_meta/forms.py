@@ -23,3 +23,16 @@ class ChannelSettingsForm(forms.Form):
     human_agent_enabled = forms.BooleanField(
         label=_("Allow human agent replies (24 hours to 7 days)"), required=False
     )
+
+
+class EmbeddedSignupForm(forms.Form):
+    pin = forms.RegexField(
+        label=_("Two-step verification PIN"),
+        regex=r"^\d{6}$",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text=_(
+            "Six digits. Meta needs it to register the number for the Cloud API; if the "
+            "number already has one, enter that one."
+        ),
+        error_messages={"invalid": _("The PIN is six digits.")},
+    )

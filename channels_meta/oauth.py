@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -46,15 +47,26 @@ WHATSAPP_SCOPES = [
 ]
 
 
-def dialog_url(request: HttpRequest, *, org_slug: str, flow: str, redirect_uri: str) -> str:
-    """The Meta login dialog for `flow`, remembering a fresh state in the session."""
+@dataclass(frozen=True)
+class OAuthState:
+    org_slug: str
+    flow: str
+    # WhatsApp's two-step verification PIN, to register the shared numbers with.
+    pin: str = ""
+
+
+def dialog_url(
+    request: HttpRequest, *, org_slug: str, flow: str, redirect_uri: str, pin: str = ""
+) -> str:
+    """The Meta login dialog for `flow`, remembering a fresh state in the session (with
+    the WhatsApp PIN, if any, until the person comes back, ten minutes at most)."""
     state = secrets.token_urlsafe(32)
     states = {
         key: value
         for key, value in request.session.get(SESSION_KEY, {}).items()
         if value["created"] > time.time() - STATE_LIFETIME_SECONDS
     }
-    states[state] = {"org": org_slug, "flow": flow, "created": time.time()}
+    states[state] = {"org": org_slug, "flow": flow, "pin": pin, "created": time.time()}
     request.session[SESSION_KEY] = states
     params = {
         "client_id": settings.META_APP_ID,
@@ -79,9 +91,9 @@ def dialog_url(request: HttpRequest, *, org_slug: str, flow: str, redirect_uri: 
     return f"{settings.META_DIALOG_URL}/{version}/dialog/oauth?{urlencode(params)}"
 
 
-def take_state(request: HttpRequest, state: str) -> tuple[str, str]:
-    """The organisation slug and flow a returning `state` was made for. A state works
-    once, within ten minutes, in the browser session that started the flow."""
+def take_state(request: HttpRequest, state: str) -> OAuthState:
+    """What a returning `state` was made for. A state works once, within ten minutes,
+    in the browser session that started the flow."""
     states = request.session.get(SESSION_KEY, {})
     entry = states.pop(state, None) if state else None
     request.session[SESSION_KEY] = states
@@ -89,7 +101,7 @@ def take_state(request: HttpRequest, state: str) -> tuple[str, str]:
         raise ChannelError(
             _("That sign-in with Meta could not be verified or took too long. Please start again.")
         )
-    return entry["org"], entry["flow"]
+    return OAuthState(org_slug=entry["org"], flow=entry["flow"], pin=entry.get("pin", ""))
 
 
 def _expiry(answer: dict):
@@ -213,11 +225,11 @@ def accounts_from_instagram_login(*, code: str, redirect_uri: str) -> list[Conne
 
 
 def accounts_from_whatsapp_signup(
-    *, code: str, redirect_uri: str, waba_id: str = ""
+    *, code: str, redirect_uri: str, waba_id: str = "", pin: str = ""
 ) -> list[ConnectedAccount]:
-    """Every phone number of the WhatsApp Business Accounts shared in Embedded Signup.
-    The accounts come from the page's session info when it has them, else from
-    debug_token's granular scopes."""
+    """Every phone number of the WhatsApp Business Accounts shared in Embedded Signup,
+    registered for the Cloud API with `pin` when one is given. The accounts come from
+    the page's session info when it has them, else from debug_token's granular scopes."""
     client = graph.client()
     token = _redeem_code(code, redirect_uri)
     waba_ids = [waba_id] if waba_id else []
@@ -251,7 +263,24 @@ def accounts_from_whatsapp_signup(
             )
     if not accounts:
         raise ChannelError(_("No WhatsApp number was shared with Padu."))
+    for account in accounts if pin else []:
+        _register_number(account, pin)
     return accounts
+
+
+def _register_number(account: ConnectedAccount, pin: str) -> None:
+    try:
+        graph.client().post(
+            f"{account.external_id}/register",
+            token=account.token,
+            json_body={"messaging_product": "whatsapp", "pin": pin},
+            secrets=(pin,),
+        )
+    except graph.GraphError as error:
+        raise ChannelError(
+            _("Meta could not register %(number)s for the Cloud API: %(error)s")
+            % {"number": account.handle or account.external_id, "error": error}
+        ) from None
 
 
 def error_from_callback(query: dict) -> str | None:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.net import client_ip
 from accounts.tenancy import require_manager, tenant_view
 from channels_meta import graph, oauth, selectors, services, templates_sync
-from channels_meta.forms import ChannelSettingsForm, ManualWhatsAppForm
+from channels_meta.forms import ChannelSettingsForm, EmbeddedSignupForm, ManualWhatsAppForm
 from channels_meta.models import ChannelKind, ChannelStatus
 
 
@@ -37,14 +37,26 @@ def channels(request: HttpRequest) -> HttpResponse:
     return render(request, "channels_meta/channels.html", context)
 
 
+@sensitive_post_parameters("pin")
 @require_POST
 @tenant_view(managers_only=True)
 def connect_start(request: HttpRequest, flow: str) -> HttpResponse:
     if flow not in oauth.FLOWS:
         messages.error(request, _("Unknown way to connect."))
         return _to_channels(request)
+    pin = ""
+    if flow == "whatsapp":
+        form = EmbeddedSignupForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors["pin"]))
+            return _to_channels(request)
+        pin = form.cleaned_data["pin"]
     url = oauth.dialog_url(
-        request, org_slug=request.organization.slug, flow=flow, redirect_uri=_callback_url()
+        request,
+        org_slug=request.organization.slug,
+        flow=flow,
+        redirect_uri=_callback_url(),
+        pin=pin,
     )
     return redirect(url)
 
@@ -71,15 +83,16 @@ def reconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
 def oauth_callback(request: HttpRequest) -> HttpResponse:
     """Where Meta's dialogs send the person back (one fixed URL, as Meta requires)."""
     try:
-        org_slug, flow = oauth.take_state(request, request.GET.get("state", ""))
+        state = oauth.take_state(request, request.GET.get("state", ""))
     except services.ChannelError as error:
         messages.error(request, str(error))
         return redirect("home")
-    return _finish_connect(request, org_slug=org_slug, flow=flow)
+    return _finish_connect(request, org_slug=state.org_slug, state=state)
 
 
 @tenant_view(managers_only=True)
-def _finish_connect(request: HttpRequest, flow: str) -> HttpResponse:
+def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpResponse:
+    flow = state.flow
     problem = oauth.error_from_callback(request.GET)
     if problem:
         messages.error(request, problem)
@@ -91,7 +104,11 @@ def _finish_connect(request: HttpRequest, flow: str) -> HttpResponse:
         "whatsapp": oauth.accounts_from_whatsapp_signup,
     }[flow]
     try:
-        kwargs = {"waba_id": request.GET.get("waba_id", "")} if flow == "whatsapp" else {}
+        kwargs = (
+            {"waba_id": request.GET.get("waba_id", ""), "pin": state.pin}
+            if flow == "whatsapp"
+            else {}
+        )
         accounts = find_accounts(code=code, redirect_uri=_callback_url(), **kwargs)
         connected = services.channels_connect(
             organization=request.organization,

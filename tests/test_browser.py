@@ -170,6 +170,7 @@ def test_an_admin_connects_disconnects_and_reconnects_channels_through_meta_dial
     expect(page.get_by_role("heading", name="Meta simulator")).to_be_visible()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text(re.compile("^Connected:"))).to_be_visible()
+    page.get_by_label("Two-step verification PIN").fill("246810")
     page.get_by_role("button", name="WhatsApp (Embedded Signup)").click()
     page.get_by_role("button", name="Continue").click()
 
@@ -181,6 +182,7 @@ def test_an_admin_connects_disconnects_and_reconnects_channels_through_meta_dial
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("Active", exact=True)).to_have_count(5)
 
+    page.get_by_label("Two-step verification PIN").fill("246810")
     page.get_by_role("button", name="WhatsApp (Embedded Signup)").click()
     page.get_by_role("button", name="Cancel").click()
     expect(page.get_by_text("You cancelled the connection at Meta")).to_be_visible()

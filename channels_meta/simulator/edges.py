@@ -139,7 +139,13 @@ def register(state: SimulatorState, request: Request, phone_id: str) -> Response
     token_for_asset(state, request, phone_id)
     if request.param("messaging_product") != "whatsapp":
         raise invalid_parameter("(#100) The parameter messaging_product is required.")
-    state.phone_numbers[phone_id].registered = True
+    pin = request.param("pin")
+    if not (len(pin) == 6 and pin.isdigit()):
+        raise invalid_parameter("(#100) Param pin must be a 6-digit number.")
+    phone = state.phone_numbers[phone_id]
+    if phone.pin and phone.pin != pin:
+        raise GraphFault(133005, "Two step verification PIN Mismatch")
+    phone.pin, phone.registered = pin, True
     return ok({"success": True})
 
 

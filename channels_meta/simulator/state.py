@@ -52,6 +52,7 @@ class PhoneNumber:
     verified_name: str
     waba_id: str
     registered: bool = True
+    pin: str = ""  # two-step verification PIN, once one is set
 
 
 @dataclass

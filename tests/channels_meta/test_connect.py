@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
-def start(client, org, flow):
-    response = client.post(reverse("channel_connect", args=[org.slug, flow]))
+def start(client, org, flow, pin="246810"):
+    data = {"pin": pin} if flow == "whatsapp" else {}
+    response = client.post(reverse("channel_connect", args=[org.slug, flow]), data)
     assert response.status_code == 302
     return response["Location"]
 
@@ -94,6 +95,29 @@ def test_whatsapp_embedded_signup_connects_every_shared_number(owner_client, wor
     waba_id = meta.assets["whatsapp_numbers"][0]["waba_id"]
     assert {channel.waba_id for channel in channels} == {waba_id}
     assert waba_id in meta.state.subscriptions
+    assert {phone.pin for phone in meta.state.phone_numbers.values()} == {"246810"}
+
+
+def test_whatsapp_signup_needs_a_six_digit_pin(owner_client, world, meta):
+    response = owner_client.post(
+        reverse("channel_connect", args=[world.org.slug, "whatsapp"]),
+        {"pin": "12ab"},
+        follow=True,
+    )
+
+    assert "The PIN is six digits." in response.content.decode()
+    assert "meta_oauth_states" not in owner_client.session
+
+
+def test_a_pin_meta_refuses_saves_nothing(owner_client, world, meta):
+    for phone in meta.state.phone_numbers.values():
+        phone.pin = "111111"
+
+    response = connect(owner_client, meta, world.org, "whatsapp")
+
+    assert "Two step verification PIN Mismatch" in response.content.decode()
+    assert not Channel.objects.exists()
+    assert "246810" not in response.content.decode()
 
 
 def test_cancelling_at_meta_saves_nothing_and_says_so(owner_client, world, meta):
