@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from accounts.models import Membership, Organization
-from channels_meta.models import Channel, ChannelStatus
+from channels_meta.models import Channel
 
 
 def channels_for_org(organization: Organization):
@@ -16,7 +16,3 @@ def channel_for_member(member: Membership, pk: int) -> Channel:
         return Channel.objects.for_org(member.organization).get(pk=pk)
     except Channel.DoesNotExist:
         raise Http404 from None
-
-
-def channels_needing_reauth(organization: Organization) -> list[Channel]:
-    return list(Channel.objects.for_org(organization).filter(status=ChannelStatus.NEEDS_REAUTH))

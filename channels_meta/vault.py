@@ -79,7 +79,3 @@ def decrypt(stored: str, *, channel_id: int) -> str:
             "The stored token failed authentication: it was altered or belongs to another channel."
         ) from None
     return plaintext.decode()
-
-
-def key_id_of(stored: str) -> str:
-    return _split(stored)[0]

@@ -56,15 +56,6 @@ def contact_for(
     return contact
 
 
-def _dm_conversation(channel: Channel, contact: Contact) -> Conversation:
-    conversation, _created = Conversation.objects.get_or_create(
-        contact=contact,
-        kind=ConversationKind.DM,
-        defaults={"organization_id": channel.organization_id, "channel": channel},
-    )
-    return conversation
-
-
 class NewMessage(NamedTuple):
     at: datetime
     is_echo: bool  # sent by the business

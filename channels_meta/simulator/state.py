@@ -5,13 +5,11 @@ Plain Python, importing nothing of Padu: the simulator stands where Meta stands.
 
 from __future__ import annotations
 
-import json
 import random
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 SHORT_LIVED_SECONDS = 2 * 60 * 60
 LONG_LIVED_SECONDS = 5183944
@@ -346,9 +344,3 @@ class SimulatorState:
                     for phone in self.phone_numbers.values()
                 ],
             }
-
-    @classmethod
-    def from_file(cls, path: Path, **kwargs) -> SimulatorState:
-        state = cls(**kwargs)
-        state.load(json.loads(Path(path).read_text()))
-        return state
