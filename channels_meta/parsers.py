@@ -23,12 +23,13 @@ from channels_meta.events import (
 OBJECT_KINDS = {"page": "messenger", "instagram": "instagram"}
 
 
-def _at(value: Any, *, millis: bool) -> datetime:
-    """A Meta timestamp (ms for Messenger and Instagram, s or a string of s for WhatsApp
-    and comments); now when it is missing or absurd."""
+def _at(value: Any) -> datetime:
+    """A Meta timestamp: milliseconds (Messenger, Instagram) or seconds, maybe as a
+    string (WhatsApp, comments, dashboard tests); now when it is missing or absurd.
+    Anything over 1e11 is milliseconds: as seconds it would be the year 5138."""
     try:
         number = float(value)
-        if millis or number > 1e11:
+        if number > 1e11:
             number /= 1000
         return datetime.fromtimestamp(number, tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):
@@ -81,8 +82,12 @@ def _messaging_entry(kind: str, entry: dict) -> Iterator:
         changes = [*changes, {"field": entry["field"], "value": entry["value"]}]
     for change in changes:
         change = _dict(change)
+        value = _dict(change.get("value"))
         if change.get("field") == "comments" and kind == "instagram":
-            yield _comment(entry_id, _dict(change.get("value")), entry)
+            yield _comment(entry_id, value, entry)
+        elif "sender" in value:
+            # Meta's dashboard test sends messaging events as changes.
+            yield from _messaging_item(kind, entry_id, value)
         else:
             yield Unparsed(f"Unhandled {kind} field {_str(change.get('field'))!r}.")
 
@@ -90,7 +95,7 @@ def _messaging_entry(kind: str, entry: dict) -> Iterator:
 def _messaging_item(kind: str, entry_id: str, item: dict) -> Iterator:
     sender = _str(_dict(item.get("sender")).get("id"))
     recipient = _str(_dict(item.get("recipient")).get("id"))
-    at = _at(item.get("timestamp"), millis=True)
+    at = _at(item.get("timestamp"))
     message = _dict(item.get("message"))
     if message:
         echo = bool(message.get("is_echo"))
@@ -105,7 +110,7 @@ def _messaging_item(kind: str, entry_id: str, item: dict) -> Iterator:
             status="delivered",
             at=at,
             external_ids=tuple(_str(m) for m in _list(delivery.get("mids"))),
-            watermark=_at(watermark, millis=True) if watermark else None,
+            watermark=_at(watermark) if watermark else None,
         )
     elif "read" in item:
         read = _dict(item["read"])
@@ -117,7 +122,7 @@ def _messaging_item(kind: str, entry_id: str, item: dict) -> Iterator:
             status="read",
             at=at,
             external_ids=(mid,) if mid else (),
-            watermark=_at(watermark, millis=True) if watermark and not mid else None,
+            watermark=_at(watermark) if watermark and not mid else None,
         )
     elif "reaction" in item:
         reaction = _dict(item["reaction"])
@@ -196,7 +201,7 @@ def _comment(account_id: str, value: dict, entry: dict) -> CommentEvent | Unpars
         customer_id=_str(sender.get("id")),
         username=_str(sender.get("username")),
         text=_str(value.get("text")),
-        at=_at(entry.get("time"), millis=False),
+        at=_at(entry.get("time")),
         parent_id=_str(value.get("parent_id")),
     )
 
@@ -232,7 +237,7 @@ def _whatsapp_messages(route: Route, value: dict) -> Iterator:
     }
     for message in map(_dict, _list(value.get("messages"))):
         sender = _str(message.get("from"))
-        at = _at(message.get("timestamp"), millis=False)
+        at = _at(message.get("timestamp"))
         kind = _str(message.get("type"))
         if kind == "reaction":
             reaction = _dict(message.get("reaction"))
@@ -266,7 +271,7 @@ def _whatsapp_messages(route: Route, value: dict) -> Iterator:
             route=route,
             customer_id=_str(status.get("recipient_id")),
             status=_str(status.get("status")),
-            at=_at(status.get("timestamp"), millis=False),
+            at=_at(status.get("timestamp")),
             external_ids=(_str(status.get("id")),),
             error_code=code if isinstance(code, int) else None,
             error_reason=" — ".join(filter(None, [_str(first.get("title")), details]))[:500],

@@ -610,3 +610,33 @@ def test_one_bad_delivery_in_a_batch_does_not_hold_back_the_others(channels, mon
     assert [outcomes[pk] for pk in ids] == ["processed", "error", "processed"]
     assert sorted(Message.objects.values_list("external_id", flat=True)) == ["m_good_1", "m_good_2"]
     assert WebhookEvent.objects.get(pk=ids[1]).attempts == 1
+
+
+def test_messaging_events_sent_as_changes_are_read_too(channels):
+    # The shape of the Instagram "messages" test event in Meta's app dashboard.
+    deliver(
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": p.IG_ID,
+                    "time": 1700000000,
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "sender": {"id": "12334"},
+                                "recipient": {"id": p.IG_ID},
+                                "timestamp": "1527459824",
+                                "message": {"mid": "random_mid", "text": "random_text"},
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+
+    message = Message.objects.get()
+    assert (message.external_id, message.text) == ("random_mid", "random_text")
+    assert message.sent_at.year == 2018
