@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts import throttle
+from accounts import selectors, throttle
 from accounts.models import Role, User
 
 
@@ -39,16 +39,21 @@ class SignInForm(AuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username", "")
-        if throttle.is_locked(username, self.client_ip):
+        account = selectors.user_for_email(username) if username else None
+        attempt = throttle.sign_in_begin(
+            account=f"user:{account.pk}" if account else f"address:{username.strip().lower()}",
+            ip=self.client_ip,
+        )
+        if not attempt.allowed:
             raise self._locked_error()
         try:
             cleaned = super().clean()
         except ValidationError:
-            self.locked_now = throttle.record_failure(username, self.client_ip)
+            self.locked_now = attempt.spends_account_budget
             if self.locked_now:
                 raise self._locked_error() from None
             raise
-        throttle.record_success(username)
+        throttle.sign_in_succeeded(attempt)
         return cleaned
 
 
@@ -120,7 +125,7 @@ class SignUpForm(NewPasswordFields, AgreementFields):
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
+        if User.objects.with_email(email).exists():
             raise ValidationError(
                 _("An account with this e-mail address already exists. Sign in instead.")
             )
@@ -160,7 +165,7 @@ class ProfileForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
+        taken = User.objects.with_email(email).exclude(pk=self.instance.pk).exists()
         if taken:
             raise ValidationError(_("Another account uses this e-mail address."))
         return email

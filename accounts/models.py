@@ -34,8 +34,13 @@ class UserManager(BaseUserManager):
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **fields)
 
+    def with_email(self, email: str) -> models.QuerySet[User]:
+        """The account for this address, whatever its case: compared as the unique
+        constraint compares (LOWER), so look-alike spellings never reach another account."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
+
     def get_by_natural_key(self, username: str) -> User:
-        return self.get(email__iexact=username)
+        return self.with_email(username).get()
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -32,4 +32,4 @@ def audit_events_for_org(organization: Organization):
 
 
 def user_for_email(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email).first()
+    return User.objects.with_email(email).first()

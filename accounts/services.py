@@ -222,7 +222,7 @@ def membership_remove(*, actor: Membership, membership: Membership, ip: str | No
 def user_get_or_create(*, email: str, password: str | None = None) -> User:
     """The account for `email`, created if missing; `password`, when given, is set.
     Without one a new account has no usable password until it is reset."""
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.with_email(email).first()
     if user is None:
         return User.objects.create_user(email=email, password=password)
     if password:
@@ -287,10 +287,11 @@ def invitation_create(
     _check_role_change_allowed(actor, Membership(role=Role.AGENT), role)
     email = User.objects.normalize_email(email).lower()
     organization = actor.organization
-    if Membership.objects.for_org(organization).filter(user__email__iexact=email).exists():
+    members = Membership.objects.for_org(organization)
+    if members.filter(user__in=User.objects.with_email(email)).exists():
         raise MembershipRuleError(_("%(email)s is already a member.") % {"email": email})
     # A new invitation replaces any pending one for the same address.
-    Invitation.objects.for_org(organization).pending().filter(email__iexact=email).delete()
+    Invitation.objects.for_org(organization).pending().filter(email=email).delete()
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organization=organization,

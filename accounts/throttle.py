@@ -1,54 +1,87 @@
-"""Sign-in throttling, kept in the shared cache (Redis in production) so every web
-process sees the same counts.
+"""Attempt budgets kept in the shared cache (Redis in production), so every web process
+sees the same counts.
 
-After LOGIN_FAILURE_LIMIT_PER_USERNAME failures for one e-mail address, or
-LOGIN_FAILURE_LIMIT_PER_IP from one address, within LOGIN_FAILURE_WINDOW_SECONDS,
-further attempts are refused for LOGIN_LOCKOUT_SECONDS.
+An attempt is counted *before* it is tried: concurrent attempts each get their own
+number from one atomic increment, so a budget of five lets at most five through however
+many arrive at once.
+
+Sign-in budgets: LOGIN_FAILURE_LIMIT_PER_USERNAME attempts per account (every spelling of
+an address that reaches the account shares it; addresses with no account are counted
+each on its own) and LOGIN_FAILURE_LIMIT_PER_IP per client address, within
+LOGIN_FAILURE_WINDOW_SECONDS; once spent, further attempts are refused for
+LOGIN_LOCKOUT_SECONDS. A successful sign-in gives back what it used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 
 
-def _keys(kind: str, value: str) -> tuple[str, str]:
-    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()
-    return f"login-failures:{kind}:{digest}", f"login-locked:{kind}:{digest}"
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _subjects(username: str, ip: str | None) -> list[tuple[str, str, int]]:
-    subjects = [("user", username, settings.LOGIN_FAILURE_LIMIT_PER_USERNAME)]
-    if ip:
-        subjects.append(("ip", ip, settings.LOGIN_FAILURE_LIMIT_PER_IP))
-    return subjects
+def _count(key: str, window_seconds: int) -> int:
+    """Add one to `key`, starting a window of `window_seconds` on the first; atomic."""
+    cache.add(key, 0, timeout=window_seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window ran out between add() and incr()
+        cache.add(key, 0, timeout=window_seconds)
+        return cache.incr(key)
 
 
-def is_locked(username: str, ip: str | None) -> bool:
-    lock_keys = [_keys(kind, value)[1] for kind, value, _ in _subjects(username, ip)]
-    return bool(cache.get_many(lock_keys))
+def hit(scope: str, subject: str, *, limit: int, window_seconds: int) -> bool:
+    """Count one use of `scope` by `subject`; False once more than `limit` uses fell in
+    the current window (the use is refused)."""
+    return _count(f"budget:{scope}:{_digest(subject)}", window_seconds) <= limit
 
 
-def record_failure(username: str, ip: str | None) -> bool:
-    """Count a failed attempt; True when it locks the username or the address."""
-    locked = False
-    for kind, value, limit in _subjects(username, ip):
-        failures_key, lock_key = _keys(kind, value)
-        # add() starts the window only on the first failure; incr() is atomic.
-        cache.add(failures_key, 0, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-        try:
-            failures = cache.incr(failures_key)
-        except ValueError:  # the window ran out between add() and incr()
-            cache.set(failures_key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-            failures = 1
-        if failures >= limit:
-            cache.set(lock_key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-            cache.delete(failures_key)
-            locked = True
-    return locked
+@dataclass(frozen=True)
+class SignInAttempt:
+    """One counted sign-in attempt: `allowed` says whether the password may be checked."""
+
+    account_key: str
+    ip_key: str | None
+    allowed: bool
+    account_attempts: int
+
+    @property
+    def spends_account_budget(self) -> bool:
+        """This attempt was the last the account's budget allowed."""
+        return self.account_attempts == settings.LOGIN_FAILURE_LIMIT_PER_USERNAME
 
 
-def record_success(username: str) -> None:
-    cache.delete(_keys("user", username)[0])
+def _take(counter_key: str, limit: int) -> tuple[bool, int]:
+    attempts = _count(counter_key, settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    if attempts == limit + 1:
+        # The first refused attempt starts the lockout; the counter is never reset
+        # meanwhile, so attempts racing with this one are refused too.
+        cache.touch(counter_key, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+    return attempts <= limit, attempts
+
+
+def sign_in_begin(*, account: str, ip: str | None) -> SignInAttempt:
+    """Count an attempt against the client address and then the account (`account` names
+    it: "user:<pk>" for a known account, "address:<e-mail>" otherwise). An address out of
+    attempts spends nothing of the account's budget."""
+    account_key = f"sign-in:account:{_digest(account)}"
+    ip_key = f"sign-in:ip:{_digest(ip)}" if ip else None
+    if ip_key and not _take(ip_key, settings.LOGIN_FAILURE_LIMIT_PER_IP)[0]:
+        return SignInAttempt(account_key, ip_key, allowed=False, account_attempts=0)
+    allowed, attempts = _take(account_key, settings.LOGIN_FAILURE_LIMIT_PER_USERNAME)
+    return SignInAttempt(account_key, ip_key, allowed, attempts)
+
+
+def sign_in_succeeded(attempt: SignInAttempt) -> None:
+    """The password was right: the account's budget starts again and the client
+    address gets back the attempt it spent."""
+    cache.delete(attempt.account_key)
+    if attempt.ip_key:
+        with contextlib.suppress(ValueError):  # its window has ended
+            cache.decr(attempt.ip_key)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEvent
@@ -111,3 +114,53 @@ def test_signing_out_needs_a_post(client, world):
     assert client.get(reverse("logout")).status_code == 405
     client.post(reverse("logout"))
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("spelling", ["a-admın@acme.example", "A-ADMIN@acme.example"])
+def test_a_look_alike_or_differently_cased_address_gets_no_fresh_budget(client, db, spelling):
+    make_user("a-admin@acme.example", password=PASSWORD)
+    for attempt in range(5):
+        sign_in(client, "a-admin@acme.example", "wrong", ip=f"203.0.113.{attempt}")
+
+    response = sign_in(client, spelling, PASSWORD, ip="203.0.113.77")
+
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_dotless_i_address_does_not_sign_in_to_the_dotted_account(client, db):
+    make_user("a-admin@acme.example", password=PASSWORD)
+
+    response = sign_in(client, "a-admın@acme.example", PASSWORD)
+
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_attempts_check_no_more_passwords_than_the_budget(monkeypatch):
+    user = make_user("target@example.com", password=PASSWORD)
+    checked = []
+    check_password = type(user).check_password
+
+    def counting_check_password(self, raw_password):
+        checked.append(raw_password)
+        return check_password(self, raw_password)
+
+    monkeypatch.setattr(type(user), "check_password", counting_check_password)
+    start = threading.Barrier(16)
+
+    def attempt(number: int) -> None:
+        start.wait()
+        try:
+            sign_in(Client(), "target@example.com", f"wrong-{number}", ip=f"198.51.100.{number}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(checked) == 5
