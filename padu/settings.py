@@ -316,10 +316,21 @@ else:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Request paths in Django's warnings can carry a link's token (padu/logging.py).
+    "filters": {"scrub_secrets": {"()": "padu.logging.ScrubSecrets"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Without handlers of their own, Django's records reach only the scrubbing console.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # httpx logs every request URL at INFO; OAuth URLs carry codes and secrets.
         "httpx": {"level": "WARNING"},
