@@ -32,4 +32,6 @@ RUN PADU_ENV=production DEBUG=false ALLOWED_HOSTS=build \
 
 USER padu
 EXPOSE 8000
-CMD ["sh", "-c", "gunicorn padu.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --threads ${WEB_THREADS:-4} --access-logfile - --forwarded-allow-ips '*'"]
+# Workers, threads, which peer may set forwarded headers, and an access log without
+# secrets: padu/gunicorn.conf.py.
+CMD ["gunicorn", "-c", "padu/gunicorn.conf.py", "padu.wsgi"]
