@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors, throttle
 from accounts.models import Role, User
+from accounts.validators import validate_single_line
 
 
 class SignInForm(AuthenticationForm):
@@ -103,14 +105,20 @@ class AgreementFields(forms.Form):
         self.fields["accept_terms"].label = _terms_label()
 
 
+def name_field(label: str, max_length: int, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=max_length, validators=[validate_single_line], **kwargs
+    )
+
+
 class SignUpForm(NewPasswordFields, AgreementFields):
-    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    full_name = name_field(_("Your name"), 150)
     email = forms.EmailField(
         label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    organization_name = forms.CharField(
-        label=_("Organisation name"),
-        max_length=120,
+    organization_name = name_field(
+        _("Organisation name"),
+        120,
         help_text=_("Your business or team. You can invite colleagues next."),
     )
     field_order = [
@@ -124,12 +132,7 @@ class SignUpForm(NewPasswordFields, AgreementFields):
     ]
 
     def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.with_email(email).exists():
-            raise ValidationError(
-                _("An account with this e-mail address already exists. Sign in instead.")
-            )
-        return email
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
     def _password_user(self) -> User:
         return User(
@@ -139,7 +142,7 @@ class SignUpForm(NewPasswordFields, AgreementFields):
 
 
 class InvitedSignUpForm(NewPasswordFields, AgreementFields):
-    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    full_name = name_field(_("Your name"), 150)
     field_order = ["full_name", "password1", "password2", "confirm_adult", "accept_terms"]
 
     def __init__(self, *args, email: str, **kwargs) -> None:
@@ -182,7 +185,15 @@ class ProfileForm(forms.ModelForm):
 
 
 class OrganizationForm(forms.Form):
-    name = forms.CharField(label=_("Organisation name"), max_length=120)
+    name = name_field(_("Organisation name"), 120)
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, also for active accounts that have no password yet (people an
+    operator added): the e-mailed link is how they choose their first one."""
+
+    def get_users(self, email: str):
+        return User.objects.with_email(email).filter(is_active=True)
 
 
 class InvitationForm(forms.Form):

@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import validate_single_line
+
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
@@ -45,7 +47,9 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail address"), unique=True)
-    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    full_name = models.CharField(
+        _("full name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
     language = models.CharField(
         _("language"),
         max_length=10,
@@ -65,6 +69,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     terms_accepted_at = models.DateTimeField(_("terms and privacy policy accepted"), null=True)
     adult_confirmed_at = models.DateTimeField(_("confirmed 18 or older"), null=True)
+    email_confirmed_at = models.DateTimeField(
+        _("e-mail address confirmed"),
+        null=True,
+        blank=True,
+        help_text=_("Until then the account opens only the organisations it created."),
+    )
 
     objects = UserManager()
 
@@ -80,6 +90,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
     def get_full_name(self) -> str:
         return self.full_name or self.email
 
@@ -88,11 +102,25 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Organization(models.Model):
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    require_two_factor = models.BooleanField(
+        _("two-factor authentication required"),
+        default=False,
+        help_text=_("Members must pass a second factor before they see anything."),
+    )
     is_suspended = models.BooleanField(_("suspended"), default=False)
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+        help_text=_("Empty when platform staff created it."),
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -183,13 +211,30 @@ class Invitation(models.Model):
 class AuditAction(models.TextChoices):
     SIGNED_UP = "user.signed_up", _("Signed up")
     SIGNED_IN = "user.signed_in", _("Signed in")
+    EMAIL_CONFIRMED = "user.email_confirmed", _("E-mail address confirmed")
     SIGN_IN_LOCKED = "user.sign_in_locked", _("Sign-in locked after failures")
     PROFILE_CHANGED = "user.profile_changed", _("Profile changed")
     PASSWORD_CHANGED = "user.password_changed", _("Password changed")
+    TWO_FACTOR_ENABLED = "user.two_factor_enabled", _("Two-factor authentication turned on")
+    TWO_FACTOR_DISABLED = "user.two_factor_disabled", _("Two-factor authentication turned off")
+    RECOVERY_CODES_REPLACED = "user.recovery_codes_replaced", _("New recovery codes generated")
+    RECOVERY_CODE_USED = "user.recovery_code_used", _("Recovery code used")
+    TWO_FACTOR_SIGN_IN_STOPPED = (
+        "user.two_factor_sign_in_stopped",
+        _("Sign-in stopped after wrong codes"),
+    )
     ORGANIZATION_CREATED = "organization.created", _("Organisation created")
     ORGANIZATION_RENAMED = "organization.renamed", _("Organisation renamed")
     ORGANIZATION_SUSPENDED = "organization.suspended", _("Organisation suspended")
     ORGANIZATION_UNSUSPENDED = "organization.unsuspended", _("Organisation unsuspended")
+    ORGANIZATION_TWO_FACTOR_REQUIRED = (
+        "organization.two_factor_required",
+        _("Two-factor authentication required of members"),
+    )
+    ORGANIZATION_TWO_FACTOR_OPTIONAL = (
+        "organization.two_factor_optional",
+        _("Two-factor authentication no longer required of members"),
+    )
     MEMBER_ADDED = "member.added", _("Member added")
     MEMBER_ROLE_CHANGED = "member.role_changed", _("Member role changed")
     MEMBER_REMOVED = "member.removed", _("Member removed")
@@ -229,7 +274,10 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organization", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["actor", "-created_at"], name="audit_event_actor_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.target}"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from accounts.models import AuditEvent, Invitation, Membership, Organization, User
+from accounts.models import AuditAction, AuditEvent, Invitation, Membership, Organization, User
 
 
 def default_organization_slug(user: User, last_used_slug: str | None) -> str | None:
@@ -33,3 +33,10 @@ def audit_events_for_org(organization: Organization):
 
 def user_for_email(email: str) -> User | None:
     return User.objects.with_email(email).first()
+
+
+def recent_sign_ins(user: User, limit: int = 10):
+    """The person's own latest sign-ins (recorded on them, in no organisation's log)."""
+    return AuditEvent.objects.filter(
+        actor=user, organization__isnull=True, action=AuditAction.SIGNED_IN
+    )[:limit]

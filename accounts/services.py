@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts import throttle
 from accounts.models import (
     MANAGER_ROLES,
     AuditAction,
@@ -55,10 +56,12 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def organization_create(*, name: str, owner: User, ip: str | None = None) -> Organization:
-    """Create an organisation with `owner` as its first owner."""
-    organization = Organization.objects.create(name=name, slug=_unique_slug(name))
-    Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
+def organization_create(*, name: str, owner: User | None, ip: str | None = None) -> Organization:
+    """Create an organisation with `owner` as its creator and first owner (None: an
+    operator creates it and provides its owner)."""
+    organization = Organization.objects.create(name=name, slug=_unique_slug(name), created_by=owner)
+    if owner is not None:
+        Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
     audit_record(
         action=AuditAction.ORGANIZATION_CREATED,
         organization=organization,
@@ -106,7 +109,9 @@ def organization_set_suspended(
     return True
 
 
-def _create_user_who_agreed(*, email: str, full_name: str, password: str) -> User:
+def create_user_who_agreed(
+    *, email: str, full_name: str, password: str, email_confirmed: bool = False
+) -> User:
     """An account whose holder accepted the terms and confirmed being 18 or older now."""
     now = timezone.now()
     return User.objects.create_user(
@@ -115,49 +120,26 @@ def _create_user_who_agreed(*, email: str, full_name: str, password: str) -> Use
         full_name=full_name,
         terms_accepted_at=now,
         adult_confirmed_at=now,
+        email_confirmed_at=now if email_confirmed else None,
     )
-
-
-@transaction.atomic
-def user_sign_up(
-    *, email: str, full_name: str, password: str, organization_name: str, ip: str | None = None
-) -> User:
-    """Create an account that has accepted the terms and confirmed being 18 or older,
-    with its first organisation."""
-    user = _create_user_who_agreed(email=email, full_name=full_name, password=password)
-    organization = organization_create(name=organization_name, owner=user, ip=ip)
-    audit_record(
-        action=AuditAction.SIGNED_UP, organization=organization, actor=user, target=email, ip=ip
-    )
-    return user
 
 
 def user_record_sign_in(*, user: User, ip: str | None) -> None:
-    """Record a sign-in in the audit log of every organisation the user belongs to."""
-    organization_ids = list(user.memberships.values_list("organization_id", flat=True))
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            organization_id=organization_id,
-            actor=user,
-            action=AuditAction.SIGNED_IN,
-            target=user.email,
-            ip=ip,
-        )
-        for organization_id in organization_ids or [None]
-    )
+    """Record a sign-in on the person, not in any organisation's log: a member of two
+    organisations shows neither where they sign in from."""
+    audit_record(action=AuditAction.SIGNED_IN, actor=user, target=user.email, ip=ip)
 
 
-def user_update_profile(*, user: User, changed_fields: list[str], ip: str | None = None) -> None:
-    """Save the fields of the user's profile that changed (the right to correct data)."""
-    if not changed_fields:
-        return
-    user.save(update_fields=changed_fields)
-    audit_record(
-        action=AuditAction.PROFILE_CHANGED,
-        actor=user,
-        target=", ".join(sorted(changed_fields)),
-        ip=ip,
+def user_confirm_email(*, user: User, ip: str | None = None) -> bool:
+    """Mark the account's address as confirmed; False when it already was."""
+    confirmed = User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(
+        email_confirmed_at=timezone.now()
     )
+    if not confirmed:
+        return False
+    user.refresh_from_db(fields=["email_confirmed_at"])
+    audit_record(action=AuditAction.EMAIL_CONFIRMED, actor=user, target=user.email, ip=ip)
+    return True
 
 
 def _check_role_change_allowed(actor: Membership, membership: Membership, new_role: str) -> None:
@@ -219,18 +201,6 @@ def membership_remove(*, actor: Membership, membership: Membership, ip: str | No
     )
 
 
-def user_get_or_create(*, email: str, password: str | None = None) -> User:
-    """The account for `email`, created if missing; `password`, when given, is set.
-    Without one a new account has no usable password until it is reset."""
-    user = User.objects.with_email(email).first()
-    if user is None:
-        return User.objects.create_user(email=email, password=password)
-    if password:
-        user.set_password(password)
-        user.save(update_fields=["password"])
-    return user
-
-
 @transaction.atomic
 def membership_add(
     *, organization: Organization, user: User, role: str, actor: User | None = None
@@ -271,26 +241,26 @@ def _send_invitation_email(invitation: Invitation, token: str, language: str) ->
     link = settings.SITE_URL + reverse("invitation_accept", args=[token])
     context = {"invitation": invitation, "link": link}
     with translation.override(language):
+        # Names come from people; a line break in a header would end the e-mail's headers.
         subject = _("You are invited to %(organization)s on Padu") % {
-            "organization": invitation.organization.name
+            "organization": " ".join(invitation.organization.name.split())
         }
         body = render_to_string("accounts/email/invitation.txt", context)
     send_mail(subject, body, None, [invitation.email])
 
 
-@transaction.atomic
-def invitation_create(
-    *, actor: Membership, email: str, role: str, ip: str | None = None
+def invitation_issue(
+    *,
+    organization: Organization,
+    email: str,
+    role: str,
+    invited_by: User | None,
+    ip: str | None = None,
 ) -> Invitation:
-    """Invite someone by e-mail; the link is single-use and expires after
-    INVITATION_VALID_DAYS. The e-mail goes out once the invitation is committed."""
-    _check_role_change_allowed(actor, Membership(role=Role.AGENT), role)
+    """Invite `email` to `organization` (replacing a pending invitation to the same
+    address); the link is single-use and expires after INVITATION_VALID_DAYS. The e-mail
+    goes out once the invitation is committed."""
     email = User.objects.normalize_email(email).lower()
-    organization = actor.organization
-    members = Membership.objects.for_org(organization)
-    if members.filter(user__in=User.objects.with_email(email)).exists():
-        raise MembershipRuleError(_("%(email)s is already a member.") % {"email": email})
-    # A new invitation replaces any pending one for the same address.
     Invitation.objects.for_org(organization).pending().filter(email=email).delete()
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
@@ -298,19 +268,55 @@ def invitation_create(
         email=email,
         role=role,
         token_hash=_token_hash(token),
-        invited_by=actor.user,
+        invited_by=invited_by,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     audit_record(
         action=AuditAction.INVITATION_SENT,
         organization=organization,
-        actor=actor.user,
+        actor=invited_by,
         target=f"{email} ({role})",
         ip=ip,
     )
     language = translation.get_language()
     transaction.on_commit(lambda: _send_invitation_email(invitation, token, language))
     return invitation
+
+
+def _check_invitation_budget(actor: Membership) -> None:
+    hour, day = 60 * 60, 24 * 60 * 60
+    within_budget = throttle.hit(
+        "invitations:member",
+        str(actor.pk),
+        limit=settings.INVITATIONS_PER_MEMBER_PER_HOUR,
+        window_seconds=hour,
+    ) and throttle.hit(
+        "invitations:organization",
+        str(actor.organization_id),
+        limit=settings.INVITATIONS_PER_ORGANIZATION_PER_DAY,
+        window_seconds=day,
+    )
+    if not within_budget:
+        raise MembershipRuleError(
+            _("You have sent many invitations recently. Please try again later.")
+        )
+
+
+@transaction.atomic
+def invitation_create(
+    *, actor: Membership, email: str, role: str, ip: str | None = None
+) -> Invitation:
+    """A member's invitation, under the role rules and the invitation budgets (per
+    member an hour, per organisation a day)."""
+    _check_role_change_allowed(actor, Membership(role=Role.AGENT), role)
+    organization = actor.organization
+    members = Membership.objects.for_org(organization)
+    if members.filter(user__in=User.objects.with_email(email)).exists():
+        raise MembershipRuleError(_("%(email)s is already a member.") % {"email": email})
+    _check_invitation_budget(actor)
+    return invitation_issue(
+        organization=organization, email=email, role=role, invited_by=actor.user, ip=ip
+    )
 
 
 def invitation_revoke(*, actor: Membership, invitation: Invitation, ip: str | None = None) -> None:
@@ -337,6 +343,8 @@ def invitation_accept(*, invitation: Invitation, user: User, ip: str | None = No
     membership, created = Membership.objects.get_or_create(
         user=user, organization=invitation.organization, defaults={"role": invitation.role}
     )
+    # The link reached the invited address, and the account is that address's.
+    user_confirm_email(user=user, ip=ip)
     if created:
         audit_record(
             action=AuditAction.INVITATION_ACCEPTED,
@@ -353,7 +361,7 @@ def invitation_accept_with_sign_up(
     *, invitation: Invitation, full_name: str, password: str, ip: str | None = None
 ) -> User:
     """Create the invited person's account (with the terms accepted) and join."""
-    user = _create_user_who_agreed(email=invitation.email, full_name=full_name, password=password)
+    user = create_user_who_agreed(email=invitation.email, full_name=full_name, password=password)
     invitation_accept(invitation=invitation, user=user, ip=ip)
     return user
 

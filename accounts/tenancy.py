@@ -2,7 +2,8 @@
 
 Tenant views are wrapped in `tenant_view`: it resolves `/o/<org_slug>/` to the signed-in
 user's membership (404 when there is none, so another tenant's URL reveals nothing),
-serves the suspended page for suspended organisations, and checks the role in one place.
+serves the suspended page for suspended organisations, asks for a second factor where
+the organisation requires one, and checks the role in one place.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, Membership, Notice
+from accounts.two_factor.session import redirect_to_second_factor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,6 +69,27 @@ def require_manager(membership: Membership) -> None:
         raise PermissionDenied
 
 
+def require_owner(membership: Membership) -> None:
+    if not membership.is_owner:
+        raise PermissionDenied
+
+
+def _ask_for_second_factor(request: HttpRequest, membership: Membership) -> HttpResponse:
+    organization = membership.organization
+    # After the code, a form's POST address would only answer 405: go to the overview.
+    next_url = (
+        request.get_full_path()
+        if request.method == "GET"
+        else reverse("organization_home", args=[organization.slug])
+    )
+    return redirect_to_second_factor(
+        request,
+        next_url=next_url,
+        reason=_("%(organization)s requires two-factor authentication.")
+        % {"organization": organization.name},
+    )
+
+
 def tenant_view(*, managers_only: bool = False) -> Callable:
     """Decorate a view taking `org_slug`; it receives `request.membership` and
     `request.organization` set for the signed-in member."""
@@ -79,6 +104,16 @@ def tenant_view(*, managers_only: bool = False) -> Callable:
             if organization.is_suspended:
                 return render(
                     request, "accounts/suspended.html", {"organization": organization}, status=403
+                )
+            if organization.require_two_factor and not request.user.is_verified():
+                return _ask_for_second_factor(request, membership)
+            if not request.user.email_confirmed and organization.created_by_id != request.user.pk:
+                # Whoever registers an address first must not inherit what others give it.
+                return render(
+                    request,
+                    "accounts/email_unconfirmed.html",
+                    {"organization": organization},
+                    status=403,
                 )
             if managers_only:
                 require_manager(membership)

@@ -1,12 +1,17 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path
 from django.views.generic import TemplateView
 
-from accounts.views import auth, members, organizations, profile
+from accounts.views import auth, members, onboarding, organizations, profile, two_factor
 
 tenant_patterns = [
     path("", organizations.organization_home, name="organization_home"),
     path("settings/", organizations.organization_settings, name="organization_settings"),
+    path(
+        "settings/two-factor/",
+        organizations.organization_two_factor,
+        name="organization_two_factor",
+    ),
     path("leave/", organizations.organization_leave, name="organization_leave"),
     path("audit/", organizations.audit_log, name="audit_log"),
     path("notices/<int:notice_id>/dismiss/", organizations.notice_dismiss, name="notice_dismiss"),
@@ -22,15 +27,7 @@ tenant_patterns = [
 ]
 
 password_reset_patterns = [
-    path(
-        "",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-        ),
-        name="password_reset",
-    ),
+    path("", onboarding.PasswordResetView.as_view(), name="password_reset"),
     path(
         "sent/",
         auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html"),
@@ -38,10 +35,7 @@ password_reset_patterns = [
     ),
     path(
         "<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/password_reset_confirm.html",
-            success_url=reverse_lazy("password_reset_complete"),
-        ),
+        onboarding.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -56,12 +50,24 @@ password_reset_patterns = [
 urlpatterns = [
     path("", organizations.home, name="home"),
     path("healthz", organizations.healthz, name="healthz"),
-    path("sign-up/", auth.sign_up, name="sign_up"),
+    path("sign-up/", onboarding.sign_up, name="sign_up"),
+    path("sign-up/sent/", onboarding.sign_up_sent, name="sign_up_sent"),
+    path("account/confirm/<str:token>/", onboarding.email_confirm, name="email_confirm"),
+    path("account/confirm-again/", onboarding.email_confirm_resend, name="email_confirm_resend"),
     path("sign-in/", auth.SignInView.as_view(), name="login"),
+    path("sign-in/code/", two_factor.sign_in_code, name="sign_in_code"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", include(password_reset_patterns)),
     path("account/", profile.profile, name="profile"),
     path("account/password/", auth.PasswordChangeView.as_view(), name="password_change"),
+    path("account/two-factor/", two_factor.two_factor, name="two_factor"),
+    path("account/two-factor/set-up/", two_factor.two_factor_set_up, name="two_factor_set_up"),
+    path(
+        "account/two-factor/recovery-codes/",
+        two_factor.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("account/two-factor/turn-off/", two_factor.two_factor_disable, name="two_factor_disable"),
     path("organizations/new/", profile.organization_new, name="organization_new"),
     path("invitations/<str:token>/", members.invitation_accept, name="invitation_accept"),
     path("terms/", TemplateView.as_view(template_name="legal/terms.html"), name="terms"),

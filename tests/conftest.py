@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pytest
 from celery.app.task import Task
 from django.core.cache import cache
+from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role, User
 from padu.celery import app as celery_app
@@ -13,9 +14,17 @@ from padu.celery import app as celery_app
 PASSWORD = "correct horse battery staple"
 
 
-def make_user(email: str, *, password: str | None = None, full_name: str = "") -> User:
-    """A user; without a password none is usable (hashing with bcrypt is slow on purpose)."""
-    return User.objects.create_user(email=email, password=password, full_name=full_name)
+def make_user(
+    email: str, *, password: str | None = None, full_name: str = "", confirmed: bool = True
+) -> User:
+    """A user, with a confirmed address unless told otherwise; without a password none is
+    usable (hashing with bcrypt is slow on purpose)."""
+    return User.objects.create_user(
+        email=email,
+        password=password,
+        full_name=full_name,
+        email_confirmed_at=timezone.now() if confirmed else None,
+    )
 
 
 def make_member(organization: Organization, email: str, role: str = Role.AGENT) -> Membership:
@@ -82,3 +91,10 @@ def celery_eager(monkeypatch):
     celery_app.conf.update(task_always_eager=True)
     yield celery_app
     celery_app.conf.update(task_always_eager=False)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): ...` runs what was deferred to the commit (e-mails, tasks) once
+    the block ends, as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -1,21 +1,20 @@
-"""Signing up, in and out, and the password pages (Django's own views, themed)."""
+"""Signing in and out, and changing a password (Django's own views, themed)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
 
 from accounts import services
-from accounts.forms import SignInForm, SignUpForm
+from accounts.forms import SignInForm
 from accounts.models import AuditAction
 from accounts.net import client_ip
+from accounts.two_factor.selectors import user_has_two_factor
+from accounts.two_factor.session import pending_sign_in_start
 
 
 class SignInView(auth_views.LoginView):
@@ -27,6 +26,11 @@ class SignInView(auth_views.LoginView):
         return {**super().get_form_kwargs(), "client_ip": client_ip(self.request)}
 
     def form_valid(self, form: SignInForm) -> HttpResponse:
+        user = form.get_user()
+        if user_has_two_factor(user):
+            # The password was right, but nothing opens until the code step accepts a code.
+            pending_sign_in_start(self.request, user=user, next_url=self.get_redirect_url())
+            return redirect("sign_in_code")
         response = super().form_valid(form)
         services.user_record_sign_in(user=form.get_user(), ip=client_ip(self.request))
         return response
@@ -54,23 +58,3 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         )
         messages.success(self.request, _("Your password has been changed."))
         return response
-
-
-@sensitive_post_parameters("password1", "password2")
-@require_http_methods(["GET", "POST"])
-def sign_up(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = services.user_sign_up(
-            email=form.cleaned_data["email"],
-            full_name=form.cleaned_data["full_name"],
-            password=form.cleaned_data["password1"],
-            organization_name=form.cleaned_data["organization_name"],
-            ip=client_ip(request),
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome to Padu! Invite your colleagues to get started."))
-        return redirect("home")
-    return render(request, "accounts/sign_up.html", {"form": form})

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts import services
+from accounts import onboarding, selectors, services
 from accounts.forms import OrganizationForm, ProfileForm
 from accounts.net import client_ip
 
@@ -21,14 +21,15 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         changed = [name for name in form.changed_data if name != "current_password"]
-        services.user_update_profile(
+        onboarding.user_update_profile(
             user=form.save(commit=False), changed_fields=changed, ip=client_ip(request)
         )
         if request.user.language:
             translation.activate(request.user.language)
         messages.success(request, _("Your profile has been saved."))
         return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    context = {"form": form, "sign_ins": selectors.recent_sign_ins(request.user)}
+    return render(request, "accounts/profile.html", context)
 
 
 @login_required

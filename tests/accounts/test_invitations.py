@@ -180,3 +180,58 @@ def test_a_bad_form_says_what_is_wrong(client, world):
     assert response.status_code == 200
     assert "Enter a valid email address." in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+def test_invitations_a_member_sends_are_limited(client, world, mailoutbox, settings, committed):
+    settings.INVITATIONS_PER_MEMBER_PER_HOUR = 3
+    client.force_login(world.owner.user)
+    with committed():
+        for number in range(3):
+            invite(client, world, email=f"person{number}@example.com")
+        response = invite(client, world, email="fourth@example.com")
+
+    assert "sent many invitations" in response.content.decode()
+    assert len(mailoutbox) == 3
+    assert not Invitation.objects.filter(email="fourth@example.com").exists()
+
+
+def test_invitations_an_organisation_sends_are_limited_across_members(
+    client, world, mailoutbox, settings, committed
+):
+    settings.INVITATIONS_PER_ORGANIZATION_PER_DAY = 2
+    world.agent.role = Role.ADMIN
+    world.agent.save()
+    with committed():
+        for member, email in ((world.owner, "a@example.com"), (world.agent, "b@example.com")):
+            client.force_login(member.user)
+            invite(client, world, email=email)
+        response = invite(client, world, email="c@example.com")
+
+    assert "sent many invitations" in response.content.decode()
+    assert len(mailoutbox) == 2
+
+
+def test_accepting_an_invitation_confirms_the_address(client, world, mailoutbox, committed):
+    person = make_user("late@example.com", password="a long enough passphrase", confirmed=False)
+    with committed():
+        invitation_create(actor=world.owner, email="late@example.com", role=Role.AGENT)
+    client.force_login(person)
+
+    client.post(path_of(link_from(mailoutbox[0])))
+
+    person.refresh_from_db()
+    assert person.email_confirmed
+    assert client.get(reverse("members", args=["acme"])).status_code == 200
+
+
+def test_a_line_break_in_the_organisation_name_never_reaches_an_email_header(
+    client, world, mailoutbox, committed
+):
+    world.org.name = "Acme\r\nBcc: victim@example.com"
+    world.org.save()
+
+    with committed():
+        invitation_create(actor=world.owner, email="new@example.com", role=Role.AGENT)
+
+    assert "\n" not in mailoutbox[0].subject
+    assert mailoutbox[0].bcc == []

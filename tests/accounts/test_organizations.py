@@ -56,6 +56,19 @@ def test_an_admin_renames_the_organisation(client, world):
     assert AuditEvent.objects.filter(action=AuditAction.ORGANIZATION_RENAMED).exists()
 
 
+def test_a_name_with_a_line_break_is_a_form_error_not_a_crash(client, world):
+    client.force_login(world.owner.user)
+
+    response = client.post(
+        reverse("organization_settings", args=["acme"]), {"name": "Acme\r\nBcc: x@example.com"}
+    )
+
+    assert response.status_code == 200
+    assert "without line breaks" in response.content.decode()
+    world.org.refresh_from_db()
+    assert world.org.name == "Acme Coffee"
+
+
 def test_the_audit_log_shows_only_this_organisations_events(client, world):
     AuditEvent.objects.create(
         organization=world.org, action=AuditAction.MEMBER_ADDED, target="mine@acme.example"

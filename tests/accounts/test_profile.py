@@ -155,3 +155,60 @@ def test_password_reset_for_an_unknown_address_reveals_nothing(client, db, mailo
 
     assert response["Location"] == reverse("password_reset_done")
     assert mailoutbox == []
+
+
+def test_password_resets_for_one_address_are_limited_without_saying_so(
+    client, world, mailoutbox, settings
+):
+    settings.PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = 2
+    for ip in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+        response = client.post(
+            reverse("password_reset"), {"email": "agent@acme.example"}, REMOTE_ADDR=ip
+        )
+
+    assert response["Location"] == reverse("password_reset_done")
+    assert len(mailoutbox) == 2
+
+
+def test_password_resets_from_one_ip_are_limited(client, world, mailoutbox, settings):
+    settings.PASSWORD_RESETS_PER_IP_PER_HOUR = 2
+    for email in ("agent@acme.example", "owner@acme.example", "outsider@other.example"):
+        client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR="192.0.2.9")
+
+    assert len(mailoutbox) == 2
+
+
+def test_changing_the_email_asks_to_confirm_the_new_address(client, world, mailoutbox, committed):
+    user = world.agent.user
+    user.set_password(PASSWORD)
+    user.save()
+    client.force_login(user)
+
+    with committed():
+        client.post(
+            reverse("profile"),
+            {
+                "full_name": user.full_name,
+                "email": "new@acme.example",
+                "language": "",
+                "time_zone": "UTC",
+                "current_password": PASSWORD,
+            },
+        )
+
+    user.refresh_from_db()
+    assert (user.email, user.email_confirmed) == ("new@acme.example", False)
+    assert mailoutbox[0].to == ["new@acme.example"]
+    assert "/account/confirm/" in mailoutbox[0].body
+    assert client.get(reverse("members", args=["acme"])).status_code == 403
+
+
+def test_the_profile_lists_the_persons_own_sign_ins(client, world):
+    AuditEvent.objects.create(actor=world.agent.user, action=AuditAction.SIGNED_IN, ip="192.0.2.44")
+    AuditEvent.objects.create(actor=world.owner.user, action=AuditAction.SIGNED_IN, ip="192.0.2.55")
+    client.force_login(world.agent.user)
+
+    page = client.get(reverse("profile")).content.decode()
+
+    assert "192.0.2.44" in page
+    assert "192.0.2.55" not in page

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import AuditAction, AuditEvent
+from accounts.models import AuditAction, AuditEvent, Membership, Role
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -30,11 +30,19 @@ def test_signing_in_with_the_right_password_opens_the_organisation(client, world
     assert response.status_code == 302
     assert client.get("/", follow=True).request["PATH_INFO"] == "/o/acme/"
     event = AuditEvent.objects.get(action=AuditAction.SIGNED_IN)
-    assert (event.organization, event.actor, event.ip) == (
-        world.org,
-        world.owner.user,
-        "198.51.100.7",
-    )
+    assert (event.organization, event.actor, event.ip) == (None, world.owner.user, "198.51.100.7")
+
+
+def test_a_sign_in_shows_in_no_organisations_audit_log(client, world):
+    Membership.objects.create(user=world.outsider.user, organization=world.org, role=Role.OWNER)
+    world.outsider.user.set_password(PASSWORD)
+    world.outsider.user.save()
+
+    sign_in(client, "outsider@other.example", PASSWORD, ip="198.51.100.23")
+
+    for slug in ("acme", "other"):
+        assert "198.51.100.23" not in client.get(reverse("audit_log", args=[slug])).content.decode()
+    assert "198.51.100.23" in client.get(reverse("profile")).content.decode()
 
 
 def test_passwords_are_hashed_with_bcrypt_sha256(db):

@@ -4,30 +4,51 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
-from accounts import services
-from accounts.models import User
+from accounts import onboarding
+from accounts.validators import validate_single_line
 
 
-def user_for_email(email: str, password: str | None) -> User:
+def checked_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError as error:
         raise CommandError(f"{email!r} is not a valid e-mail address.") from error
-    return services.user_get_or_create(email=email, password=password)
+    return email
+
+
+def describe(provisioned: onboarding.Provisioned, email: str, role: str, slug: str) -> str:
+    if provisioned.outcome == "invited":
+        return (
+            f"{email} has an account whose address is not confirmed yet: it was invited "
+            f"as {role} to {slug} instead (the link is in its e-mail)."
+        )
+    if provisioned.outcome == "created" and not provisioned.user.has_usable_password():
+        return f"{email} is {role} in {slug}; a link to choose a password was e-mailed."
+    return f"{email} is {role} in {slug}."
 
 
 class Command(BaseCommand):
-    help = "Create an organisation with an owner (created if needed); prints its slug."
+    help = (
+        "Create an organisation with an owner; prints its slug. A new address gets an "
+        "account; an existing account whose address is unconfirmed is invited instead."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("name")
         parser.add_argument("--owner", required=True, help="The owner's e-mail address.")
         parser.add_argument(
             "--password",
-            help="Set the owner's password. Without it a new owner sets one by password reset.",
+            help="The password of a new owner's account. Without it the owner is e-mailed "
+            "a link to choose one. An existing account's password is never changed.",
         )
 
     def handle(self, *args, name: str, owner: str, password: str | None, **options) -> None:
-        user = user_for_email(owner, password)
-        organization = services.organization_create(name=name, owner=user)
+        try:
+            validate_single_line(name)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        organization, provisioned = onboarding.organization_create_by_operator(
+            name=name, owner_email=checked_email(owner), password=password
+        )
         self.stdout.write(organization.slug)
+        self.stderr.write(describe(provisioned, owner, "owner", organization.slug))

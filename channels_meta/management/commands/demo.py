@@ -9,8 +9,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import services
-from accounts.models import Organization
+from accounts import onboarding, services
+from accounts.models import Organization, User
 
 DEMO_EMAIL = "owner@demo.padu.example"
 DEMO_PASSWORD = "padu-demo-2026"  # noqa: S105 - printed for the person running the demo
@@ -53,7 +53,10 @@ class Command(BaseCommand):
             self._run(port)
 
     def _seed(self) -> str:
-        owner = services.user_get_or_create(email=DEMO_EMAIL, password=DEMO_PASSWORD)
+        # The password is set once: restarting the demo signs nobody out.
+        owner = User.objects.with_email(DEMO_EMAIL).first() or onboarding.user_create_by_operator(
+            email=DEMO_EMAIL, password=DEMO_PASSWORD
+        )
         if not owner.full_name:
             owner.full_name = "Demo Owner"
             owner.save(update_fields=["full_name"])
