@@ -11,6 +11,7 @@ import binascii
 from pathlib import Path
 
 import environ
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -72,8 +73,9 @@ def parse_token_keys(raw: str) -> dict[str, bytes]:
 
 
 # A fixed key so development and demo data stay readable across restarts; production
-# refuses to start without its own keys.
-DEVELOPMENT_TOKEN_KEYS = "dev1:" + base64.b64encode(b"padu-development-token-key-32byt").decode()
+# refuses to start without its own keys, and with this one among them.
+DEVELOPMENT_TOKEN_KEY = b"padu-development-token-key-32byt"
+DEVELOPMENT_TOKEN_KEYS = "dev1:" + base64.b64encode(DEVELOPMENT_TOKEN_KEY).decode()
 TOKEN_ENCRYPTION_KEYS = parse_token_keys(
     secret("TOKEN_ENCRYPTION_KEYS", default="" if PRODUCTION else DEVELOPMENT_TOKEN_KEYS)
 )
@@ -88,13 +90,15 @@ if PRODUCTION:
         problems.append("ALLOWED_HOSTS must list the host names Padu is served on")
     if not TOKEN_ENCRYPTION_KEYS:
         problems.append("TOKEN_ENCRYPTION_KEYS must hold at least one key")
+    if DEVELOPMENT_TOKEN_KEY in TOKEN_ENCRYPTION_KEYS.values():
+        problems.append("TOKEN_ENCRYPTION_KEYS must not contain the public development key")
     if problems:
         raise ImproperlyConfigured(
             "Refusing to start with PADU_ENV=production: " + "; ".join(problems) + "."
         )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -102,6 +106,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "channels_meta",
     "inbox",
@@ -116,7 +123,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
+    "accounts.middleware.PrivatePagesMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -202,6 +212,23 @@ LOGIN_LOCKOUT_SECONDS = 15 * 60
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INVITATION_VALID_DAYS = 7
+EMAIL_CONFIRMATION_VALID_DAYS = 3
+# Budgets for what sends e-mail to an address someone else may have typed.
+INVITATIONS_PER_MEMBER_PER_HOUR = 20
+INVITATIONS_PER_ORGANIZATION_PER_DAY = 100
+SIGN_UPS_PER_IP_PER_HOUR = 10
+SIGN_UPS_PER_ADDRESS_PER_HOUR = 3
+PASSWORD_RESETS_PER_IP_PER_HOUR = 10
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = 3
+
+# Two-factor authentication (TOTP apps, with single-use recovery codes).
+OTP_TOTP_ISSUER = "Padu"
+# Staff editing a device in Django admin never see its secret or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# How long the code step waits after the password step, and how many wrong codes it takes.
+TWO_FACTOR_PENDING_SECONDS = 5 * 60
+TWO_FACTOR_MAX_ATTEMPTS = 5
+TWO_FACTOR_RECOVERY_CODES = 10
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("tr", _("Turkish"))]
@@ -235,6 +262,18 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Everything comes from Padu's own origin; no inline script or style, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "frame-ancestors": [csp.NONE],
+    }
+}
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PRODUCTION:
@@ -270,6 +309,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
 # Stored deliveries are handed to workers in batches gathered over this long (0: one
 # task per delivery, at once).
 WEBHOOK_ENQUEUE_BATCH_SECONDS = env.float("WEBHOOK_ENQUEUE_BATCH_SECONDS", default=0.02)
+# Deliveries for an account no channel had yet are replayed when it is connected, if
+# they are at most this many days old.
+WEBHOOK_REPLAY_MAX_AGE_DAYS = env.int("WEBHOOK_REPLAY_MAX_AGE_DAYS", default=7)
 META_HTTP_TIMEOUT_SECONDS = env.float("META_HTTP_TIMEOUT_SECONDS", default=10.0)
 META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com").rstrip("/")
 META_INSTAGRAM_AUTHORIZE_URL = env.str(
@@ -283,22 +325,26 @@ META_WHATSAPP_CONFIG_ID = env.str("META_WHATSAPP_CONFIG_ID", default="")
 META_INSTAGRAM_LOGIN = env.bool("META_INSTAGRAM_LOGIN", default=False)
 
 # Celery. The broker is Redis when CELERY_BROKER_URL or REDIS_URL is set; otherwise
-# kombu's file-system transport under var/, which needs no server. The fixed part of
-# Celery's configuration and the periodic schedule are in padu/celery.py.
+# files under var/ through padu/broker.py (kombu's file-system transport, made safe for
+# several processes), which needs no server. The fixed part of Celery's configuration
+# and the periodic schedule are in padu/celery.py.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = "padu.broker:Transport"
     BROKER_QUEUE_DIR = VAR_DIR / "broker" / "queue"
     BROKER_CONTROL_DIR = VAR_DIR / "broker" / "control"
-    for folder in (BROKER_QUEUE_DIR, BROKER_CONTROL_DIR):
+    BROKER_PROCESSING_DIR = VAR_DIR / "broker" / "processing"
+    for folder in (BROKER_QUEUE_DIR, BROKER_CONTROL_DIR, BROKER_PROCESSING_DIR):
         folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_QUEUE_DIR),
         "data_folder_out": str(BROKER_QUEUE_DIR),
         "control_folder": str(BROKER_CONTROL_DIR),
-        "store_processed": False,
+        # Messages being written, and taken by a worker until it acknowledges them.
+        "processing_folder": str(BROKER_PROCESSING_DIR),
         # The default of one second moves about two tasks a second.
         "polling_interval": 0.05,
     }
