@@ -14,7 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import selectors, services
 from accounts.forms import OrganizationForm
 from accounts.net import client_ip
-from accounts.tenancy import notice_for_member, require_manager, tenant_view
+from accounts.tenancy import notice_for_member, require_manager, require_owner, tenant_view
+from accounts.two_factor import selectors as two_factor_selectors
+from accounts.two_factor import services as two_factor_services
+from accounts.two_factor.forms import RequirementForm
 
 
 @require_GET
@@ -63,7 +66,36 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, _("The organisation has been renamed."))
             return redirect("organization_settings", org_slug=request.organization.slug)
-    return render(request, "accounts/organization_settings.html", {"form": form})
+    context = {
+        "form": form,
+        "requirement_form": RequirementForm(
+            initial={"require_two_factor": request.organization.require_two_factor}
+        ),
+        "two_factor_on": two_factor_selectors.user_has_two_factor(request.user),
+    }
+    return render(request, "accounts/organization_settings.html", context)
+
+
+@require_POST
+@tenant_view()
+def organization_two_factor(request: HttpRequest) -> HttpResponse:
+    """Owners require (or stop requiring) two-factor authentication of every member."""
+    membership = request.membership
+    require_owner(membership)
+    form = RequirementForm(request.POST)
+    required = form.is_valid() and form.cleaned_data["require_two_factor"]
+    try:
+        changed = two_factor_services.organization_set_two_factor_required(
+            membership=membership, required=required, ip=client_ip(request)
+        )
+    except two_factor_services.TwoFactorError as error:
+        messages.error(request, str(error))
+    else:
+        if changed and required:
+            messages.success(request, _("Every member now needs two-factor authentication."))
+        elif changed:
+            messages.success(request, _("Two-factor authentication is no longer required."))
+    return redirect("organization_settings", org_slug=request.organization.slug)
 
 
 @require_POST

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accounts.models import AuditAction, AuditEvent, User
+from accounts.models import AuditAction, AuditEvent
+from tests.otp import sign_in_staff
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(User.objects.create_superuser(email="staff@padu.example"))
+    sign_in_staff(client)
     return client
 
 

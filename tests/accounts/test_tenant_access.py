@@ -21,6 +21,7 @@ def tenant_urls(world) -> list[tuple[str, str, bool]]:
         ("get", reverse("organization_home", args=[slug]), False),
         ("get", reverse("organization_settings", args=[slug]), False),
         ("post", reverse("organization_settings", args=[slug]), True),
+        ("post", reverse("organization_two_factor", args=[slug]), True),
         ("post", reverse("organization_leave", args=[slug]), False),
         ("get", reverse("audit_log", args=[slug]), True),
         ("get", reverse("members", args=[slug]), False),

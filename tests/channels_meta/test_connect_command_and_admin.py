@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.models import User
 from channels_meta.models import Channel, ChannelKind
+from tests.otp import sign_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_the_admin_shows_whether_a_token_is_set_never_the_token(client, world, m
     page = meta.assets["pages"][0]
     connect_channel("messenger", page)
     channel = Channel.objects.get()
-    client.force_login(User.objects.create_superuser(email="staff@padu.example"))
+    sign_in_staff(client)
 
     listing = client.get(reverse("admin:channels_meta_channel_changelist")).content.decode()
     detail = client.get(

@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from accounts.models import User
 from channels_meta import ingest, tasks
 from channels_meta.models import ChannelKind, MessageTemplate, WebhookEvent, WebhookEventStatus
 from channels_meta.services import ConnectedAccount, channel_connect
@@ -18,6 +17,7 @@ from inbox import services as inbox_services
 from inbox.models import Contact, Conversation, ConversationStatus, Message, PendingReceipt
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
+from tests.otp import sign_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -576,7 +576,7 @@ def test_staff_retry_a_failed_event_from_the_admin(
         attempts=5,
         error="RuntimeError: boom",
     )
-    client.force_login(User.objects.create_superuser(email="staff@padu.example"))
+    sign_in_staff(client)
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
