@@ -1,27 +1,32 @@
 """Padu in a real browser (headless Chromium driven by Playwright), as a new user would
 try it: sign up, invite a colleague who joins, switch organisations, connect channels
 through the Meta simulator's dialogs, disconnect and reconnect one; and platform staff
-suspend an organisation."""
+suspend an organisation; and someone turns on two-factor authentication and signs in
+with a code."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
 import threading
+import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from django.core import mail
 from django.db import connections
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect, sync_playwright
 
-from accounts.models import Membership, Organization, User
+from accounts.models import AuditAction, AuditEvent, Membership, Organization, User
 from channels_meta import graph
 from channels_meta.models import Channel
 from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.state import SimulatorState
+from tests.otp import next_code
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -143,12 +148,15 @@ def test_sign_up_invite_a_colleague_switch_organisations_and_be_suspended(
     owner.get_by_role("link", name=re.compile("Kahve Evi")).click()
     expect(owner.get_by_role("heading", name="Kahve Evi")).to_be_visible()
 
-    User.objects.create_superuser(email="staff@padu.example", password=PASSWORD)
+    staff_user = User.objects.create_superuser(email="staff@padu.example", password=PASSWORD)
+    device = TOTPDevice.objects.create(user=staff_user, name="Authenticator app")
     staff = browser.new_context().new_page()
     staff.goto(f"{live_server.url}/admin/accounts/organization/")
     staff.get_by_label("E-mail address").fill("staff@padu.example")
     staff.get_by_label("Password").fill(PASSWORD)
-    staff.get_by_role("button", name="Log in").click()
+    staff.get_by_role("button", name="Sign in").click()
+    staff.get_by_label("Code").fill(next_code(device))
+    staff.get_by_role("button", name="Continue").click()
     staff.get_by_role("row", name=re.compile("Kahve Evi")).get_by_role("checkbox").check()
     staff.locator("select[name=action]").select_option("suspend")
     staff.get_by_role("button", name="Go").click()
@@ -186,3 +194,48 @@ def test_an_admin_connects_disconnects_and_reconnects_channels_through_meta_dial
     page.get_by_role("button", name="WhatsApp (Embedded Signup)").click()
     page.get_by_role("button", name="Cancel").click()
     expect(page.get_by_text("You cancelled the connection at Meta")).to_be_visible()
+
+
+def test_two_factor_set_up_then_sign_in_with_a_code(browser, live_server):
+    user = User.objects.create_user(
+        email="ayse@example.com", password=PASSWORD, full_name="Ayşe Yılmaz"
+    )
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/sign-in/")
+    page.get_by_label("E-mail address").fill("ayse@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.get_by_role("link", name="Ayşe").click()
+    page.get_by_role("link", name="Two-factor authentication").click()
+    page.get_by_role("link", name="Set up two-factor authentication").click()
+    expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    page.get_by_text("Can't scan it? Enter this key instead").click()
+    device = TOTPDevice.objects.get(user=user)
+    key = page.locator("#secret-key").inner_text().replace(" ", "")
+    assert key == base64.b32encode(device.bin_key).decode()
+    page.get_by_label("Code from the app").fill(next_code(device))
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    page.get_by_role("link", name="I have saved them").click()
+    expect(page.get_by_text("On", exact=True)).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("E-mail address").fill("ayse@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("That code is not right.")).to_be_visible()
+    page.goto(f"{live_server.url}/account/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    page.goto(f"{live_server.url}/sign-in/code/")
+    # After a wrong code, Padu checks no other for a second.
+    time.sleep(1.2)
+    page.get_by_label("Code").fill(next_code(device))
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert AuditEvent.objects.filter(action=AuditAction.SIGNED_IN, actor=user).count() == 2
