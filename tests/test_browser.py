@@ -104,6 +104,10 @@ def sign_up(page, base, *, name, email, organization):
     page.get_by_label("I am 18 years old or older").check()
     page.locator("#id_accept_terms").check()
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    link = re.search(r"http\S+/account/confirm/\S+/", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    expect(page.get_by_text("your e-mail address is confirmed")).to_be_visible()
 
 
 def test_sign_up_invite_a_colleague_switch_organisations_and_be_suspended(
