@@ -16,6 +16,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods
 
 from accounts.net import client_ip
@@ -26,14 +27,19 @@ logger = logging.getLogger(__name__)
 BAD_SIGNATURE_COUNTER = "padu:webhooks:bad_signatures"
 
 
+@sensitive_variables("secret", "expected")
 def signature_is_valid(body: bytes, header: str) -> bool:
     """X-Hub-Signature-256 is `sha256=` and the HMAC-SHA256 of the raw body under the
-    app secret; compared in constant time."""
+    app secret; compared as bytes in constant time. A malformed header is just invalid."""
     secret = settings.META_APP_SECRET
-    if not secret or not header.startswith("sha256="):
+    try:
+        given = header.encode("ascii")
+    except UnicodeEncodeError:
         return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+    if not secret or not given.startswith(b"sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+    return hmac.compare_digest(expected, given.removeprefix(b"sha256=").strip().lower())
 
 
 def _count_bad_signature() -> None:

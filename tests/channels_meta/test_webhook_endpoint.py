@@ -87,6 +87,37 @@ def test_missing_or_wrong_signatures_are_refused_and_nothing_is_stored(client, s
     assert not WebhookEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "sha256=ı",
+        "sha256=\xe9\xff\xfe",
+        "sha256=" + "0" * 63 + "ı",
+        "ｓha256=" + "0" * 64,
+    ],
+)
+def test_a_signature_header_that_is_not_ascii_gets_403_and_nothing_is_stored(client, signature):
+    body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+
+    response = post(client, body, signature)
+
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+
+
+def test_the_correct_signature_followed_by_latin_1_bytes_is_refused(client):
+    body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+    # A WSGI server hands header bytes over decoded as latin-1.
+    latin_1 = (payloads.sign(body, SECRET).encode() + b"\xe9").decode("latin-1")
+
+    response = client.post(
+        URL, data=body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=latin_1
+    )
+
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+
+
 def test_a_signature_over_re_serialized_json_does_not_match_the_raw_body(client):
     payload = payloads.messaging(
         "page",
