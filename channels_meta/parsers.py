@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from channels_meta.events import (
     CommentEvent,
@@ -46,6 +47,44 @@ def _list(value: Any) -> list:
 
 def _str(value: Any) -> str:
     return "" if value is None or isinstance(value, (dict, list)) else str(value)
+
+
+def _safe_url(value: Any) -> tuple[str, str]:
+    """(url, "") for an https URL with a host; ("", scheme) for anything else, so a
+    `javascript:` or `data:` link never reaches a page and staff can see one was dropped."""
+    url = _str(value)
+    if not url:
+        return "", ""
+    try:
+        parts = urlsplit(url)
+        safe = parts.scheme == "https" and bool(parts.hostname)
+    except ValueError:
+        parts, safe = None, False
+    if safe and not any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        return url, ""
+    scheme = parts.scheme if parts is not None else ""
+    return "", (scheme if scheme.isalnum() else "")[:20] or "unknown"
+
+
+def _url_fields(value: Any, name: str = "url") -> dict:
+    """`{name: url}` when the URL is safe, else `{name: "", "dropped_<name>_scheme": ...}`."""
+    safe, dropped = _safe_url(value)
+    return {name: safe, **({f"dropped_{name}_scheme": dropped} if dropped else {})}
+
+
+def _safe_links(value: Any) -> Any:
+    """A copy of Meta's nested data with every `...url` or `...uri` field made safe."""
+    if isinstance(value, list):
+        return [_safe_links(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    cleaned: dict = {}
+    for key, item in value.items():
+        if isinstance(key, str) and key.lower().endswith(("url", "uri")) and isinstance(item, str):
+            cleaned.update(_url_fields(item, key))
+        else:
+            cleaned[key] = _safe_links(item)
+    return cleaned
 
 
 def parse(payload: Any) -> list:
@@ -159,7 +198,7 @@ def _message(
         attachments.append(
             {
                 "type": _str(attachment.get("type")) or "file",
-                "url": _str(payload.get("url")),
+                **_url_fields(payload.get("url")),
                 **({"title": _str(payload.get("title"))} if payload.get("title") else {}),
             }
         )
@@ -167,11 +206,11 @@ def _message(
     extra: dict = {}
     if reply_to.get("story"):
         story = _dict(reply_to["story"])
-        extra["story_reply"] = {"id": _str(story.get("id")), "url": _str(story.get("url"))}
+        extra["story_reply"] = {"id": _str(story.get("id")), **_url_fields(story.get("url"))}
     if message.get("quick_reply"):
         extra["quick_reply"] = _str(_dict(message["quick_reply"]).get("payload"))
     if message.get("referral"):
-        extra["referral"] = _dict(message["referral"])
+        extra["referral"] = _safe_links(_dict(message["referral"]))
     if message.get("is_unsupported"):
         extra["unsupported"] = True
     return MessageEvent(
@@ -295,7 +334,7 @@ def _whatsapp_content(kind: str, message: dict) -> tuple[str, list, dict]:
         location = {key: body.get(key) for key in ("latitude", "longitude", "name", "address")}
         return _str(body.get("name") or body.get("address")), [{"type": "location", **location}], {}
     if kind == "contacts":
-        shared = _list(message.get("contacts"))
+        shared = _safe_links(_list(message.get("contacts")))
         names = [_str(_dict(_dict(c).get("name")).get("formatted_name")) for c in shared]
         return ", ".join(filter(None, names)), [{"type": "contacts", "contacts": shared}], {}
     if kind == "button":

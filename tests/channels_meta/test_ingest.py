@@ -640,3 +640,82 @@ def test_messaging_events_sent_as_changes_are_read_too(channels):
     message = Message.objects.get()
     assert (message.external_id, message.text) == ("random_mid", "random_text")
     assert message.sent_at.year == 2018
+
+
+@pytest.mark.parametrize(
+    ("url", "kept", "dropped_scheme"),
+    [
+        ("javascript:alert(1)", "", "javascript"),
+        ("JavaScript:alert(document.cookie)//https://x", "", "javascript"),
+        ("data:text/html,<script>alert(1)</script>", "", "data"),
+        ("http://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1", "", "http"),
+        ("https:///no-host", "", "https"),
+        ("//lookaside.fbsbx.com/x", "", "unknown"),
+        ("https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1&hash=a", None, None),
+    ],
+)
+def test_only_https_links_are_kept_from_attachments_and_story_replies(
+    channels, url, kept, dropped_scheme
+):
+    deliver(
+        p.messaging(
+            "instagram",
+            p.IG_ID,
+            p.customer_message(
+                p.IG_ID,
+                "igsid-1",
+                "aWdfLink",
+                text="look",
+                attachments=[{"type": "image", "payload": {"url": url}}],
+                reply_to={"story": {"id": "9", "url": url}},
+            ),
+        )
+    )
+
+    message = Message.objects.get()
+    expected = {"url": url} if kept is None else {"url": kept, "dropped_url_scheme": dropped_scheme}
+    assert message.attachments == [{"type": "image", **expected}]
+    assert message.extra["story_reply"] == {"id": "9", **expected}
+
+
+def test_links_in_referrals_and_shared_whatsapp_contacts_are_made_safe_too(channels):
+    deliver(
+        p.messaging(
+            "page",
+            p.PAGE_ID,
+            p.customer_message(
+                p.PAGE_ID,
+                "psid-1",
+                "m_ref",
+                referral={
+                    "source": "ADS",
+                    "ads_context_data": {
+                        "photo_url": "javascript:alert(1)",
+                        "video_url": "https://video.xx.fbcdn.net/v.mp4",
+                    },
+                },
+            ),
+        )
+    )
+    deliver(
+        p.whatsapp_message(
+            "905550001122",
+            "wamid.card",
+            kind="contacts",
+            contacts=[
+                {
+                    "name": {"formatted_name": "Ali Veli"},
+                    "urls": [{"url": "data:text/html,hi", "type": "WORK"}],
+                }
+            ],
+        )
+    )
+
+    referral = Message.objects.get(external_id="m_ref").extra["referral"]["ads_context_data"]
+    assert referral == {
+        "photo_url": "",
+        "dropped_photo_url_scheme": "javascript",
+        "video_url": "https://video.xx.fbcdn.net/v.mp4",
+    }
+    card = Message.objects.get(external_id="wamid.card").attachments[0]["contacts"][0]
+    assert card["urls"] == [{"url": "", "dropped_url_scheme": "data", "type": "WORK"}]
