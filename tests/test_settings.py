@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_KEY = base64.b64encode(b"padu-development-token-key-32byt").decode()
 GOOD_PRODUCTION = {
     "PADU_ENV": "production",
     "DEBUG": "false",
@@ -54,6 +55,15 @@ def test_production_with_a_secure_configuration_passes_the_deploy_check():
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
         ({"TOKEN_ENCRYPTION_KEYS": ""}, "TOKEN_ENCRYPTION_KEYS"),
         ({"TOKEN_ENCRYPTION_KEYS": "k1:bm90LTMyLWJ5dGVz"}, "TOKEN_ENCRYPTION_KEYS"),
+        ({"TOKEN_ENCRYPTION_KEYS": f"dev1:{DEVELOPMENT_KEY}"}, "public development key"),
+        ({"TOKEN_ENCRYPTION_KEYS": f"prod1:{DEVELOPMENT_KEY}"}, "public development key"),
+        (
+            {
+                "TOKEN_ENCRYPTION_KEYS": GOOD_PRODUCTION["TOKEN_ENCRYPTION_KEYS"]
+                + f",k2:{DEVELOPMENT_KEY}"
+            },
+            "public development key",
+        ),
     ],
 )
 def test_production_refuses_to_start_and_names_the_insecure_setting(change, named):
