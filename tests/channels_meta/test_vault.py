@@ -108,3 +108,19 @@ def test_rotation_reports_tokens_it_cannot_decrypt_and_rotates_the_rest(keys, wo
     with pytest.raises(CommandError, match="could not be decrypted"):
         call_command("rotate_token_keys", stdout=StringIO())
     assert Channel.objects.get(external_id="1").token_ciphertext.startswith("v1:k2:")
+
+
+def test_a_pin_is_bound_to_the_sign_in_it_was_entered_for(keys):
+    sealed = vault.encrypt_oauth_pin("246810", state="state-one")
+
+    assert "246810" not in sealed
+    assert vault.decrypt_oauth_pin(sealed, state="state-one") == "246810"
+    with pytest.raises(vault.VaultError):
+        vault.decrypt_oauth_pin(sealed, state="state-two")
+    with pytest.raises(vault.VaultError):
+        vault.decrypt(sealed, channel_id=1)
+
+
+def test_a_channel_token_does_not_open_as_a_pin(keys):
+    with pytest.raises(vault.VaultError):
+        vault.decrypt_oauth_pin(vault.encrypt(TOKEN, channel_id=1), state="1")
