@@ -2,7 +2,9 @@
 
 It builds versioned URLs, sends the access token in the Authorization header (never in
 a URL Padu logs), applies timeouts, follows `paging.next`, and turns Meta's error
-envelope into typed exceptions whose messages never contain a token.
+envelope into typed exceptions whose messages never contain a token. It sends nothing
+anywhere but the configured Meta hosts: paths are checked, and so are absolute URLs
+(Meta's `paging.next`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80007, 130429, 131056})
 OUTSIDE_WINDOW_SUBCODES = frozenset({2018278, 2534022})
@@ -21,6 +24,10 @@ OUTSIDE_WINDOW_CODES = frozenset({131047})
 DEFAULT_RETRY_AFTER_SECONDS = 60.0
 # Meta's user, page and system-user tokens, and Instagram Login tokens.
 TOKEN_PATTERN = re.compile(r"\b(?:EAA|IGQ|IGA|IG)[A-Za-z0-9_\-]{16,}")
+# Meta's node ids (Pages, accounts, phone numbers, users) are decimal numbers.
+NODE_ID_PATTERN = re.compile(r"[0-9]{1,32}")
+# A relative Graph path: plain segments, nothing that could change the host or the query.
+PATH_PATTERN = re.compile(r"[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*")
 
 
 class GraphError(Exception):
@@ -69,6 +76,26 @@ class PermanentError(GraphError):
 
 class TransientError(GraphError):
     """Meta failed or could not be reached; the same request may succeed later."""
+
+
+class UnsafeRequest(PermanentError):
+    """Padu refused to send a request: it would have left Meta's hosts or carried an id
+    that is not one of Meta's."""
+
+
+def node_id(value: object) -> str:
+    """`value` as a Graph node id (digits only), or UnsafeRequest. Every id that goes
+    into a Graph path passes through here."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not NODE_ID_PATTERN.fullmatch(value):
+        raise UnsafeRequest("That is not a Meta id (Meta's ids are digits only).")
+    return value
+
+
+def node(value: object, *edges: str) -> str:
+    """The Graph path of a node, or of one of its edges: `node("123", "messages")`."""
+    return "/".join([node_id(value), *edges])
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -148,10 +175,26 @@ class GraphClient:
         )
 
     def url(self, path: str, *, host: str = "facebook", versioned: bool = True) -> str:
+        """The URL of a relative Graph `path` on one of Meta's hosts."""
+        if not PATH_PATTERN.fullmatch(path):
+            raise UnsafeRequest("Refused a Graph path that is not plain segments.")
         base = self.hosts[host]
-        path = path.lstrip("/")
         return f"{base}/{self.version}/{path}" if versioned else f"{base}/{path}"
 
+    def _checked_absolute(self, url: str) -> str:
+        """`url` itself when it is on one of the configured Meta hosts (as Meta's
+        `paging.next` is), else UnsafeRequest."""
+        try:
+            parsed = httpx.URL(url)
+            allowed = {_origin(httpx.URL(base)) for base in self.hosts.values()}
+            on_meta = not parsed.userinfo and _origin(parsed) in allowed
+        except (httpx.InvalidURL, TypeError, ValueError):
+            on_meta = False
+        if not on_meta:
+            raise UnsafeRequest("Refused to send a request to a host that is not Meta's.")
+        return url
+
+    @sensitive_variables()
     def request(
         self,
         method: str,
@@ -165,11 +208,12 @@ class GraphClient:
         form: dict[str, Any] | None = None,
         secrets: tuple[str, ...] = (),
     ) -> dict[str, Any]:
-        """Send one request and return the decoded JSON answer, or raise a GraphError."""
+        """Send one request and return the decoded JSON answer, or raise a GraphError.
+        Nothing is sent unless the URL is on one of the configured Meta hosts."""
         url = (
-            path_or_url
-            if path_or_url.startswith(("http://", "https://"))
-            else self.url(path_or_url, host=host, versioned=versioned)
+            self.url(path_or_url, host=host, versioned=versioned)
+            if isinstance(path_or_url, str) and PATH_PATTERN.fullmatch(path_or_url)
+            else self._checked_absolute(path_or_url)
         )
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         known_secrets = (token or "", *secrets)
@@ -213,6 +257,19 @@ class GraphClient:
 
     def close(self) -> None:
         self._http.close()
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default_port = {"http": 80, "https": 443}.get(url.scheme)
+    if default_port is None or not url.host:
+        raise ValueError("not an http(s) URL with a host")
+    return (url.scheme, url.host, url.port or default_port)
+
+
+@sensitive_variables()
+def app_token() -> str:
+    """The app access token (`app id|app secret`), for calls Padu makes as the app."""
+    return f"{settings.META_APP_ID}|{settings.META_APP_SECRET}"
 
 
 _shared: dict[str, Any] = {"transport": None, "client": None}

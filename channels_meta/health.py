@@ -1,16 +1,25 @@
 """Keeping channel tokens alive: refresh Instagram Login tokens before they expire, check
-the others, and flag channels whose token Meta no longer accepts."""
+the others, and flag channels whose token Meta no longer accepts.
+
+A token Padu cannot decrypt is the operator's problem (a key missing from
+TOKEN_ENCRYPTION_KEYS, or a damaged row), not the tenant's: the channel keeps its status,
+and platform staff are told instead.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
-from accounts.models import AuditAction
+from accounts.models import AuditAction, User
 from accounts.services import audit_record, managers_notify
 from channels_meta import graph, vault
 from channels_meta.models import Channel, ChannelStatus
@@ -18,6 +27,44 @@ from channels_meta.models import Channel, ChannelStatus
 logger = logging.getLogger(__name__)
 
 REFRESH_WHEN_DAYS_LEFT = 10
+STAFF_ALERT_EVERY_SECONDS = 24 * 60 * 60
+
+
+def _staff_addresses() -> list[str]:
+    admins = [entry if isinstance(entry, str) else entry[1] for entry in settings.ADMINS]
+    superusers = User.objects.filter(is_superuser=True, is_active=True).values_list(
+        "email", flat=True
+    )
+    return sorted({*admins, *superusers} - {""})
+
+
+def token_unreadable_report(*, channel: Channel, error: vault.VaultError) -> None:
+    """Log a token Padu cannot decrypt for the operator, and e-mail platform staff (ADMINS
+    and superusers) at most once a day per key. Tenants are told nothing: their channel
+    is fine, Padu's configuration is not."""
+    logger.error(
+        "Channel %s: its stored token cannot be decrypted (%s). Check that "
+        "TOKEN_ENCRYPTION_KEYS still holds the key it was stored under.",
+        channel.pk,
+        error,
+    )
+    key_id = error.key_id or "unknown"
+    if not cache.add(f"padu:vault-alert:{key_id}", 1, timeout=STAFF_ALERT_EVERY_SECONDS):
+        return
+    recipients = _staff_addresses()
+    if not recipients:
+        return
+    send_mail(
+        "Padu: channel tokens cannot be decrypted",
+        f"Padu could not decrypt the stored token of channel {channel.pk} ({error}).\n\n"
+        "Channels keep their status and no tenant has been told. Restore the missing key to "
+        "TOKEN_ENCRYPTION_KEYS (keep every key that still encrypts a token; "
+        "rotate_token_keys moves them to the newest). Other channels stored under the "
+        "same key are affected too; this alert is sent at most once a day per key.",
+        settings.SERVER_EMAIL,
+        recipients,
+        fail_silently=True,
+    )
 
 
 def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
@@ -47,6 +94,7 @@ def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
     return True
 
 
+@sensitive_variables("token", "answer")
 def _refresh_instagram_token(channel: Channel, token: str) -> None:
     answer = graph.client().get(
         "refresh_access_token",
@@ -80,20 +128,26 @@ def _refresh_due(channel: Channel) -> bool:
     )
 
 
+@sensitive_variables("token")
 def channel_check_token(*, channel: Channel) -> str:
     """Refresh or check one channel's token; returns what happened ("refreshed", "ok",
-    "needs_reauth" or "unreachable")."""
+    "needs_reauth", "unreachable", or "undecryptable" when Padu's own keys fail)."""
+    if not channel.has_token:
+        channel_mark_needs_reauth(channel=channel, reason=_("no token is stored"))
+        return "needs_reauth"
     try:
         token = channel.get_token()
     except vault.VaultError as error:
-        channel_mark_needs_reauth(channel=channel, reason=str(error))
-        return "needs_reauth"
+        token_unreadable_report(channel=channel, error=error)
+        return "undecryptable"
     try:
         if _refresh_due(channel):
             _refresh_instagram_token(channel, token)
             return "refreshed"
         host = "instagram" if channel.uses_instagram_login else "facebook"
-        graph.client().get(channel.external_id, token=token, host=host, params={"fields": "id"})
+        graph.client().get(
+            graph.node(channel.external_id), token=token, host=host, params={"fields": "id"}
+        )
     except graph.TokenInvalid as error:
         channel_mark_needs_reauth(channel=channel, reason=str(error))
         return "needs_reauth"

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels_meta import parsers, templates_sync
+from channels_meta import graph, parsers, templates_sync
 from channels_meta.events import (
     CommentEvent,
     MessageEvent,
@@ -23,7 +24,7 @@ from channels_meta.events import (
     TemplateStatusEvent,
     Unparsed,
 )
-from channels_meta.models import Channel, WebhookEvent, WebhookEventStatus
+from channels_meta.models import HOLDING_STATUSES, Channel, WebhookEvent, WebhookEventStatus
 from inbox import services as inbox
 
 logger = logging.getLogger(__name__)
@@ -222,16 +223,23 @@ def _process_one(
 
 
 def unroutable_events_reopen(*, channel: Channel) -> list[int]:
-    """Put back in the queue the unroutable events that mention this channel's account
-    (or its WhatsApp account), with fresh attempts; returns their ids."""
-    keys = [f" {channel.kind}:{channel.external_id} "]
-    if channel.waba_id:
-        keys.append(f" {channel.kind}:{channel.waba_id} ")
+    """Put back in the queue the recent unroutable events (WEBHOOK_REPLAY_MAX_AGE_DAYS)
+    that mention this connected channel's account (or its WhatsApp account), with fresh
+    attempts; returns their ids. The ids are the channel's own, which come only from
+    Meta's answers when it was connected; older events stay where they are."""
+    if channel.status not in HOLDING_STATUSES:
+        return []
+    meta_ids = [channel.external_id, *([channel.waba_id] if channel.waba_id else [])]
+    if not all(graph.NODE_ID_PATTERN.fullmatch(meta_id) for meta_id in meta_ids):
+        return []
+    since = timezone.now() - timedelta(days=settings.WEBHOOK_REPLAY_MAX_AGE_DAYS)
     ids: set[int] = set()
-    for key in keys:
+    for meta_id in meta_ids:
         ids.update(
             WebhookEvent.objects.filter(
-                status=WebhookEventStatus.UNROUTABLE, unroutable_keys__contains=key
+                status=WebhookEventStatus.UNROUTABLE,
+                received_at__gte=since,
+                unroutable_keys__contains=f" {channel.kind}:{meta_id} ",
             ).values_list("pk", flat=True)
         )
     WebhookEvent.objects.filter(pk__in=ids).update(attempts=0)

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Organization, TenantQuerySet
 from channels_meta import vault
@@ -100,10 +101,12 @@ class Channel(models.Model):
     def has_token(self) -> bool:
         return bool(self.token_ciphertext)
 
+    @sensitive_variables("token")
     def set_token(self, token: str) -> None:
         """Encrypt `token` onto this (saved) channel; the caller saves `token_ciphertext`."""
         self.token_ciphertext = vault.encrypt(token, channel_id=self.pk)
 
+    @sensitive_variables()
     def get_token(self) -> str:
         if not self.token_ciphertext:
             raise vault.VaultError("This channel has no token.")

@@ -3,14 +3,15 @@
 `dialog_url` starts a flow with a `state` bound to the browser session and the
 organisation (single use, ten minutes); `take_state` checks it on the way back; the
 `accounts_from_*` functions exchange the code with Meta and say which accounts the
-person shared, without saving anything.
+person shared, without saving anything. Which accounts those are comes only from Meta's
+answers for the code, never from the browser, and every id in them is checked.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -18,8 +19,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
-from channels_meta import graph
+from channels_meta import graph, vault
 from channels_meta.models import ChannelKind
 from channels_meta.services import ChannelError, ConnectedAccount
 
@@ -52,21 +54,32 @@ class OAuthState:
     org_slug: str
     flow: str
     # WhatsApp's two-step verification PIN, to register the shared numbers with.
-    pin: str = ""
+    pin: str = field(default="", repr=False)
 
 
-def dialog_url(
-    request: HttpRequest, *, org_slug: str, flow: str, redirect_uri: str, pin: str = ""
-) -> str:
-    """The Meta login dialog for `flow`, remembering a fresh state in the session (with
-    the WhatsApp PIN, if any, until the person comes back, ten minutes at most)."""
-    state = secrets.token_urlsafe(32)
-    states = {
+def _live_states(request: HttpRequest) -> dict:
+    return {
         key: value
         for key, value in request.session.get(SESSION_KEY, {}).items()
         if value["created"] > time.time() - STATE_LIFETIME_SECONDS
     }
-    states[state] = {"org": org_slug, "flow": flow, "pin": pin, "created": time.time()}
+
+
+@sensitive_variables("pin")
+def dialog_url(
+    request: HttpRequest, *, org_slug: str, flow: str, redirect_uri: str, pin: str = ""
+) -> str:
+    """The Meta login dialog for `flow`, remembering a fresh state in the session (with
+    the WhatsApp PIN, if any, encrypted and bound to that state, until the person comes
+    back, ten minutes at most)."""
+    state = secrets.token_urlsafe(32)
+    states = _live_states(request)
+    states[state] = {
+        "org": org_slug,
+        "flow": flow,
+        "sealed_pin": vault.encrypt_oauth_pin(pin, state=state) if pin else "",
+        "created": time.time(),
+    }
     request.session[SESSION_KEY] = states
     params = {
         "client_id": settings.META_APP_ID,
@@ -91,17 +104,29 @@ def dialog_url(
     return f"{settings.META_DIALOG_URL}/{version}/dialog/oauth?{urlencode(params)}"
 
 
+@sensitive_variables("pin")
 def take_state(request: HttpRequest, state: str) -> OAuthState:
     """What a returning `state` was made for. A state works once, within ten minutes,
-    in the browser session that started the flow."""
-    states = request.session.get(SESSION_KEY, {})
+    in the browser session that started the flow; once taken, its PIN (and any expired
+    state's) is gone from the session, whatever happens next."""
+    states = _live_states(request)
     entry = states.pop(state, None) if state else None
     request.session[SESSION_KEY] = states
-    if entry is None or entry["created"] <= time.time() - STATE_LIFETIME_SECONDS:
-        raise ChannelError(
-            _("That sign-in with Meta could not be verified or took too long. Please start again.")
-        )
-    return OAuthState(org_slug=entry["org"], flow=entry["flow"], pin=entry.get("pin", ""))
+    # Saved at once, not with the response: a connection that fails with an error page
+    # must not leave the PIN behind.
+    request.session.save()
+    refused = ChannelError(
+        _("That sign-in with Meta could not be verified or took too long. Please start again.")
+    )
+    if entry is None:
+        raise refused
+    pin = ""
+    if entry.get("sealed_pin"):
+        try:
+            pin = vault.decrypt_oauth_pin(entry["sealed_pin"], state=state)
+        except vault.VaultError:
+            raise refused from None
+    return OAuthState(org_slug=entry["org"], flow=entry["flow"], pin=pin)
 
 
 def _expiry(answer: dict):
@@ -109,6 +134,18 @@ def _expiry(answer: dict):
     return timezone.now() + timedelta(seconds=int(seconds)) if seconds else None
 
 
+def _answered_id(value: object, *, what: str) -> str:
+    """An id from Meta's answer, checked before it names anything Padu stores or calls."""
+    try:
+        return graph.node_id(value)
+    except graph.UnsafeRequest:
+        raise ChannelError(
+            _("Meta answered with an invalid %(what)s id, so nothing was connected.")
+            % {"what": what}
+        ) from None
+
+
+@sensitive_variables()
 def _redeem_code(code: str, redirect_uri: str) -> str:
     """Exchange a login dialog's code for the token Meta grants with it."""
     return graph.client().get(
@@ -123,6 +160,7 @@ def _redeem_code(code: str, redirect_uri: str) -> str:
     )["access_token"]
 
 
+@sensitive_variables()
 def _exchange_facebook_code(code: str, redirect_uri: str) -> str:
     """A long-lived user token (about 60 days) from a Facebook Login code."""
     short = _redeem_code(code, redirect_uri)
@@ -138,12 +176,14 @@ def _exchange_facebook_code(code: str, redirect_uri: str) -> str:
     )["access_token"]
 
 
+@sensitive_variables()
 def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[ConnectedAccount]:
     """The Pages the person shared, and the Instagram accounts linked to them, each with
     its Page token (which does not expire, being made from a long-lived user token)."""
     client = graph.client()
     user_token = _exchange_facebook_code(code, redirect_uri)
-    meta_user_id = client.get("me", token=user_token, params={"fields": "id"})["id"]
+    me = client.get("me", token=user_token, params={"fields": "id"})
+    meta_user_id = _answered_id(me.get("id"), what=_("user"))
     fields = "id,name,access_token,instagram_business_account{id,username}"
     accounts = []
     for page in client.paginate("me/accounts", token=user_token, params={"fields": fields}):
@@ -151,7 +191,7 @@ def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[Connec
         accounts.append(
             ConnectedAccount(
                 kind=ChannelKind.MESSENGER,
-                external_id=str(page["id"]),
+                external_id=_answered_id(page.get("id"), what=_("Page")),
                 name=page.get("name", ""),
                 token=page_token,
                 scopes=FACEBOOK_SCOPES,
@@ -164,7 +204,7 @@ def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[Connec
             accounts.append(
                 ConnectedAccount(
                     kind=ChannelKind.INSTAGRAM,
-                    external_id=str(linked["id"]),
+                    external_id=_answered_id(linked["id"], what=_("Instagram account")),
                     name=username or page.get("name", ""),
                     handle=f"@{username}" if username else "",
                     token=page_token,
@@ -177,6 +217,7 @@ def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[Connec
     return accounts
 
 
+@sensitive_variables()
 def accounts_from_instagram_login(*, code: str, redirect_uri: str) -> list[ConnectedAccount]:
     """The Instagram professional account, with a long-lived (60-day) token."""
     client = graph.client()
@@ -209,51 +250,80 @@ def accounts_from_instagram_login(*, code: str, redirect_uri: str) -> list[Conne
     token = long_lived["access_token"]
     me = client.get("me", token=token, host="instagram", params={"fields": "user_id,username,name"})
     username = me.get("username", "")
+    login_user_id = first.get("user_id")
     return [
         ConnectedAccount(
             kind=ChannelKind.INSTAGRAM,
-            external_id=str(me.get("user_id") or first["user_id"]),
+            external_id=_answered_id(
+                me.get("user_id") or login_user_id, what=_("Instagram account")
+            ),
             name=me.get("name") or username,
             handle=f"@{username}" if username else "",
             token=token,
             token_expires_at=_expiry(long_lived),
             scopes=INSTAGRAM_SCOPES,
-            meta_user_id=str(first.get("user_id", "")),
+            meta_user_id=_answered_id(login_user_id, what=_("user")) if login_user_id else "",
             uses_instagram_login=True,
         )
     ]
 
 
+@sensitive_variables()
+def _token_grant(token: str) -> dict:
+    """What Meta says about a token Padu was just given (debug_token), once it has
+    confirmed that the token is valid and was issued to this app."""
+    answer = graph.client().get(
+        "debug_token",
+        token=graph.app_token(),
+        params={"input_token": token},
+        secrets=(settings.META_APP_SECRET, token),
+    )
+    grant = answer.get("data")
+    if (
+        not isinstance(grant, dict)
+        or not settings.META_APP_ID
+        or str(grant.get("app_id", "")) != settings.META_APP_ID
+        or grant.get("is_valid") is not True
+    ):
+        raise ChannelError(
+            _("Meta did not confirm this sign-in as one for Padu, so nothing was connected.")
+        )
+    return grant
+
+
+def _granted_wabas(grant: dict) -> list[str]:
+    """The WhatsApp Business Accounts a token was granted, from debug_token's granular scopes."""
+    waba_ids = []
+    for scope in grant.get("granular_scopes") or []:
+        if isinstance(scope, dict) and scope.get("scope") == "whatsapp_business_management":
+            waba_ids.extend(
+                _answered_id(target, what=_("WhatsApp Business Account"))
+                for target in scope.get("target_ids") or []
+            )
+    return list(dict.fromkeys(waba_ids))
+
+
+@sensitive_variables()
 def accounts_from_whatsapp_signup(
-    *, code: str, redirect_uri: str, waba_id: str = "", pin: str = ""
+    *, code: str, redirect_uri: str, pin: str = ""
 ) -> list[ConnectedAccount]:
-    """Every phone number of the WhatsApp Business Accounts shared in Embedded Signup,
-    registered for the Cloud API with `pin` when one is given. The accounts come from
-    the page's session info when it has them, else from debug_token's granular scopes."""
+    """Every phone number of the WhatsApp Business Accounts Meta says this code's token
+    was granted (debug_token's granular scopes), registered for the Cloud API with `pin`
+    when one is given. Nothing the browser sends names an account."""
     client = graph.client()
     token = _redeem_code(code, redirect_uri)
-    waba_ids = [waba_id] if waba_id else []
-    if not waba_ids:
-        debug = client.get(
-            "debug_token",
-            token=f"{settings.META_APP_ID}|{settings.META_APP_SECRET}",
-            params={"input_token": token},
-            secrets=(settings.META_APP_SECRET, token),
-        ).get("data", {})
-        for scope in debug.get("granular_scopes") or []:
-            if scope.get("scope") == "whatsapp_business_management":
-                waba_ids.extend(str(target) for target in scope.get("target_ids") or [])
-        meta_user_id = str(debug.get("user_id", ""))
-    else:
-        meta_user_id = ""
+    grant = _token_grant(token)
+    user_id = grant.get("user_id")
+    meta_user_id = _answered_id(user_id, what=_("user")) if user_id else ""
     accounts = []
-    for waba in dict.fromkeys(waba_ids):
-        for number in client.paginate(f"{waba}/phone_numbers", token=token):
+    for waba_id in _granted_wabas(grant):
+        for item in client.paginate(graph.node(waba_id, "phone_numbers"), token=token):
+            number = item if isinstance(item, dict) else {}
             accounts.append(
                 ConnectedAccount(
                     kind=ChannelKind.WHATSAPP,
-                    external_id=str(number["id"]),
-                    waba_id=waba,
+                    external_id=_answered_id(number.get("id"), what=_("phone number")),
+                    waba_id=waba_id,
                     name=number.get("verified_name") or number.get("display_phone_number", ""),
                     handle=number.get("display_phone_number", ""),
                     token=token,
@@ -268,10 +338,11 @@ def accounts_from_whatsapp_signup(
     return accounts
 
 
+@sensitive_variables()
 def _register_number(account: ConnectedAccount, pin: str) -> None:
     try:
         graph.client().post(
-            f"{account.external_id}/register",
+            graph.node(account.external_id, "register"),
             token=account.token,
             json_body={"messaging_product": "whatsapp", "pin": pin},
             secrets=(pin,),
@@ -294,23 +365,43 @@ def error_from_callback(query: dict) -> str | None:
     }
 
 
+def _given_id(value: str) -> str:
+    try:
+        return graph.node_id(value)
+    except graph.UnsafeRequest:
+        raise ChannelError(
+            _("%(id)s is not a Meta id: Meta's ids are digits only.") % {"id": value}
+        ) from None
+
+
+@sensitive_variables("token")
 def account_from_token(
     *, kind: str, external_id: str, token: str, waba_id: str = ""
 ) -> ConnectedAccount:
     """Check a pasted token (a system-user token, usually) against Meta: it must be able
-    to read the account it is for."""
-    fields = (
-        "id,display_phone_number,verified_name"
-        if kind == ChannelKind.WHATSAPP
-        else ("id,name,username")
-    )
+    to read the account it is for, and a WhatsApp number must be one Meta lists under
+    the given WhatsApp Business Account."""
+    external_id = _given_id(external_id)
+    whatsapp = kind == ChannelKind.WHATSAPP
+    if whatsapp and not waba_id:
+        raise ChannelError(_("A WhatsApp number needs its WhatsApp Business Account id."))
+    waba_id = _given_id(waba_id) if whatsapp else ""
+    fields = "id,display_phone_number,verified_name" if whatsapp else "id,name,username"
+    client = graph.client()
     try:
-        node = graph.client().get(external_id, token=token, params={"fields": fields})
+        node = client.get(graph.node(external_id), token=token, params={"fields": fields})
     except graph.GraphError as error:
         raise ChannelError(
             _("Meta did not accept this token for %(id)s: %(error)s")
             % {"id": external_id, "error": error}
         ) from None
+    if str(node.get("id", "")) != external_id:
+        raise ChannelError(
+            _("Meta answered for another account than %(id)s, so nothing was connected.")
+            % {"id": external_id}
+        )
+    if whatsapp:
+        _check_number_of_waba(external_id=external_id, waba_id=waba_id, token=token)
     username = node.get("username", "")
     return ConnectedAccount(
         kind=kind,
@@ -320,3 +411,23 @@ def account_from_token(
         handle=node.get("display_phone_number") or (f"@{username}" if username else ""),
         token=token,
     )
+
+
+@sensitive_variables("token")
+def _check_number_of_waba(*, external_id: str, waba_id: str, token: str) -> None:
+    try:
+        numbers = graph.client().paginate(graph.node(waba_id, "phone_numbers"), token=token)
+        listed = {str(number.get("id", "")) for number in numbers if isinstance(number, dict)}
+    except graph.GraphError as error:
+        raise ChannelError(
+            _("Meta did not let this token list the numbers of %(waba)s: %(error)s")
+            % {"waba": waba_id, "error": error}
+        ) from None
+    if external_id not in listed:
+        raise ChannelError(
+            _(
+                "Meta does not list the number %(id)s under the WhatsApp Business Account "
+                "%(waba)s, so nothing was connected."
+            )
+            % {"id": external_id, "waba": waba_id}
+        )

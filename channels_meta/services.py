@@ -10,10 +10,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditAction, Organization, User
 from accounts.services import audit_record
-from channels_meta import graph, tasks, vault
+from channels_meta import graph, health, tasks, vault
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class RotationReport:
     failed: int = 0
 
 
+@sensitive_variables("token")
 def channel_tokens_rotate(*, batch_size: int = 200) -> RotationReport:
     """Re-encrypt every stored token under the newest key. Each channel is committed on
     its own, so an interrupted run loses nothing and a second run finishes the work."""
@@ -82,6 +84,25 @@ class ConnectedAccount:
     uses_instagram_login: bool = False
 
 
+def _check_ids(account: ConnectedAccount) -> None:
+    """Refuse an account whose ids are not Meta's (digits only) before any is stored or
+    put in a Graph path."""
+    needed = [account.external_id]
+    if account.kind == ChannelKind.WHATSAPP or account.waba_id:
+        needed.append(account.waba_id)
+    if account.meta_user_id:
+        needed.append(account.meta_user_id)
+    try:
+        for value in needed:
+            graph.node_id(value)
+    except graph.UnsafeRequest:
+        raise ChannelError(
+            _("%(name)s does not have a valid Meta id, so nothing was connected.")
+            % {"name": account.name}
+        ) from None
+
+
+@sensitive_variables("account")
 def channel_connect(
     *,
     organization: Organization,
@@ -91,6 +112,7 @@ def channel_connect(
 ) -> Channel:
     """Save (or bring back) the channel for `account` with its token encrypted. An account
     another organisation holds is refused; reconnecting keeps the channel's history."""
+    _check_ids(account)
     now = timezone.now()
     with transaction.atomic():
         _check_not_held_elsewhere(organization, account)
@@ -139,20 +161,21 @@ def channel_connect(
     return channel
 
 
+@sensitive_variables("account")
 def _subscribe(account: ConnectedAccount) -> None:
     """Ask Meta to send this account's webhooks to Padu."""
     client = graph.client()
     if account.kind == ChannelKind.WHATSAPP:
-        client.post(f"{account.waba_id}/subscribed_apps", token=account.token)
+        client.post(graph.node(account.waba_id, "subscribed_apps"), token=account.token)
     elif account.kind == ChannelKind.MESSENGER:
         client.post(
-            f"{account.external_id}/subscribed_apps",
+            graph.node(account.external_id, "subscribed_apps"),
             token=account.token,
             params={"subscribed_fields": PAGE_FIELDS},
         )
     else:
         client.post(
-            f"{account.external_id}/subscribed_apps",
+            graph.node(account.external_id, "subscribed_apps"),
             token=account.token,
             host="instagram" if account.uses_instagram_login else "facebook",
             params={"subscribed_fields": INSTAGRAM_FIELDS},
@@ -173,6 +196,7 @@ def _check_not_held_elsewhere(organization: Organization, account: ConnectedAcco
         )
 
 
+@sensitive_variables("accounts", "account")
 def channels_connect(
     *,
     organization: Organization,
@@ -181,8 +205,9 @@ def channels_connect(
     ip: str | None = None,
 ) -> list[Channel]:
     """Subscribe Padu to every account at Meta, then save them all. If Meta refuses one,
-    or another organisation holds one, nothing is saved."""
+    another organisation holds one, or one has an id that is not Meta's, nothing is saved."""
     for account in accounts:
+        _check_ids(account)
         _check_not_held_elsewhere(organization, account)
     for account in accounts:
         try:
@@ -208,24 +233,45 @@ def channels_connect(
     return channels
 
 
-def _app_token() -> str:
-    return f"{settings.META_APP_ID}|{settings.META_APP_SECRET}"
+def _waba_still_needed(channel: Channel) -> bool:
+    """Another connected number (in any organisation) gets its webhooks through the same
+    WhatsApp Business Account subscription."""
+    return (
+        Channel.objects.connected()
+        .filter(kind=ChannelKind.WHATSAPP, waba_id=channel.waba_id)
+        .exclude(pk=channel.pk)
+        .exists()
+    )
+
+
+@sensitive_variables("token")
+def _unsubscribe(channel: Channel) -> list[str]:
+    if channel.kind == ChannelKind.WHATSAPP:
+        if _waba_still_needed(channel):
+            return []
+        subscription_id = channel.waba_id
+    else:
+        subscription_id = channel.external_id
+    try:
+        token = channel.get_token()
+    except vault.VaultError as error:
+        health.token_unreadable_report(channel=channel, error=error)
+        return [_("Padu could not use the stored token to unsubscribe at Meta")]
+    host = "instagram" if channel.uses_instagram_login else "facebook"
+    try:
+        graph.client().delete(
+            graph.node(subscription_id, "subscribed_apps"), token=token, host=host
+        )
+    except graph.GraphError as error:
+        return [str(error)]
+    return []
 
 
 def _release_at_meta(channel: Channel) -> list[str]:
-    """Unsubscribe and, when no other channel needs it, revoke the connecting person's
-    grant. Returns what failed, for the person disconnecting; failures do not stop it."""
-    problems = []
-    client = graph.client()
-    try:
-        token = channel.get_token()
-        subscription_id = (
-            channel.waba_id if channel.kind == ChannelKind.WHATSAPP else (channel.external_id)
-        )
-        host = "instagram" if channel.uses_instagram_login else "facebook"
-        client.delete(f"{subscription_id}/subscribed_apps", token=token, host=host)
-    except (graph.GraphError, vault.VaultError) as error:
-        problems.append(str(error))
+    """Unsubscribe (unless another connected number shares the WhatsApp Business
+    Account) and, when no other channel needs it, revoke the connecting person's grant.
+    Returns what failed, for the person disconnecting; failures do not stop it."""
+    problems = _unsubscribe(channel)
     still_needed = (
         Channel.objects.connected()
         .filter(meta_user_id=channel.meta_user_id)
@@ -234,9 +280,9 @@ def _release_at_meta(channel: Channel) -> list[str]:
     )
     if channel.meta_user_id and not channel.uses_instagram_login and not still_needed:
         try:
-            client.delete(
-                f"{channel.meta_user_id}/permissions",
-                token=_app_token(),
+            graph.client().delete(
+                graph.node(channel.meta_user_id, "permissions"),
+                token=graph.app_token(),
                 secrets=(settings.META_APP_SECRET,),
             )
         except graph.GraphError as error:

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.services import managers_notify
-from channels_meta import graph
-from channels_meta.health import channel_mark_needs_reauth
+from channels_meta import graph, vault
+from channels_meta.health import channel_mark_needs_reauth, token_unreadable_report
 from channels_meta.models import Channel, ChannelKind, ChannelStatus, MessageTemplate
 
 DECIDED = {"APPROVED", "REJECTED"}
@@ -62,13 +62,16 @@ def templates_sync(*, channel: Channel) -> int:
     try:
         items = list(
             graph.client().paginate(
-                f"{channel.waba_id}/message_templates",
+                graph.node(channel.waba_id, "message_templates"),
                 token=channel.get_token(),
                 params={"fields": FIELDS, "limit": 100},
             )
         )
     except graph.TokenInvalid as error:
         channel_mark_needs_reauth(channel=channel, reason=str(error))
+        return 0
+    except vault.VaultError as error:
+        token_unreadable_report(channel=channel, error=error)
         return 0
     known = {(t.name, t.language): t for t in MessageTemplate.objects.filter(channel=channel)}
     seen = set()

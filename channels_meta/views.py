@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.net import client_ip
@@ -40,6 +40,7 @@ def channels(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("pin")
 @require_POST
 @tenant_view(managers_only=True)
+@sensitive_variables("form", "pin")
 def connect_start(request: HttpRequest, flow: str) -> HttpResponse:
     if flow not in oauth.FLOWS:
         messages.error(request, _("Unknown way to connect."))
@@ -80,6 +81,7 @@ def reconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@sensitive_variables("state")
 def oauth_callback(request: HttpRequest) -> HttpResponse:
     """Where Meta's dialogs send the person back (one fixed URL, as Meta requires)."""
     try:
@@ -91,6 +93,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view(managers_only=True)
+@sensitive_variables("state", "code", "kwargs")
 def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpResponse:
     flow = state.flow
     problem = oauth.error_from_callback(request.GET)
@@ -104,11 +107,7 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
         "whatsapp": oauth.accounts_from_whatsapp_signup,
     }[flow]
     try:
-        kwargs = (
-            {"waba_id": request.GET.get("waba_id", ""), "pin": state.pin}
-            if flow == "whatsapp"
-            else {}
-        )
+        kwargs = {"pin": state.pin} if flow == "whatsapp" else {}
         accounts = find_accounts(code=code, redirect_uri=_callback_url(), **kwargs)
         connected = services.channels_connect(
             organization=request.organization,
@@ -132,6 +131,7 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
 @sensitive_post_parameters("token")
 @require_http_methods(["GET", "POST"])
 @tenant_view(managers_only=True)
+@sensitive_variables("form", "account")
 def manual_whatsapp(request: HttpRequest) -> HttpResponse:
     form = ManualWhatsAppForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

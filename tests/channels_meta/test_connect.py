@@ -3,17 +3,20 @@ exchanges and the saved, encrypted channels."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from io import StringIO
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEvent
+from channels_meta import oauth, services
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from tests.channels_meta.factories import make_channel
 
@@ -233,6 +236,79 @@ def test_disconnect_releases_the_channel_at_meta_and_forgets_the_token(owner_cli
         owner_client.post(reverse("channel_disconnect", args=[world.org.slug, other.pk]))
     assert meta.state.tokens[page_token].revoked
     assert AuditEvent.objects.filter(action=AuditAction.CHANNEL_DISCONNECTED).count() == 3
+
+
+def test_disconnecting_one_number_keeps_its_waba_subscribed_until_the_last_one_goes(
+    owner_client, world, meta
+):
+    connect(owner_client, meta, world.org, "whatsapp")
+    first, second = Channel.objects.filter(kind=ChannelKind.WHATSAPP).order_by("pk")
+    assert first.waba_id == second.waba_id
+
+    owner_client.post(reverse("channel_disconnect", args=[world.org.slug, first.pk]))
+    assert first.waba_id in meta.state.subscriptions
+
+    owner_client.post(reverse("channel_disconnect", args=[world.org.slug, second.pk]))
+    assert first.waba_id not in meta.state.subscriptions
+
+
+def test_a_number_of_the_same_waba_in_another_organisation_keeps_it_subscribed(world, meta):
+    mine, theirs = (
+        services.channels_connect(
+            organization=organization,
+            accounts=[
+                oauth.account_from_token(
+                    kind=ChannelKind.WHATSAPP,
+                    external_id=number["id"],
+                    waba_id=number["waba_id"],
+                    token=number["system_token"],
+                )
+            ],
+            connected_by=None,
+        )[0]
+        for organization, number in zip(
+            (world.org, world.other_org), meta.assets["whatsapp_numbers"], strict=True
+        )
+    )
+
+    services.channel_disconnect(channel=mine, actor=None)
+    assert mine.waba_id in meta.state.subscriptions
+
+    services.channel_disconnect(channel=theirs, actor=None)
+    assert mine.waba_id not in meta.state.subscriptions
+
+
+def stored_session(client) -> str:
+    """The browser session as the database keeps it, raw and decoded."""
+    row = Session.objects.get(session_key=client.session.session_key)
+    return row.session_data + json.dumps(row.get_decoded())
+
+
+def sealed_pins(client) -> list[str]:
+    states = client.session.get("meta_oauth_states", {})
+    return [entry["sealed_pin"] for entry in states.values() if entry.get("sealed_pin")]
+
+
+@pytest.mark.parametrize("ending", ["connected", "cancelled", "pin_refused", "left_the_org"])
+def test_the_whatsapp_pin_is_stored_encrypted_and_gone_once_the_person_is_back(
+    owner_client, world, meta, ending
+):
+    if ending == "pin_refused":
+        for phone in meta.state.phone_numbers.values():
+            phone.pin = "111111"
+    dialog = start(owner_client, world.org, "whatsapp", pin="975312")
+
+    assert "975312" not in stored_session(owner_client)
+    assert len(sealed_pins(owner_client)) == 1
+    back = through_dialog(meta, dialog, "cancel" if ending == "cancelled" else "allow")
+    if ending == "left_the_org":
+        world.owner.delete()
+    owner_client.get(back)
+
+    assert "975312" not in stored_session(owner_client)
+    assert sealed_pins(owner_client) == []
+    registered = {phone.pin for phone in meta.state.phone_numbers.values()}
+    assert registered == ({"975312"} if ending == "connected" else registered - {"975312"})
 
 
 def test_reconnecting_brings_back_the_same_channel(owner_client, world, meta):

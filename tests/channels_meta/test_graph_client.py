@@ -128,3 +128,115 @@ def test_pagination_follows_next_until_it_is_absent_and_tolerates_short_pages():
 
     names = [item["name"] for item in client.paginate("waba/message_templates", token=TOKEN)]
     assert names == ["a", "b", "c"]
+
+
+@pytest.fixture
+def meta_hosts(settings):
+    settings.META_GRAPH_URL = "https://graph.facebook.com"
+    settings.META_INSTAGRAM_GRAPH_URL = "https://graph.instagram.com"
+    settings.META_INSTAGRAM_API_URL = "https://api.instagram.com"
+
+
+@pytest.mark.usefixtures("meta_hosts")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/x?y=",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://graph.facebook.com.evil.example/v25.0/me",
+        "https://evil.example/graph.facebook.com/v25.0/me",
+        "https://graph.facebook.com@evil.example/v25.0/me",
+        "https://evil.example\\@graph.facebook.com/v25.0/me",
+        "http://graph.facebook.com/v25.0/me",
+        "https://graph.facebook.com:8443/v25.0/me",
+        "HTTP://127.0.0.1/x",
+        "ftp://graph.facebook.com/x",
+        "file:///etc/passwd",
+    ],
+)
+def test_an_absolute_url_off_metas_hosts_is_refused_and_nothing_is_sent(url):
+    seen = []
+    client = client_answering(200, {"data": []}, seen=seen)
+
+    with pytest.raises(graph.PermanentError) as raised:
+        client.get(url, token=TOKEN, secrets=("app-secret",))
+
+    assert isinstance(raised.value, graph.UnsafeRequest)
+    assert seen == []
+    assert TOKEN not in str(raised.value)
+    assert "app-secret" not in str(raised.value)
+
+
+@pytest.mark.usefixtures("meta_hosts")
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//evil.example/x",
+        "@evil.example/x",
+        "../../x",
+        "me/../../x",
+        "me?access_token=x",
+        "me#x",
+        "me x",
+        "me\n",
+        "\tme",
+        "/me",
+        "me/",
+        "",
+        "12.34",
+        "127.0.0.1:8080/x",
+    ],
+)
+def test_a_path_that_could_leave_the_graph_api_is_refused_and_nothing_is_sent(path):
+    seen = []
+    client = client_answering(200, {"id": "1"}, seen=seen)
+
+    with pytest.raises(graph.UnsafeRequest):
+        client.post(path, token=TOKEN, host="instagram")
+
+    assert seen == []
+
+
+@pytest.mark.usefixtures("meta_hosts")
+def test_pagination_does_not_follow_next_to_another_host():
+    seen = []
+    first = {"data": [{"name": "a"}], "paging": {"next": "http://127.0.0.1:9/steal?after=x"}}
+    client = client_answering(200, first, seen=seen)
+
+    with pytest.raises(graph.UnsafeRequest):
+        list(client.paginate("123/message_templates", token=TOKEN))
+
+    assert [request.url.host for request in seen] == ["graph.facebook.com"]
+
+
+def test_urls_on_each_configured_meta_host_are_followed(settings):
+    settings.META_GRAPH_URL = "http://127.0.0.1:8001"
+    settings.META_INSTAGRAM_GRAPH_URL = "https://graph.instagram.com"
+    settings.META_INSTAGRAM_API_URL = "https://api.instagram.com"
+    seen = []
+    client = client_answering(200, {"id": "1"}, seen=seen)
+
+    client.get("http://127.0.0.1:8001/v25.0/123/message_templates?after=2", token=TOKEN)
+    client.get("https://graph.instagram.com:443/v25.0/me", token=TOKEN)
+    client.post("https://api.instagram.com/oauth/access_token", form={"code": "x"})
+
+    assert [request.url.host for request in seen] == [
+        "127.0.0.1",
+        "graph.instagram.com",
+        "api.instagram.com",
+    ]
+
+
+@pytest.mark.parametrize(
+    "value", ["", "12ab", "1/2", "../1", " 1", "1 ", "1\n", "+1", "-1", "١٢٣", None, True, 1.5]
+)
+def test_only_digits_are_meta_ids(value):
+    with pytest.raises(graph.UnsafeRequest, match="not a Meta id"):
+        graph.node_id(value)
+
+
+def test_ids_go_into_graph_paths_through_the_validator():
+    assert graph.node("1234", "messages") == "1234/messages"
+    assert graph.node(1234) == "1234"
+    with pytest.raises(graph.UnsafeRequest):
+        graph.node("http://127.0.0.1:8080/x?y=", "phone_numbers")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import httpx
@@ -7,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditAction, AuditEvent, Notice
+from accounts.models import AuditAction, AuditEvent, Notice, User
 from channels_meta import graph, health
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.tasks import tokens_check_all
@@ -127,3 +128,53 @@ def test_notices_of_another_organisation_are_404(meta, world, client):
 
     assert (response.status_code, other.status_code) == (404, 404)
     assert Notice.objects.get(pk=notice.pk).dismissed_at is None
+
+
+def test_a_key_missing_from_the_ring_is_the_operators_problem_not_the_tenants(
+    meta, world, settings, mailoutbox, caplog, django_capture_on_commit_callbacks
+):
+    original = {"k7old": os.urandom(32)}
+    settings.TOKEN_ENCRYPTION_KEYS = original
+    User.objects.create_superuser(email="staff@padu.example")
+    page = meta.assets["pages"][0]
+    channel = make_channel(
+        world.org, kind=ChannelKind.MESSENGER, external_id=page["id"], token=page["system_token"]
+    )
+    settings.TOKEN_ENCRYPTION_KEYS = {"k8new": os.urandom(32)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tokens_check_all.delay().get() == {"undecryptable": 1}
+        assert tokens_check_all.delay().get() == {"undecryptable": 1}
+
+    assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.ACTIVE
+    assert not Notice.objects.for_org(world.org).exists()
+    assert not AuditEvent.objects.filter(organization=world.org).exists()
+    assert [mail.to for mail in mailoutbox] == [["staff@padu.example"]]
+    assert "k7old" in mailoutbox[0].body
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any(f"Channel {channel.pk}" in error and "k7old" in error for error in errors)
+    assert page["system_token"] not in caplog.text
+
+    settings.TOKEN_ENCRYPTION_KEYS = {**original, "k8new": os.urandom(32)}
+    assert tokens_check_all.delay().get() == {"ok": 1}
+
+
+def test_disconnecting_with_an_undecryptable_token_tells_the_tenant_nothing_about_keys(
+    meta, world, settings, client
+):
+    settings.TOKEN_ENCRYPTION_KEYS = {"k7old": os.urandom(32)}
+    channel = make_channel(world.org, kind=ChannelKind.WHATSAPP, waba_id="2000001")
+    settings.TOKEN_ENCRYPTION_KEYS = {"k8new": os.urandom(32)}
+    client.force_login(world.owner.user)
+
+    response = client.post(
+        reverse("channel_disconnect", args=[world.org.slug, channel.pk]), follow=True
+    )
+
+    page = response.content.decode()
+    assert "could not use the stored token" in page
+    assert "k7old" not in page
+    assert "unknown key" not in page
+    assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.DISCONNECTED
+    for event in AuditEvent.objects.filter(organization=world.org):
+        assert "k7old" not in event.target
