@@ -19,8 +19,15 @@ from channels_meta.forms import ChannelSettingsForm, EmbeddedSignupForm, ManualW
 from channels_meta.models import ChannelKind, ChannelStatus
 
 
-def _callback_url() -> str:
-    return settings.SITE_URL + reverse("meta_oauth_callback")
+def _callback_url(request: HttpRequest) -> str:
+    """Where Meta's dialog sends the person back. Production: SITE_URL, the redirect URI
+    registered with Meta. Development: the host the browser is on (ALLOWED_HOSTS vouches
+    for it), so that someone who opened localhost instead of 127.0.0.1 comes back with
+    their session cookie."""
+    path = reverse("meta_oauth_callback")
+    if settings.PRODUCTION:
+        return settings.SITE_URL + path
+    return request.build_absolute_uri(path)
 
 
 def _to_channels(request: HttpRequest) -> HttpResponse:
@@ -56,7 +63,7 @@ def connect_start(request: HttpRequest, flow: str) -> HttpResponse:
         request,
         org_slug=request.organization.slug,
         flow=flow,
-        redirect_uri=_callback_url(),
+        redirect_uri=_callback_url(request),
         pin=pin,
     )
     return redirect(url)
@@ -74,7 +81,7 @@ def reconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
         ChannelKind.INSTAGRAM: "instagram" if channel.uses_instagram_login else "facebook",
     }[channel.kind]
     url = oauth.dialog_url(
-        request, org_slug=request.organization.slug, flow=flow, redirect_uri=_callback_url()
+        request, org_slug=request.organization.slug, flow=flow, redirect_uri=_callback_url(request)
     )
     return redirect(url)
 
@@ -108,7 +115,7 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
     }[flow]
     try:
         kwargs = {"pin": state.pin} if flow == "whatsapp" else {}
-        accounts = find_accounts(code=code, redirect_uri=_callback_url(), **kwargs)
+        accounts = find_accounts(code=code, redirect_uri=_callback_url(request), **kwargs)
         connected = services.channels_connect(
             organization=request.organization,
             accounts=accounts,
