@@ -123,6 +123,9 @@ class SimulatorState:
     def __init__(self, *, app_id: str, app_secret: str, seed: int | None = None) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
+        self.seed = seed
+        # How many times this state was saved and loaded again (see persistence.py).
+        self.generation = 0
         self.random = random.Random(seed)
         self.lock = threading.RLock()
         self.clock = time.time
@@ -140,6 +143,9 @@ class SimulatorState:
         self.calls: dict[str, list[float]] = {}
         # What customers sent, in order: (kind, business id, customer id, message id).
         self.inbound_log: list[tuple[str, str, str, str]] = []
+        # The customers who keep writing in generated traffic: (kind, business id,
+        # customer id), kept so that they are the same people after a restart.
+        self.regulars: list[tuple[str, str, str]] = []
         self._last_event_at = 0.0
 
     def event_time(self) -> float:

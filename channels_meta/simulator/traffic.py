@@ -42,11 +42,12 @@ class Traffic:
             *(("instagram", account_id) for account_id in state.instagram_accounts),
             *(("whatsapp", phone_id) for phone_id in state.phone_numbers),
         ]
-        self.regulars = []
-        for number in range(customers):
-            kind, business_id = businesses[number % len(businesses)]
-            customer_id = ("90" + state.new_id(10)) if kind == "whatsapp" else state.new_id(16)
-            self.regulars.append(Regular(kind, business_id, customer_id))
+        with state.lock:
+            for number in range(len(state.regulars), customers):
+                kind, business_id = businesses[number % len(businesses)]
+                customer_id = ("90" + state.new_id(10)) if kind == "whatsapp" else state.new_id(16)
+                state.regulars.append((kind, business_id, customer_id))
+            self.regulars = [Regular(*regular) for regular in state.regulars[:customers]]
 
     def one_event(self) -> None:
         random = self.sim.state.random

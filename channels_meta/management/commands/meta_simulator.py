@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from channels_meta.simulator.app import MetaSimulator
+from channels_meta.simulator.persistence import StateFile
 from channels_meta.simulator.state import SimulatorState
 from channels_meta.simulator.traffic import Traffic
 from channels_meta.simulator.webhooks import WebhookSender
@@ -45,6 +47,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None, help="Make everything repeatable.")
         parser.add_argument("--state", type=Path, help="A JSON file of business accounts.")
         parser.add_argument(
+            "--state-file",
+            type=Path,
+            help="Where the simulator keeps what it knows (tokens, subscriptions, ...) "
+            "across restarts: loaded when it exists, else made from --state or the default "
+            "businesses; saved within a second of every change and on exit.",
+        )
+        parser.add_argument(
             "--retry-scale", type=float, default=1.0, help="Scale of the retry backoff (1 = Meta)."
         )
         parser.add_argument("--allow-production", action="store_true")
@@ -60,10 +69,19 @@ class Command(BaseCommand):
         state = SimulatorState(
             app_id=settings.META_APP_ID, app_secret=settings.META_APP_SECRET, seed=options["seed"]
         )
-        if options["state"]:
-            state.load(json.loads(options["state"].read_text()))
-        else:
-            state.seed_default()
+        state_file = StateFile(options["state_file"], state) if options["state_file"] else None
+        try:
+            restored = state_file is not None and state_file.load()
+        except (ValueError, KeyError, TypeError) as error:
+            raise CommandError(
+                f"Cannot read the simulator state in {options['state_file']}: {error}. "
+                "Move the file away to start afresh."
+            ) from error
+        if not restored:
+            if options["state"]:
+                state.load(json.loads(options["state"].read_text()))
+            else:
+                state.seed_default()
         sender = None
         if options["target"]:
             sender = WebhookSender(
@@ -81,6 +99,11 @@ class Command(BaseCommand):
         if options["rate"] > 0:
             traffic = Traffic(simulator, customers=options["customers"], rate=options["rate"])
             threads.append(threading.Thread(target=traffic.run, args=(stop,), daemon=True))
+        if state_file is not None:
+            state_file.save()
+            threads.append(
+                threading.Thread(target=state_file.save_every, args=(1.0, stop), daemon=True)
+            )
         server = make_server(
             options["host"],
             options["port"],
@@ -94,6 +117,8 @@ class Command(BaseCommand):
         )
         for thread in threads:
             thread.start()
+        # Stopped like Ctrl-C, so the state is saved on the way out.
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -101,3 +126,5 @@ class Command(BaseCommand):
         finally:
             stop.set()
             server.server_close()
+            if state_file is not None:
+                state_file.save()
