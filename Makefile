@@ -42,3 +42,4 @@ messages: install
 
 bench: install
 	$(PY) bench/webhooks.py
+	$(PY) bench/embedded_broker.py
