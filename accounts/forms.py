@@ -188,6 +188,41 @@ class OrganizationForm(forms.Form):
     name = name_field(_("Organisation name"), 120)
 
 
+class EmailConfirmForm(forms.Form):
+    """Confirming an address: with the account's password, unless the browser already
+    holds the account."""
+
+    password = forms.CharField(
+        label=_("Password of the account"),
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user: User, needs_password: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.needs_password = needs_password
+        if not needs_password:
+            del self.fields["password"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.needs_password:
+            return cleaned
+        attempt = throttle.sign_in_begin(account=f"user:{self.user.pk}", ip=None)
+        if not attempt.allowed or not self.user.check_password(cleaned.get("password") or ""):
+            raise ValidationError(
+                _(
+                    "That is not the account's password. If the address is yours but you "
+                    "did not sign up, choose a new password with “Forgot your password?”."
+                ),
+                code="wrong_password",
+            )
+        throttle.sign_in_succeeded(attempt)
+        return cleaned
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's reset form, also for active accounts that have no password yet (people an
     operator added): the e-mailed link is how they choose their first one."""

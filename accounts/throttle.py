@@ -66,11 +66,15 @@ def _take(counter_key: str, limit: int) -> tuple[bool, int]:
     return attempts <= limit, attempts
 
 
+def _account_key(account: str) -> str:
+    return f"sign-in:account:{_digest(account)}"
+
+
 def sign_in_begin(*, account: str, ip: str | None) -> SignInAttempt:
     """Count an attempt against the client address and then the account (`account` names
     it: "user:<pk>" for a known account, "address:<e-mail>" otherwise). An address out of
     attempts spends nothing of the account's budget."""
-    account_key = f"sign-in:account:{_digest(account)}"
+    account_key = _account_key(account)
     ip_key = f"sign-in:ip:{_digest(ip)}" if ip else None
     if ip_key and not _take(ip_key, settings.LOGIN_FAILURE_LIMIT_PER_IP)[0]:
         return SignInAttempt(account_key, ip_key, allowed=False, account_attempts=0)
@@ -85,3 +89,8 @@ def sign_in_succeeded(attempt: SignInAttempt) -> None:
     if attempt.ip_key:
         with contextlib.suppress(ValueError):  # its window has ended
             cache.decr(attempt.ip_key)
+
+
+def sign_in_budget_restore(*, account: str) -> None:
+    """Give the account its whole budget back (its holder just proved the address)."""
+    cache.delete(_account_key(account))

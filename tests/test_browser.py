@@ -107,6 +107,7 @@ def sign_up(page, base, *, name, email, organization):
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     link = re.search(r"http\S+/account/confirm/\S+/", mail.outbox[-1].body).group(0)
     page.goto(link)
+    page.get_by_role("button", name="Confirm my address").click()
     expect(page.get_by_text("your e-mail address is confirmed")).to_be_visible()
 
 

@@ -1,6 +1,7 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models.functions import Trunc
 
 import accounts.validators
 
@@ -17,7 +18,10 @@ def move_sign_ins_to_people(apps, schema_editor):
     # A sign-in was copied into every organisation of the person; keep one, on the person.
     AuditEvent = apps.get_model("accounts", "AuditEvent")
     copies = AuditEvent.objects.filter(action="user.signed_in", organization__isnull=False)
-    kept = copies.values("actor_id", "created_at").annotate(first=models.Min("id"))
+    # The copies of one sign-in were made microseconds apart, from the same address.
+    kept = copies.values(
+        "actor_id", "ip", second=Trunc("created_at", "second", output_field=models.DateTimeField())
+    ).annotate(first=models.Min("id"))
     keep_ids = [row["first"] for row in kept]
     AuditEvent.objects.filter(pk__in=keep_ids).update(organization=None)
     copies.exclude(pk__in=keep_ids).delete()

@@ -12,6 +12,7 @@ import re
 
 import django_otp
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,6 +103,12 @@ def _recovery_codes_create(user: User) -> list[str]:
     return sorted(codes)
 
 
+def _tell_the_person(user: User, subject: str, message: str) -> None:
+    """E-mail the account's holder about a change to their second factors, once the
+    change is committed: whoever made it without them learns it at once."""
+    transaction.on_commit(lambda: send_mail(subject, message, None, [user.email]))
+
+
 # The services below check the code before their transaction: a wrong code's count
 # towards the device's wait must stay recorded when the change is refused.
 
@@ -120,6 +127,16 @@ def two_factor_enable(
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         codes = _recovery_codes_create(user)
         audit_record(action=AuditAction.TWO_FACTOR_ENABLED, actor=user, target=user.email, ip=ip)
+        _tell_the_person(
+            user,
+            _("Two-factor authentication is on for your Padu account"),
+            _(
+                "An authenticator app was just set up for your Padu account; signing in now "
+                "needs a code from it. If this was not you, choose a new password with "
+                "“Forgot your password?” on the sign-in page and ask the people who run "
+                "Padu to remove the authenticator."
+            ),
+        )
     return codes
 
 
@@ -149,6 +166,15 @@ def two_factor_disable(*, user: User, password: str, code: str, ip: str | None =
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         audit_record(action=AuditAction.TWO_FACTOR_DISABLED, actor=user, target=user.email, ip=ip)
+        _tell_the_person(
+            user,
+            _("Two-factor authentication is off for your Padu account"),
+            _(
+                "Two-factor authentication was just turned off for your Padu account. If "
+                "this was not you, choose a new password with “Forgot your password?” on "
+                "the sign-in page straight away."
+            ),
+        )
 
 
 def two_factor_record_sign_in_stopped(*, user: User, ip: str | None = None) -> None:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import user_has_device
 
 from accounts import onboarding, services, throttle
-from accounts.forms import PasswordResetForm, SignUpForm
+from accounts.forms import EmailConfirmForm, PasswordResetForm, SignUpForm
 from accounts.net import client_ip
 
 SIGNED_UP_SESSION_KEY = "signed_up_user"
@@ -65,18 +65,31 @@ def sign_up_sent(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
 def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """The link from the confirmation e-mail. In the browser that signed up, it also
-    signs the new account in."""
+    """The link from the confirmation e-mail. Opening it changes nothing (mail scanners
+    open links); the person confirms with a button. Whoever holds the link must also
+    hold the account: the browser that signed up, the signed-in account, or its
+    password; so an address someone else registered is not confirmed by its holder's
+    click. In the browser that signed up, confirming also signs the new account in."""
     user = onboarding.user_for_confirmation_token(token)
     if user is None:
         return render(request, "accounts/email_confirm_invalid.html", status=404)
+    signed_up_here = request.session.get(SIGNED_UP_SESSION_KEY) == user.pk
+    holds_account = signed_up_here or request.user == user
+    form = EmailConfirmForm(
+        request.POST if request.method == "POST" else None,
+        user=user,
+        needs_password=not holds_account,
+    )
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "accounts/email_confirm.html", {"form": form, "account": user})
     services.user_confirm_email(user=user, ip=client_ip(request))
     messages.success(request, _("Thank you: your e-mail address is confirmed."))
     if request.user.is_authenticated:
         return redirect("home")
-    signed_up_here = request.session.pop(SIGNED_UP_SESSION_KEY, None) == user.pk
+    request.session.pop(SIGNED_UP_SESSION_KEY, None)
     if signed_up_here and not user_has_device(user):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         services.user_record_sign_in(user=user, ip=client_ip(request))
@@ -136,4 +149,6 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
         services.user_confirm_email(user=form.user, ip=client_ip(self.request))
+        # Whoever spent the account's sign-in budget cannot keep its holder out.
+        throttle.sign_in_budget_restore(account=f"user:{form.user.pk}")
         return response

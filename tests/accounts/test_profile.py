@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -212,3 +214,29 @@ def test_the_profile_lists_the_persons_own_sign_ins(client, world):
 
     assert "192.0.2.44" in page
     assert "192.0.2.55" not in page
+
+
+def test_choosing_a_password_from_a_reset_link_lifts_a_sign_in_lock(
+    client, world, mailoutbox, committed
+):
+    user = world.agent.user
+    for attempt in range(6):
+        client.post(
+            reverse("login"),
+            {"username": user.email, "password": "wrong"},
+            REMOTE_ADDR=f"203.0.113.{attempt}",
+        )
+    with committed():
+        client.post(reverse("password_reset"), {"email": user.email})
+    link = re.search(r"https?://\S+/password-reset/\S+/", mailoutbox[0].body).group(0)
+    form_page = client.get(urlsplit(link).path, follow=True)
+    client.post(
+        form_page.request["PATH_INFO"],
+        {"new_password1": "brand new passphrase", "new_password2": "brand new passphrase"},
+    )
+
+    response = client.post(
+        reverse("login"), {"username": user.email, "password": "brand new passphrase"}
+    )
+
+    assert response.status_code == 302

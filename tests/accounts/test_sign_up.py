@@ -51,8 +51,12 @@ def test_the_confirmation_link_confirms_and_signs_in_the_browser_that_signed_up(
 ):
     with committed():
         client.post(reverse("sign_up"), VALID)
+    path = urlsplit(confirmation_link(mailoutbox)).path
 
-    response = client.get(urlsplit(confirmation_link(mailoutbox)).path, follow=True)
+    opened = client.get(path)
+    assert not User.objects.get().email_confirmed
+    assert "Confirm my address" in opened.content.decode()
+    response = client.post(path, follow=True)
 
     user = User.objects.get()
     assert user.email_confirmed
@@ -61,16 +65,37 @@ def test_the_confirmation_link_confirms_and_signs_in_the_browser_that_signed_up(
     assert AuditEvent.objects.filter(action=AuditAction.EMAIL_CONFIRMED, actor=user).exists()
 
 
-def test_the_confirmation_link_in_another_browser_confirms_without_signing_in(
+def test_opening_the_link_elsewhere_confirms_only_with_the_accounts_password(
     client, mailoutbox, committed
 ):
     with committed():
         client.post(reverse("sign_up"), VALID)
+    path = urlsplit(confirmation_link(mailoutbox)).path
+    elsewhere = Client()
 
-    response = Client().get(urlsplit(confirmation_link(mailoutbox)).path)
+    elsewhere.get(path)
+    refused = elsewhere.post(path, {"password": "a guess"})
+    assert not User.objects.get().email_confirmed
+    assert "That is not the account" in refused.content.decode()
+    confirmed = elsewhere.post(path, {"password": VALID["password1"]})
 
     assert User.objects.get().email_confirmed
-    assert response["Location"] == reverse("login")
+    assert confirmed["Location"] == reverse("login")
+    assert "_auth_user_id" not in elsewhere.session
+
+
+def test_the_holder_of_an_address_someone_else_registered_does_not_confirm_it_by_clicking(
+    client, mailoutbox, committed
+):
+    with committed():
+        client.post(reverse("sign_up"), VALID)
+    path = urlsplit(confirmation_link(mailoutbox)).path
+    holder = Client()
+
+    holder.get(path)
+    holder.post(path)
+
+    assert not User.objects.get().email_confirmed
 
 
 def test_a_tampered_or_outdated_confirmation_link_confirms_nothing(client, mailoutbox, committed):

@@ -487,3 +487,17 @@ def test_another_organisations_owner_gets_404_for_the_requirement(client, world)
     assert response.status_code == 404
     world.org.refresh_from_db()
     assert not world.org.require_two_factor
+
+
+def test_the_person_is_told_by_email_when_two_factor_is_turned_on(
+    client, person, mailoutbox, committed
+):
+    client.force_login(person)
+    client.get(reverse("two_factor_set_up"))
+    device = TOTPDevice.objects.get(user=person)
+
+    with committed():
+        client.post(reverse("two_factor_set_up"), {"code": next_code(device)})
+
+    assert [message.to for message in mailoutbox] == [[person.email]]
+    assert "Two-factor authentication is on" in mailoutbox[0].subject
