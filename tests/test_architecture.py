@@ -1,0 +1,186 @@
+"""The design's import rules, checked on the source (an AST scan): which app may import
+which, that the simulator stays out of production code, and that no two files import
+each other in a loop."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("padu", "accounts", "channels_meta", "inbox", "privacy")
+SIMULATOR = "channels_meta.simulator"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _sources() -> dict[str, Path]:
+    return {
+        _module_name(path): path
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+
+
+SOURCES = _sources()
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node, except what sits under `if TYPE_CHECKING:` (never imported at run time)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            continue
+        yield node
+        yield from _runtime_nodes(node)
+
+
+def _imports(module: str) -> set[str]:
+    """The Padu modules `module` imports (a name imported from a package counts as its
+    module when it is one)."""
+    found = set()
+    package = module if SOURCES[module].name == "__init__.py" else module.rpartition(".")[0]
+    for node in _runtime_nodes(ast.parse(SOURCES[module].read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                found.add(candidate if candidate in SOURCES else base)
+    return {name for name in found if name.split(".")[0] in APPS and name in SOURCES}
+
+
+IMPORTS = {module: _imports(module) for module in SOURCES}
+
+
+def _app(module: str) -> str:
+    return module.split(".")[0]
+
+
+def _is_test_or_command(module: str) -> bool:
+    return ".tests" in module or ".management.commands." in module
+
+
+def test_accounts_imports_no_other_padu_app():
+    offenders = {
+        (module, imported)
+        for module, imported_modules in IMPORTS.items()
+        if _app(module) == "accounts"
+        for imported in imported_modules
+        if _app(imported) not in {"accounts", "padu"}
+    }
+
+    assert offenders == set()
+
+
+def test_inbox_uses_only_channels_meta_models_events_graph_and_services():
+    allowed = ("models", "events", "graph", "services")
+    offenders = {
+        (module, imported)
+        for module, imported_modules in IMPORTS.items()
+        if _app(module) == "inbox"
+        for imported in imported_modules
+        if _app(imported) == "channels_meta" and imported.split(".")[1] not in allowed
+    }
+
+    assert offenders == set()
+
+
+def test_nothing_but_padu_imports_privacy():
+    offenders = {
+        (module, imported)
+        for module, imported_modules in IMPORTS.items()
+        if _app(module) not in {"padu", "privacy"}
+        for imported in imported_modules
+        if _app(imported) == "privacy"
+    }
+
+    assert offenders == set()
+
+
+def test_only_the_simulators_command_imports_it():
+    offenders = {
+        (module, imported)
+        for module, imported_modules in IMPORTS.items()
+        if not module.startswith(SIMULATOR) and not _is_test_or_command(module)
+        for imported in imported_modules
+        if imported.startswith(SIMULATOR)
+    }
+
+    assert offenders == set()
+
+
+def test_the_simulator_imports_nothing_of_padu():
+    offenders = {
+        (module, imported)
+        for module, imported_modules in IMPORTS.items()
+        if module.startswith(SIMULATOR)
+        for imported in imported_modules
+        if not imported.startswith(SIMULATOR)
+    }
+
+    assert offenders == set()
+
+
+def _cycle() -> list[str]:
+    """One import loop between files, or [] when there is none."""
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(module: str) -> list[str]:
+        state[module] = "open"
+        path.append(module)
+        for imported in sorted(IMPORTS[module]):
+            if state.get(imported) == "open":
+                return [*path[path.index(imported) :], imported]
+            if imported not in state and (loop := visit(imported)):
+                return loop
+        state[module] = "done"
+        path.pop()
+        return []
+
+    for module in sorted(IMPORTS):
+        if module not in state and (loop := visit(module)):
+            return loop
+    return []
+
+
+def test_no_two_files_import_each_other_in_a_loop():
+    assert _cycle() == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from accounts import services", {"accounts.services"}),
+        ("from accounts.models import User", {"accounts.models"}),
+        ("import inbox.models", {"inbox.models"}),
+        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import inbox.models", set()),
+    ],
+)
+def test_the_scan_reads_imports_as_python_does(tmp_path, monkeypatch, source, expected):
+    monkeypatch.setitem(SOURCES, "accounts.views.auth", tmp_path / "auth.py")
+    (tmp_path / "auth.py").write_text(source)
+
+    assert _imports("accounts.views.auth") == expected
+
+
+def test_the_scan_finds_a_loop(monkeypatch):
+    monkeypatch.setitem(IMPORTS, "inbox.models", {"inbox.services"})
+    monkeypatch.setitem(IMPORTS, "inbox.services", {"inbox.models"})
+
+    loop = _cycle()
+
+    assert set(loop) == {"inbox.models", "inbox.services"}
+    assert loop[0] == loop[-1]
