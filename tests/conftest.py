@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from celery.app.task import Task
 from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role, User
+from channels_meta import graph
 from padu.celery import app as celery_app
 
 PASSWORD = "correct horse battery staple"
@@ -55,6 +59,38 @@ def world(db) -> World:
         other_org=other_org,
         outsider=make_member(other_org, "outsider@other.example", Role.OWNER),
     )
+
+
+class InternetGuardError(AssertionError):
+    """A test tried to reach a host that is not this machine."""
+
+
+def _refuse_meta(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError(f"Tests do not reach Meta ({request.url.host}): use `meta`.")
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    """Tests never leave this machine: Graph calls fail unless a test puts the simulator
+    where Meta would be (the `meta` fixture), and any socket opened to a host other than
+    loopback fails the test."""
+    graph.use_transport(httpx.MockTransport(_refuse_meta))
+    connect = socket.socket.connect
+
+    def loopback_only(sock: socket.socket, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = str(address[0])
+            try:
+                local = ipaddress.ip_address(host.split("%")[0]).is_loopback
+            except ValueError:
+                local = host == "localhost"
+            if not local:
+                raise InternetGuardError(f"A test tried to connect to {host}.")
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    yield
+    graph.use_transport(None)
 
 
 @pytest.fixture(autouse=True)
