@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts import throttle
+from accounts.errors import RuleError
 from accounts.models import (
     MANAGER_ROLES,
     AuditAction,
@@ -29,8 +30,8 @@ from accounts.models import (
 )
 
 
-class MembershipRuleError(Exception):
-    """A change the role rules forbid; the message is meant for the person who tried it."""
+class MembershipRuleError(RuleError):
+    """A change the role rules forbid."""
 
 
 def audit_record(
