@@ -110,11 +110,15 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "organization", "actor", "action", "target", "ip"]
+    list_display = ["created_at", "organization", "actor", "action_name", "target", "ip"]
     list_filter = ["action"]
     search_fields = ["organization__name", "actor__email", "target", "ip"]
     list_select_related = ["organization", "actor"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_name(self, event: AuditEvent) -> str:
+        return event.action_label
 
     def has_add_permission(self, request) -> bool:
         return False

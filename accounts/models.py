@@ -263,7 +263,8 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    action = models.CharField(_("action"), max_length=40, choices=AuditAction.choices)
+    # No `choices`: a new action needs no migration; `action_label` names it.
+    action = models.CharField(_("action"), max_length=40)
     target = models.CharField(_("target"), max_length=255, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
@@ -280,7 +281,14 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.target}"
+        return f"{self.action_label} {self.target}"
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return AuditAction(self.action).label
+        except ValueError:
+            return self.action
 
 
 class NoticeQuerySet(TenantQuerySet):

@@ -77,6 +77,7 @@ def email_confirmation_send(*, user: User) -> None:
     )
 
 
+@transaction.atomic
 def user_update_profile(*, user: User, changed_fields: list[str], ip: str | None = None) -> None:
     """Save the fields of the user's profile that changed (the right to correct data). A
     new e-mail address is unconfirmed until the link sent to it is followed."""

@@ -57,6 +57,7 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
+@transaction.atomic
 def organization_create(*, name: str, owner: User | None, ip: str | None = None) -> Organization:
     """Create an organisation with `owner` as its creator and first owner (None: an
     operator creates it and provides its owner)."""
@@ -73,6 +74,7 @@ def organization_create(*, name: str, owner: User | None, ip: str | None = None)
     return organization
 
 
+@transaction.atomic
 def organization_rename(*, membership: Membership, name: str, ip: str | None = None) -> None:
     organization = membership.organization
     organization.name = name
@@ -185,20 +187,34 @@ def membership_change_role(
     )
 
 
-@transaction.atomic
-def membership_remove(*, actor: Membership, membership: Membership, ip: str | None = None) -> None:
-    """Remove a member, or let a member leave when `actor` is that membership."""
-    leaving = actor.pk == membership.pk
-    if not leaving:
-        _check_role_change_allowed(actor, membership, membership.role)
+def _membership_end(*, membership: Membership, actor: User, action: str, ip: str | None) -> None:
     _check_not_last_owner(membership)
     membership.delete()
     audit_record(
-        action=AuditAction.MEMBER_LEFT if leaving else AuditAction.MEMBER_REMOVED,
+        action=action,
         organization=membership.organization,
-        actor=actor.user,
+        actor=actor,
         target=membership.user.email,
         ip=ip,
+    )
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, membership: Membership, ip: str | None = None) -> None:
+    """Remove another member under the role rules (leaving is `membership_leave`)."""
+    if actor.pk == membership.pk:
+        raise MembershipRuleError(_("To leave the organisation, use Leave in its settings."))
+    _check_role_change_allowed(actor, membership, membership.role)
+    _membership_end(
+        membership=membership, actor=actor.user, action=AuditAction.MEMBER_REMOVED, ip=ip
+    )
+
+
+@transaction.atomic
+def membership_leave(*, membership: Membership, ip: str | None = None) -> None:
+    """The member leaves the organisation (unless they are its last owner)."""
+    _membership_end(
+        membership=membership, actor=membership.user, action=AuditAction.MEMBER_LEFT, ip=ip
     )
 
 
@@ -320,6 +336,7 @@ def invitation_create(
     )
 
 
+@transaction.atomic
 def invitation_revoke(*, actor: Membership, invitation: Invitation, ip: str | None = None) -> None:
     _check_role_change_allowed(actor, Membership(role=Role.AGENT), invitation.role)
     invitation.delete()

@@ -1,65 +1,94 @@
 """Tenant access: the one path from a request to its organisation and membership.
 
-Tenant views are wrapped in `tenant_view`: it resolves `/o/<org_slug>/` to the signed-in
-user's membership (404 when there is none, so another tenant's URL reveals nothing),
-serves the suspended page for suspended organisations, asks for a second factor where
-the organisation requires one, and checks the role in one place.
+`tenant_membership` resolves `/o/<org_slug>/` to the signed-in user's membership (404
+when there is none, so another tenant's URL reveals nothing) and applies the
+organisation's conditions of entry. Web views are wrapped in `tenant_view`, API views
+extend `TenantAPIView`; both call it, so the web and the API cannot disagree about who
+is in. Objects are then fetched with `get_for_member`, which scopes every look-up to
+the member's organisation.
 """
 
 from __future__ import annotations
 
 from functools import wraps
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from rest_framework.views import APIView
 
-from accounts.models import Invitation, Membership, Notice
+from accounts.models import Membership
 from accounts.two_factor.session import redirect_to_second_factor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from django.db.models import Model
     from django.http import HttpRequest, HttpResponse
+    from rest_framework.request import Request
 
-    from accounts.models import User
+    from accounts.models import Organization, TenantQuerySet, User
+
+ModelT = TypeVar("ModelT", bound="Model")
 
 
-def membership_for_user(user: User, org_slug: str) -> Membership:
-    """The user's membership in the organisation with this slug, or 404."""
+class EntryRefused(PermissionDenied):
+    """A member whom the organisation's conditions of entry keep out, for now."""
+
+    def __init__(self, message: str, *, organization: Organization) -> None:
+        super().__init__(message)
+        self.organization = organization
+
+
+class OrganizationSuspended(EntryRefused):
+    """The organisation is suspended: its members may open nothing in it."""
+
+
+class SecondFactorRequired(EntryRefused):
+    """The organisation requires two-factor authentication and this sign-in had none."""
+
+
+class EmailUnconfirmed(EntryRefused):
+    """The member has not confirmed their address, and did not create the organisation."""
+
+
+def tenant_membership(user: User, org_slug: str) -> Membership:
+    """The user's membership in the organisation with this slug: 404 for anyone who is
+    not a member, and a PermissionDenied subclass saying why when the organisation's
+    conditions of entry are not met."""
+    if not user.is_authenticated:
+        raise Http404
     try:
-        return Membership.objects.select_related("organization").get(
+        membership = Membership.objects.select_related("organization").get(
             user=user, organization__slug=org_slug
         )
     except Membership.DoesNotExist:
         raise Http404 from None
+    organization = membership.organization
+    if organization.is_suspended:
+        raise OrganizationSuspended(_("This organisation is suspended."), organization=organization)
+    if organization.require_two_factor and not user.is_verified():
+        raise SecondFactorRequired(
+            _("%(organization)s requires two-factor authentication.")
+            % {"organization": organization.name},
+            organization=organization,
+        )
+    if not user.email_confirmed and organization.created_by_id != user.pk:
+        # Whoever registers an address first must not inherit what others give it.
+        raise EmailUnconfirmed(_("Confirm your e-mail address first."), organization=organization)
+    return membership
 
 
-def membership_for_member(member: Membership, pk: int) -> Membership:
-    """A membership of the member's organisation, or 404 (also for other tenants' ids)."""
-    queryset = Membership.objects.for_org(member.organization).select_related("user")
+def get_for_member(queryset: TenantQuerySet[ModelT], membership: Membership, pk: object) -> ModelT:
+    """The row with this primary key among the member's organisation's rows, or 404
+    (for a missing row and another tenant's alike)."""
     try:
-        return queryset.get(pk=pk)
-    except Membership.DoesNotExist:
-        raise Http404 from None
-
-
-def pending_invitation_for_member(member: Membership, pk: int) -> Invitation:
-    """A pending invitation of the member's organisation, or 404."""
-    try:
-        return Invitation.objects.for_org(member.organization).pending().get(pk=pk)
-    except Invitation.DoesNotExist:
-        raise Http404 from None
-
-
-def notice_for_member(member: Membership, pk: int) -> Notice:
-    try:
-        return Notice.objects.for_org(member.organization).get(pk=pk)
-    except Notice.DoesNotExist:
+        return queryset.for_org(membership.organization).get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
@@ -74,20 +103,25 @@ def require_owner(membership: Membership) -> None:
         raise PermissionDenied
 
 
-def _ask_for_second_factor(request: HttpRequest, membership: Membership) -> HttpResponse:
-    organization = membership.organization
+def _ask_for_second_factor(request: HttpRequest, org_slug: str, reason: str) -> HttpResponse:
     # After the code, a form's POST address would only answer 405: go to the overview.
     next_url = (
         request.get_full_path()
         if request.method == "GET"
-        else reverse("organization_home", args=[organization.slug])
+        else reverse("organization_home", args=[org_slug])
     )
-    return redirect_to_second_factor(
-        request,
-        next_url=next_url,
-        reason=_("%(organization)s requires two-factor authentication.")
-        % {"organization": organization.name},
+    return redirect_to_second_factor(request, next_url=next_url, reason=reason)
+
+
+def _refusal_page(request: HttpRequest, refusal: EntryRefused) -> HttpResponse:
+    if isinstance(refusal, SecondFactorRequired):
+        return _ask_for_second_factor(request, refusal.organization.slug, str(refusal))
+    template = (
+        "accounts/suspended.html"
+        if isinstance(refusal, OrganizationSuspended)
+        else "accounts/email_unconfirmed.html"
     )
+    return render(request, template, {"organization": refusal.organization}, status=403)
 
 
 def tenant_view(*, managers_only: bool = False) -> Callable:
@@ -99,30 +133,34 @@ def tenant_view(*, managers_only: bool = False) -> Callable:
         def wrapper(request: HttpRequest, org_slug: str, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            membership = membership_for_user(request.user, org_slug)
-            organization = membership.organization
-            if organization.is_suspended:
-                return render(
-                    request, "accounts/suspended.html", {"organization": organization}, status=403
-                )
-            if organization.require_two_factor and not request.user.is_verified():
-                return _ask_for_second_factor(request, membership)
-            if not request.user.email_confirmed and organization.created_by_id != request.user.pk:
-                # Whoever registers an address first must not inherit what others give it.
-                return render(
-                    request,
-                    "accounts/email_unconfirmed.html",
-                    {"organization": organization},
-                    status=403,
-                )
+            try:
+                membership = tenant_membership(request.user, org_slug)
+            except EntryRefused as refusal:
+                return _refusal_page(request, refusal)
             if managers_only:
                 require_manager(membership)
             request.membership = membership
-            request.organization = organization
-            if request.session.get("current_org") != organization.slug:
-                request.session["current_org"] = organization.slug
+            request.organization = membership.organization
+            if request.session.get("current_org") != org_slug:
+                request.session["current_org"] = org_slug
             return view(request, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+class TenantAPIView(APIView):
+    """Base of every API view under `/o/<org_slug>/` or `/api/v1/<org_slug>/`: after
+    DRF's authentication and permission checks, `initial` resolves the member through
+    `tenant_membership`, so a non-member gets 404 and a refused member 403."""
+
+    membership: Membership
+    managers_only = False
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        self.membership = tenant_membership(request.user, kwargs["org_slug"])
+        if self.managers_only:
+            require_manager(self.membership)
+        self.organization = self.membership.organization

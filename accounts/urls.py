@@ -68,7 +68,7 @@ urlpatterns = [
         name="two_factor_recovery_codes",
     ),
     path("account/two-factor/turn-off/", two_factor.two_factor_disable, name="two_factor_disable"),
-    path("organizations/new/", profile.organization_new, name="organization_new"),
+    path("organizations/new/", organizations.organization_new, name="organization_new"),
     path("invitations/<str:token>/", members.invitation_accept, name="invitation_accept"),
     path("terms/", TemplateView.as_view(template_name="legal/terms.html"), name="terms"),
     path(
@@ -76,5 +76,4 @@ urlpatterns = [
         TemplateView.as_view(template_name="legal/privacy_policy.html"),
         name="privacy_policy",
     ),
-    path("o/<slug:org_slug>/", include(tenant_patterns)),
 ]

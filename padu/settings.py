@@ -288,6 +288,7 @@ if PRODUCTION:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "padu.api.exception_handler",
 }
 
 # Meta. Padu talks to Meta only through channels_meta.graph; in the demo and in tests

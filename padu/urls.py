@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.urls import tenant_patterns as organization_patterns
 from channels_meta.urls import tenant_patterns as channel_patterns
 
 admin.site.site_header = _("Padu platform administration")
@@ -10,6 +11,7 @@ admin.site.site_title = _("Padu administration")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("o/<slug:org_slug>/", include(organization_patterns)),
     path("o/<slug:org_slug>/channels/", include(channel_patterns)),
     path("", include("channels_meta.urls")),
     path("", include("accounts.urls")),

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.forms import InvitationForm, InvitedSignUpForm, RoleForm
-from accounts.models import Invitation, User
+from accounts.models import Invitation, Membership, User
 from accounts.net import client_ip
-from accounts.tenancy import membership_for_member, pending_invitation_for_member, tenant_view
+from accounts.tenancy import get_for_member, tenant_view
 
 
 def _members_page(request: HttpRequest, invitation_form: InvitationForm) -> HttpResponse:
@@ -30,6 +30,12 @@ def _members_page(request: HttpRequest, invitation_form: InvitationForm) -> Http
 
 def _to_members(request: HttpRequest) -> HttpResponse:
     return redirect("members", org_slug=request.organization.slug)
+
+
+def _member(request: HttpRequest, membership_id: int) -> Membership:
+    return get_for_member(
+        Membership.objects.select_related("user"), request.membership, membership_id
+    )
 
 
 @require_GET
@@ -61,7 +67,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @tenant_view(managers_only=True)
 def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    invitation = pending_invitation_for_member(request.membership, invitation_id)
+    invitation = get_for_member(Invitation.objects.pending(), request.membership, invitation_id)
     try:
         services.invitation_revoke(
             actor=request.membership, invitation=invitation, ip=client_ip(request)
@@ -76,7 +82,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @require_POST
 @tenant_view(managers_only=True)
 def member_change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = membership_for_member(request.membership, membership_id)
+    membership = _member(request, membership_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a valid role."))
@@ -102,10 +108,7 @@ def member_change_role(request: HttpRequest, membership_id: int) -> HttpResponse
 @require_POST
 @tenant_view(managers_only=True)
 def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = membership_for_member(request.membership, membership_id)
-    if membership.pk == request.membership.pk:
-        messages.error(request, _("To leave the organisation, use Leave in its settings."))
-        return _to_members(request)
+    membership = _member(request, membership_id)
     try:
         services.membership_remove(
             actor=request.membership, membership=membership, ip=client_ip(request)

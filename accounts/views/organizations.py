@@ -1,8 +1,10 @@
-"""The front door and an organisation's own pages: overview, settings, audit log."""
+"""The front door, new organisations, and an organisation's own pages: overview,
+settings, audit log."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -13,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.forms import OrganizationForm
+from accounts.models import Notice
 from accounts.net import client_ip
-from accounts.tenancy import notice_for_member, require_manager, require_owner, tenant_view
+from accounts.tenancy import get_for_member, require_manager, require_owner, tenant_view
 from accounts.two_factor import selectors as two_factor_selectors
 from accounts.two_factor import services as two_factor_services
 from accounts.two_factor.forms import RequirementForm
@@ -40,6 +43,19 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except Exception:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_new(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organization = services.organization_create(
+            name=form.cleaned_data["name"], owner=request.user, ip=client_ip(request)
+        )
+        messages.success(request, _("Your new organisation is ready."))
+        return redirect("organization_home", org_slug=organization.slug)
+    return render(request, "accounts/organization_new.html", {"form": form})
 
 
 @require_GET
@@ -103,7 +119,7 @@ def organization_two_factor(request: HttpRequest) -> HttpResponse:
 def organization_leave(request: HttpRequest) -> HttpResponse:
     membership = request.membership
     try:
-        services.membership_remove(actor=membership, membership=membership, ip=client_ip(request))
+        services.membership_leave(membership=membership, ip=client_ip(request))
     except services.MembershipRuleError as error:
         messages.error(request, str(error))
         return redirect("organization_settings", org_slug=request.organization.slug)
@@ -125,7 +141,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @require_POST
 @tenant_view(managers_only=True)
 def notice_dismiss(request: HttpRequest, notice_id: int) -> HttpResponse:
-    notice = notice_for_member(request.membership, notice_id)
+    notice = get_for_member(Notice.objects, request.membership, notice_id)
     services.notice_dismiss(membership=request.membership, notice=notice)
     next_url = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts import onboarding, selectors, services
-from accounts.forms import OrganizationForm, ProfileForm
+from accounts import onboarding, selectors
+from accounts.forms import ProfileForm
 from accounts.net import client_ip
 
 
@@ -30,16 +30,3 @@ def profile(request: HttpRequest) -> HttpResponse:
         return redirect("profile")
     context = {"form": form, "sign_ins": selectors.recent_sign_ins(request.user)}
     return render(request, "accounts/profile.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def organization_new(request: HttpRequest) -> HttpResponse:
-    form = OrganizationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        organization = services.organization_create(
-            name=form.cleaned_data["name"], owner=request.user, ip=client_ip(request)
-        )
-        messages.success(request, _("Your new organisation is ready."))
-        return redirect("organization_home", org_slug=organization.slug)
-    return render(request, "accounts/organization_new.html", {"form": form})

@@ -354,27 +354,6 @@ def test_agents_see_channels_but_cannot_change_them(client, world, meta):
     assert refused.status_code == 403
 
 
-def test_every_channel_url_is_404_for_another_organisations_member(client, world, meta):
-    channel = make_channel(world.org)
-    client.force_login(world.outsider.user)
-    slug = world.org.slug
-    urls = [
-        ("get", reverse("channels", args=[slug])),
-        ("post", reverse("channel_connect", args=[slug, "facebook"])),
-        ("get", reverse("channel_manual_whatsapp", args=[slug])),
-        ("post", reverse("channel_reconnect", args=[slug, channel.pk])),
-        ("post", reverse("channel_disconnect", args=[slug, channel.pk])),
-        ("post", reverse("channel_settings", args=[slug, channel.pk])),
-    ]
-    for method, url in urls:
-        assert getattr(client, method)(url).status_code == 404, url
-    own = make_channel(world.other_org, external_id="2")
-    client.force_login(world.owner.user)
-    for name in ("channel_disconnect", "channel_reconnect", "channel_settings"):
-        assert client.post(reverse(name, args=[slug, own.pk])).status_code == 404
-    assert Channel.objects.get(pk=own.pk).status == ChannelStatus.ACTIVE
-
-
 def test_a_state_for_an_organisation_the_person_left_is_404(owner_client, world, meta):
     back = through_dialog(meta, start(owner_client, world.org, "facebook"))
     world.owner.delete()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import onboarding, services
-from accounts.management.commands.create_organization import checked_email, describe
+from accounts.management.operator import checked_email, describe
 from accounts.models import Organization, Role
 
 

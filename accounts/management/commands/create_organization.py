@@ -2,29 +2,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.core.validators import validate_email
 
 from accounts import onboarding
+from accounts.management.operator import checked_email, describe
 from accounts.validators import validate_single_line
-
-
-def checked_email(email: str) -> str:
-    try:
-        validate_email(email)
-    except ValidationError as error:
-        raise CommandError(f"{email!r} is not a valid e-mail address.") from error
-    return email
-
-
-def describe(provisioned: onboarding.Provisioned, email: str, role: str, slug: str) -> str:
-    if provisioned.outcome == "invited":
-        return (
-            f"{email} has an account whose address is not confirmed yet: it was invited "
-            f"as {role} to {slug} instead (the link is in its e-mail)."
-        )
-    if provisioned.outcome == "created" and not provisioned.user.has_usable_password():
-        return f"{email} is {role} in {slug}; a link to choose a password was e-mailed."
-    return f"{email} is {role} in {slug}."
 
 
 class Command(BaseCommand):
