@@ -25,7 +25,7 @@ from channels_meta.events import (
     Unparsed,
 )
 from channels_meta.models import HOLDING_STATUSES, Channel, WebhookEvent, WebhookEventStatus
-from inbox import services as inbox
+from inbox.services import recording as inbox
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from channels_meta import ingest, tasks
 from channels_meta.models import ChannelKind, MessageTemplate, WebhookEvent, WebhookEventStatus
 from channels_meta.services import ConnectedAccount, channel_connect
-from inbox import services as inbox_services
 from inbox.models import Contact, Conversation, ConversationStatus, Message, PendingReceipt
+from inbox.services import recording
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
 from tests.otp import sign_in_staff
@@ -552,7 +552,7 @@ def test_a_poison_event_stops_after_five_attempts_and_keeps_its_error(channels, 
     def explode(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(inbox_services, "messages_record", explode)
+    monkeypatch.setattr(recording, "messages_record", explode)
     event = WebhookEvent.objects.create(
         body=p.encode(
             p.messaging("page", p.PAGE_ID, p.customer_message(p.PAGE_ID, "x", "m_poison"))
@@ -590,14 +590,14 @@ def test_staff_retry_a_failed_event_from_the_admin(
 
 
 def test_one_bad_delivery_in_a_batch_does_not_hold_back_the_others(channels, monkeypatch):
-    record = inbox_services.messages_record
+    record = recording.messages_record
 
     def fussy(*, channel, events):
         if any(event.external_id == "m_bad" for event in events):
             raise RuntimeError("cannot record this one")
         return record(channel=channel, events=events)
 
-    monkeypatch.setattr(inbox_services, "messages_record", fussy)
+    monkeypatch.setattr(recording, "messages_record", fussy)
     ids = [
         WebhookEvent.objects.create(
             body=p.encode(p.messaging("page", p.PAGE_ID, p.customer_message(p.PAGE_ID, "x", mid)))
