@@ -28,7 +28,7 @@ from inbox.models import (
 )
 
 
-def contact_for(
+def contact_upsert(
     *, channel: Channel, external_id: str, name: str = "", username: str = "", phone: str = ""
 ) -> Contact:
     """The channel's contact for a customer id, created on first sight; names Meta
@@ -150,7 +150,7 @@ def _contacts_for(channel: Channel, events: list[MessageEvent]) -> dict[str, Con
             ("phone", event.customer_phone),
         )
         if any(value and getattr(contact, field) != value for field, value in news):
-            contact_for(
+            contact_upsert(
                 channel=channel,
                 external_id=customer,
                 name=event.customer_name,
@@ -337,7 +337,7 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
     thread_id = event.parent_id or event.comment_id
     contact = None
     if not from_business:
-        contact = contact_for(
+        contact = contact_upsert(
             channel=channel, external_id=event.customer_id, username=event.username
         )
     conversation = Conversation.objects.filter(
@@ -345,7 +345,7 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
     ).first()
     if conversation is None:
         if contact is None:
-            contact = contact_for(
+            contact = contact_upsert(
                 channel=channel, external_id=event.customer_id, username=event.username
             )
         conversation, _created = Conversation.objects.get_or_create(
