@@ -1,4 +1,5 @@
-"""Every change to contacts, conversations and messages goes through here.
+"""Every change to contacts, conversations and messages that Meta reports goes through
+here; webhook processing hands each channel's events to `events_record`.
 
 Recording is idempotent: a message is stored once per (channel, Meta's id) whatever
 how often Meta delivers it, and outbound statuses only move forward.
@@ -6,8 +7,9 @@ how often Meta delivers it, and outbound statuses only move forward.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from itertools import groupby
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, models
@@ -29,6 +31,31 @@ from inbox.models import (
 )
 
 Row = TypeVar("Row", bound=models.Model)
+InboxEvent = MessageEvent | StatusEvent | ReactionEvent | CommentEvent
+
+
+def events_record(*, channel: Channel, events: Iterable[InboxEvent]) -> None:
+    """Record one channel's events in the order they arrived: consecutive messages as
+    one batch, anything else after the messages before it, so a receipt is applied
+    after the message it is about."""
+    for is_message, run in groupby(events, key=lambda event: isinstance(event, MessageEvent)):
+        if is_message:
+            messages_record(channel=channel, events=list(run))
+            continue
+        for event in run:
+            _event_record(channel, event)
+
+
+def _event_record(channel: Channel, event: InboxEvent) -> None:
+    match event:
+        case StatusEvent():
+            status_record(channel=channel, event=event)
+        case ReactionEvent():
+            reaction_record(channel=channel, event=event)
+        case CommentEvent():
+            comment_record(channel=channel, event=event)
+        case _:
+            raise TypeError(f"The inbox does not record a {type(event).__name__}")
 
 
 def contact_upsert(
