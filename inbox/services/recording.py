@@ -340,6 +340,7 @@ def status_record(*, channel: Channel, event: StatusEvent) -> int:
         PendingReceipt.objects.bulk_create(
             [
                 PendingReceipt(
+                    organization_id=channel.organization_id,
                     channel=channel,
                     external_id=external_id,
                     status=event.status,

@@ -369,3 +369,22 @@ def test_a_batch_fills_in_a_known_contacts_name(channels):
 
     assert Contact.objects.get().name == "Ali"
     assert Conversation.objects.get().unread_count == 2
+
+
+def test_a_receipt_that_waits_for_its_message_belongs_to_the_channels_organisation(channels):
+    whatsapp = channels["whatsapp"]
+
+    recording.events_record(
+        channel=whatsapp,
+        events=[
+            StatusEvent(
+                route=Route(kind="whatsapp", external_id=p.PHONE_ID),
+                customer_id="15550002222",
+                status="delivered",
+                at=T,
+                external_ids=("wamid.later",),
+            )
+        ],
+    )
+
+    assert PendingReceipt.objects.for_org(whatsapp.organization).count() == 1
