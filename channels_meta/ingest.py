@@ -16,16 +16,12 @@ from django.utils import timezone
 
 from channels_meta import graph, parsers, templates_sync
 from channels_meta.events import (
-    CommentEvent,
-    MessageEvent,
-    ReactionEvent,
     Route,
-    StatusEvent,
     TemplateStatusEvent,
     Unparsed,
 )
 from channels_meta.models import HOLDING_STATUSES, Channel, WebhookEvent, WebhookEventStatus
-from inbox import services as inbox
+from inbox.services.recording import InboxEvent, events_record
 
 logger = logging.getLogger(__name__)
 
@@ -94,39 +90,6 @@ class _Router:
         return self.found[route]
 
 
-def _record(channel: Channel, event) -> None:
-    if isinstance(event, StatusEvent):
-        inbox.status_record(channel=channel, event=event)
-    elif isinstance(event, ReactionEvent):
-        inbox.reaction_record(channel=channel, event=event)
-    elif isinstance(event, CommentEvent):
-        inbox.comment_record(channel=channel, event=event)
-    elif isinstance(event, TemplateStatusEvent):
-        templates_sync.template_set_status(
-            channel=channel,
-            name=event.name,
-            language=event.language,
-            status=event.status,
-            reason=event.reason,
-        )
-
-
-class _MessageBatches:
-    """Messages are recorded a batch per channel; anything else flushes the batches
-    first, so a receipt is applied after the message it is about."""
-
-    def __init__(self) -> None:
-        self.pending: dict[int, tuple[Channel, list[MessageEvent]]] = {}
-
-    def add(self, channel: Channel, event: MessageEvent) -> None:
-        self.pending.setdefault(channel.pk, (channel, []))[1].append(event)
-
-    def flush(self) -> None:
-        for channel, events in self.pending.values():
-            inbox.messages_record(channel=channel, events=events)
-        self.pending.clear()
-
-
 def webhook_event_process(*, event_id: int) -> str:
     """Process one stored delivery; see `webhook_events_process`."""
     return webhook_events_process(event_ids=[event_id]).get(event_id, "skipped")
@@ -166,18 +129,19 @@ def _process_alone(event_id: int) -> str:
 
 def _process(events: list[WebhookEvent]) -> dict[int, str]:
     router = _Router()
-    batches = _MessageBatches()
+    inbox_events: dict[Channel, list[InboxEvent]] = {}
     touched: set[int] = set()
     outcomes: dict[tuple, list[int]] = {}
     for event in events:
-        status, notes, missing = _process_one(event, router, batches, touched)
+        status, notes, missing = _process_one(event, router, inbox_events, touched)
         keys = " ".join(
             f"{r.kind}:{r.external_id}"
             for r in sorted(missing, key=lambda r: (r.kind, r.external_id))
         )
         outcome = (status, "\n".join(notes)[:5000], f" {keys} " if keys else "", event.object_type)
         outcomes.setdefault(outcome, []).append(event.pk)
-    batches.flush()
+    for channel, channel_events in inbox_events.items():
+        events_record(channel=channel, events=channel_events)
     if touched:
         Channel.objects.filter(pk__in=touched).update(last_event_at=events[-1].received_at)
     now = timezone.now()
@@ -193,7 +157,10 @@ def _process(events: list[WebhookEvent]) -> dict[int, str]:
 
 
 def _process_one(
-    event: WebhookEvent, router: _Router, batches: _MessageBatches, touched: set[int]
+    event: WebhookEvent,
+    router: _Router,
+    inbox_events: dict[Channel, list[InboxEvent]],
+    touched: set[int],
 ) -> tuple[str, list[str], set[Route]]:
     try:
         payload = json.loads(bytes(event.body))
@@ -212,11 +179,16 @@ def _process_one(
         if not channels:
             missing.add(item.route)
         for channel in channels:
-            if isinstance(item, MessageEvent):
-                batches.add(channel, item)
+            if isinstance(item, TemplateStatusEvent):
+                templates_sync.template_set_status(
+                    channel=channel,
+                    name=item.name,
+                    language=item.language,
+                    status=item.status,
+                    reason=item.reason,
+                )
             else:
-                batches.flush()
-                _record(channel, item)
+                inbox_events.setdefault(channel, []).append(item)
             touched.add(channel.pk)
     status = WebhookEventStatus.UNROUTABLE if missing else WebhookEventStatus.PROCESSED
     return status, notes, missing

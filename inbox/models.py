@@ -169,12 +169,15 @@ class PendingReceipt(models.Model):
     """A delivery, read or failure that Meta reported before Padu knew the message; it is
     applied when the message is recorded."""
 
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
     external_id = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=MessageStatus.choices)
     at = models.DateTimeField()
     error_code = models.IntegerField(null=True, blank=True)
     error_reason = models.CharField(max_length=500, blank=True)
+
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         constraints = [

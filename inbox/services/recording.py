@@ -1,4 +1,5 @@
-"""Every change to contacts, conversations and messages goes through here.
+"""Every change to contacts, conversations and messages that Meta reports goes through
+here; webhook processing hands each channel's events to `events_record`.
 
 Recording is idempotent: a message is stored once per (channel, Meta's id) whatever
 how often Meta delivers it, and outbound statuses only move forward.
@@ -6,11 +7,13 @@ how often Meta delivers it, and outbound statuses only move forward.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import NamedTuple
+from itertools import groupby
+from typing import Any, NamedTuple, TypeVar
 
-from django.db import connection
-from django.db.models import Case, DateTimeField, F, Value, When
+from django.db import connection, models
+from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from channels_meta.events import CommentEvent, MessageEvent, ReactionEvent, StatusEvent
@@ -27,8 +30,35 @@ from inbox.models import (
     PendingReceipt,
 )
 
+Row = TypeVar("Row", bound=models.Model)
+InboxEvent = MessageEvent | StatusEvent | ReactionEvent | CommentEvent
 
-def contact_for(
+
+def events_record(*, channel: Channel, events: Iterable[InboxEvent]) -> None:
+    """Record one channel's events in the order they arrived: consecutive messages as
+    one batch, anything else after the messages before it, so a receipt is applied
+    after the message it is about."""
+    for is_message, run in groupby(events, key=lambda event: isinstance(event, MessageEvent)):
+        if is_message:
+            messages_record(channel=channel, events=list(run))
+            continue
+        for event in run:
+            _event_record(channel, event)
+
+
+def _event_record(channel: Channel, event: InboxEvent) -> None:
+    match event:
+        case StatusEvent():
+            status_record(channel=channel, event=event)
+        case ReactionEvent():
+            reaction_record(channel=channel, event=event)
+        case CommentEvent():
+            comment_record(channel=channel, event=event)
+        case _:
+            raise TypeError(f"The inbox does not record a {type(event).__name__}")
+
+
+def contact_upsert(
     *, channel: Channel, external_id: str, name: str = "", username: str = "", phone: str = ""
 ) -> Contact:
     """The channel's contact for a customer id, created on first sight; names Meta
@@ -44,16 +74,20 @@ def contact_for(
         },
     )
     if not created:
-        changed = {
-            field: value
-            for field, value in (("name", name), ("username", username), ("phone", phone))
-            if value and getattr(contact, field) != value
-        }
-        if changed:
-            Contact.objects.filter(pk=contact.pk).update(**changed)
-            for field, value in changed.items():
-                setattr(contact, field, value)
+        _contact_correct(contact, name=name, username=username, phone=phone)
     return contact
+
+
+def _contact_correct(contact: Contact, **names: str) -> None:
+    """Fill in or correct the contact's names with those Meta sent (an empty one says
+    nothing)."""
+    changed = {
+        field: value for field, value in names.items() if value and getattr(contact, field) != value
+    }
+    if changed:
+        Contact.objects.filter(pk=contact.pk).update(**changed)
+        for field, value in changed.items():
+            setattr(contact, field, value)
 
 
 class NewMessage(NamedTuple):
@@ -96,7 +130,10 @@ def _touch(new_messages: dict[int, list]) -> None:
     Conversation.objects.filter(pk__in=list(new_messages)).update(**changes)
 
 
-def _apply_pending_receipts(channel: Channel, external_ids: list[str]) -> None:
+def _pending_receipts_apply(channel: Channel, external_ids: list[str]) -> None:
+    """Apply the receipts that waited for these messages, now recorded."""
+    if not external_ids:
+        return
     receipts = PendingReceipt.objects.filter(channel=channel, external_id__in=external_ids)
     for receipt in receipts:
         _advance(
@@ -109,84 +146,66 @@ def _apply_pending_receipts(channel: Channel, external_ids: list[str]) -> None:
     receipts.delete()
 
 
-def _contacts_for(channel: Channel, events: list[MessageEvent]) -> dict[str, Contact]:
-    """The contacts of a batch, by customer id: known ones read at once, new ones
-    inserted together (a concurrent insert of the same customer is not an error)."""
+def _rows_get_or_create(
+    queryset: QuerySet[Row], key: str, keys: list, build: Callable[[Any], Row]
+) -> dict[Any, Row]:
+    """The rows of `queryset` whose field `key` is one of `keys`, by key: stored ones
+    read at once, the others built, inserted together and read back (a concurrent
+    insert of the same row is not an error)."""
+    rows = {getattr(row, key): row for row in queryset.filter(**{f"{key}__in": keys})}
+    missing = [value for value in keys if value not in rows]
+    if missing:
+        queryset.model.objects.bulk_create(
+            [build(value) for value in missing], ignore_conflicts=True
+        )
+        rows.update({getattr(row, key): row for row in queryset.filter(**{f"{key}__in": missing})})
+    return rows
+
+
+def _contacts_upsert(channel: Channel, events: list[MessageEvent]) -> dict[str, Contact]:
+    """The contacts of a batch, by customer id, created if new; the names in the batch
+    fill in or correct what is known."""
     wanted: dict[str, MessageEvent] = {}
     for event in events:
         wanted.setdefault(event.customer_id, event)
         if event.customer_name or event.customer_phone:
             wanted[event.customer_id] = event
-    contacts = {
-        c.external_id: c for c in Contact.objects.filter(channel=channel, external_id__in=wanted)
-    }
-    missing = [customer for customer in wanted if customer not in contacts]
-    if missing:
-        Contact.objects.bulk_create(
-            [
-                Contact(
-                    organization_id=channel.organization_id,
-                    channel=channel,
-                    external_id=customer,
-                    name=wanted[customer].customer_name,
-                    username=wanted[customer].customer_username,
-                    phone=wanted[customer].customer_phone,
-                )
-                for customer in missing
-            ],
-            ignore_conflicts=True,
-        )
-        contacts.update(
-            {
-                c.external_id: c
-                for c in Contact.objects.filter(channel=channel, external_id__in=missing)
-            }
-        )
+    contacts = _rows_get_or_create(
+        Contact.objects.filter(channel=channel),
+        "external_id",
+        list(wanted),
+        lambda customer: Contact(
+            organization_id=channel.organization_id,
+            channel=channel,
+            external_id=customer,
+            name=wanted[customer].customer_name,
+            username=wanted[customer].customer_username,
+            phone=wanted[customer].customer_phone,
+        ),
+    )
     for customer, event in wanted.items():
-        contact = contacts[customer]
-        news = (
-            ("name", event.customer_name),
-            ("username", event.customer_username),
-            ("phone", event.customer_phone),
+        _contact_correct(
+            contacts[customer],
+            name=event.customer_name,
+            username=event.customer_username,
+            phone=event.customer_phone,
         )
-        if any(value and getattr(contact, field) != value for field, value in news):
-            contact_for(
-                channel=channel,
-                external_id=customer,
-                name=event.customer_name,
-                username=event.customer_username,
-                phone=event.customer_phone,
-            )
     return contacts
 
 
-def _dm_conversations_for(channel: Channel, contacts: list[Contact]) -> dict[int, Conversation]:
+def _dm_conversations_upsert(channel: Channel, contacts: list[Contact]) -> dict[int, Conversation]:
     """The direct-message conversation of each contact, by contact id; created if new."""
-    by_contact = {
-        c.contact_id: c
-        for c in Conversation.objects.filter(contact__in=contacts, kind=ConversationKind.DM)
-    }
-    missing = [contact for contact in contacts if contact.pk not in by_contact]
-    if missing:
-        Conversation.objects.bulk_create(
-            [
-                Conversation(
-                    organization_id=channel.organization_id,
-                    channel=channel,
-                    contact=contact,
-                    kind=ConversationKind.DM,
-                )
-                for contact in missing
-            ],
-            ignore_conflicts=True,
-        )
-        by_contact.update(
-            {
-                c.contact_id: c
-                for c in Conversation.objects.filter(contact__in=missing, kind=ConversationKind.DM)
-            }
-        )
-    return by_contact
+    return _rows_get_or_create(
+        Conversation.objects.filter(kind=ConversationKind.DM),
+        "contact_id",
+        [contact.pk for contact in contacts],
+        lambda contact_id: Conversation(
+            organization_id=channel.organization_id,
+            channel=channel,
+            contact_id=contact_id,
+            kind=ConversationKind.DM,
+        ),
+    )
 
 
 def _insert_new(rows: list[Message]) -> set[str]:
@@ -212,51 +231,74 @@ def _insert_new(rows: list[Message]) -> set[str]:
         return {external_id for (external_id,) in cursor.fetchall()}
 
 
+def _message_row(channel: Channel, event: MessageEvent, conversation_id: int) -> Message:
+    return Message(
+        organization_id=channel.organization_id,
+        channel=channel,
+        conversation_id=conversation_id,
+        direction=Direction.OUTBOUND if event.is_echo else Direction.INBOUND,
+        external_id=event.external_id,
+        text=event.text,
+        attachments=list(event.attachments),
+        reply_to_external_id=event.reply_to,
+        extra=event.extra,
+        status=MessageStatus.SENT if event.is_echo else MessageStatus.RECEIVED,
+        sent_at=event.at,
+        is_deleted=event.is_deleted,
+    )
+
+
+def _messages_insert(channel: Channel, events: list[MessageEvent]) -> dict[str, int]:
+    """Store the batch's messages not stored yet, with the contacts and conversations
+    they need; returns the conversation id of each message this call inserted, by
+    Meta's id."""
+    contacts = _contacts_upsert(channel, events)
+    conversations = _dm_conversations_upsert(channel, list(contacts.values()))
+    conversation_of = {
+        customer: conversations[contact.pk].pk for customer, contact in contacts.items()
+    }
+    new = _insert_new([_message_row(channel, e, conversation_of[e.customer_id]) for e in events])
+    return {e.external_id: conversation_of[e.customer_id] for e in events if e.external_id in new}
+
+
+def _messages_redelivered_apply(channel: Channel, events: list[MessageEvent], at: datetime) -> None:
+    """Messages Meta delivers again: a deletion marks the stored one, and the echo of a
+    message Padu sent moves it to sent (at `at`)."""
+    stored = Message.objects.filter(channel=channel)
+    deleted = [e.external_id for e in events if e.is_deleted]
+    if deleted:
+        stored.filter(external_id__in=deleted).update(is_deleted=True)
+    echoed = [e.external_id for e in events if e.is_echo]
+    if echoed:
+        _advance(stored.filter(external_id__in=echoed), MessageStatus.SENT, at)
+
+
+def _messages_apply(channel: Channel, events: list[MessageEvent], new: dict[str, int]) -> None:
+    """What a recorded batch changes besides its new rows: the clocks of conversations
+    that got new messages (`new`: conversation id by Meta id), messages delivered
+    again, and receipts that waited for a new echo."""
+    new_messages: dict[int, list] = {}
+    for event in events:
+        if event.external_id in new:
+            new_messages.setdefault(new[event.external_id], []).append(event)
+    _touch(new_messages)
+    _messages_redelivered_apply(
+        channel, [e for e in events if e.external_id not in new], events[0].at
+    )
+    _pending_receipts_apply(
+        channel, [e.external_id for e in events if e.is_echo and e.external_id in new]
+    )
+
+
 def messages_record(*, channel: Channel, events: list[MessageEvent]) -> set[str]:
     """Store customers' messages and echoes of the business's own, each once whatever
     how often Meta delivers it; returns the Meta ids that were new."""
-    events = [e for e in events if e.external_id and e.customer_id]
-    unique = list({e.external_id: e for e in events}.values())
+    unique = list({e.external_id: e for e in events if e.external_id and e.customer_id}.values())
     if not unique:
         return set()
-    contacts = _contacts_for(channel, unique)
-    conversations = _dm_conversations_for(channel, list(contacts.values()))
-    rows = [
-        Message(
-            organization_id=channel.organization_id,
-            channel=channel,
-            conversation=conversations[contacts[e.customer_id].pk],
-            direction=Direction.OUTBOUND if e.is_echo else Direction.INBOUND,
-            external_id=e.external_id,
-            text=e.text,
-            attachments=list(e.attachments),
-            reply_to_external_id=e.reply_to,
-            extra=e.extra,
-            status=MessageStatus.SENT if e.is_echo else MessageStatus.RECEIVED,
-            sent_at=e.at,
-            is_deleted=e.is_deleted,
-        )
-        for e in unique
-    ]
-    new = _insert_new(rows)
-    new_messages: dict[int, list] = {}
-    for event in unique:
-        if event.external_id in new:
-            conversation = conversations[contacts[event.customer_id].pk]
-            new_messages.setdefault(conversation.pk, []).append(event)
-    _touch(new_messages)
-    known = [e for e in unique if e.external_id not in new]
-    stored = Message.objects.filter(channel=channel)
-    deleted = [e.external_id for e in known if e.is_deleted]
-    if deleted:
-        stored.filter(external_id__in=deleted).update(is_deleted=True)
-    echoed = [e.external_id for e in known if e.is_echo]
-    if echoed:
-        _advance(stored.filter(external_id__in=echoed), MessageStatus.SENT, unique[0].at)
-    new_echoes = [e.external_id for e in unique if e.is_echo and e.external_id in new]
-    if new_echoes:
-        _apply_pending_receipts(channel, new_echoes)
-    return new
+    new = _messages_insert(channel, unique)
+    _messages_apply(channel, unique, new)
+    return set(new)
 
 
 def _advance(
@@ -298,6 +340,7 @@ def status_record(*, channel: Channel, event: StatusEvent) -> int:
         PendingReceipt.objects.bulk_create(
             [
                 PendingReceipt(
+                    organization_id=channel.organization_id,
                     channel=channel,
                     external_id=external_id,
                     status=event.status,
@@ -337,7 +380,7 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
     thread_id = event.parent_id or event.comment_id
     contact = None
     if not from_business:
-        contact = contact_for(
+        contact = contact_upsert(
             channel=channel, external_id=event.customer_id, username=event.username
         )
     conversation = Conversation.objects.filter(
@@ -345,7 +388,7 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
     ).first()
     if conversation is None:
         if contact is None:
-            contact = contact_for(
+            contact = contact_upsert(
                 channel=channel, external_id=event.customer_id, username=event.username
             )
         conversation, _created = Conversation.objects.get_or_create(

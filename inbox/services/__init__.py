@@ -1,0 +1,1 @@
+"""The inbox's writes, by concept: `recording` stores what Meta reports."""
