@@ -21,7 +21,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditAction, User
 from accounts.services import audit_record, managers_notify
-from channels_meta import graph, vault
+from channels_meta import vault
+from channels_meta.graph import calls
+from channels_meta.graph.errors import GraphError, TokenInvalid
 from channels_meta.models import Channel, ChannelStatus
 
 logger = logging.getLogger(__name__)
@@ -94,19 +96,14 @@ def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
     return True
 
 
-@sensitive_variables("token", "answer")
+@sensitive_variables("token", "fresh")
 def _refresh_instagram_token(channel: Channel, token: str) -> None:
-    answer = graph.client().get(
-        "refresh_access_token",
-        host="instagram",
-        versioned=False,
-        params={"grant_type": "ig_refresh_token", "access_token": token},
-    )
+    fresh = calls.token_refresh(token=token)
     now = timezone.now()
-    channel.set_token(answer["access_token"])
+    channel.set_token(fresh.token)
     channel.token_issued_at = now
     channel.token_checked_at = now
-    channel.token_expires_at = now + timedelta(seconds=int(answer.get("expires_in", 5183944)))
+    channel.token_expires_at = now + timedelta(seconds=fresh.expires_in)
     channel.save(
         update_fields=[
             "token_ciphertext",
@@ -144,14 +141,15 @@ def channel_check_token(*, channel: Channel) -> str:
         if _refresh_due(channel):
             _refresh_instagram_token(channel, token)
             return "refreshed"
-        host = "instagram" if channel.uses_instagram_login else "facebook"
-        graph.client().get(
-            graph.node(channel.external_id), token=token, host=host, params={"fields": "id"}
+        calls.token_check(
+            account_id=channel.external_id,
+            token=token,
+            instagram_login=channel.uses_instagram_login,
         )
-    except graph.TokenInvalid as error:
+    except TokenInvalid as error:
         channel_mark_needs_reauth(channel=channel, reason=str(error))
         return "needs_reauth"
-    except graph.GraphError as error:
+    except GraphError as error:
         logger.warning("Token check for channel %s did not complete: %s", channel.pk, error)
         return "unreachable"
     channel.token_checked_at = timezone.now()

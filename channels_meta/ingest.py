@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels_meta import graph, parsers, templates_sync
+from channels_meta import parsers, templates_sync
 from channels_meta.events import (
     CommentEvent,
     MessageEvent,
@@ -24,6 +24,7 @@ from channels_meta.events import (
     TemplateStatusEvent,
     Unparsed,
 )
+from channels_meta.graph.ids import NODE_ID_PATTERN
 from channels_meta.models import HOLDING_STATUSES, Channel, WebhookEvent, WebhookEventStatus
 from inbox import services as inbox
 
@@ -230,7 +231,7 @@ def unroutable_events_reopen(*, channel: Channel) -> list[int]:
     if channel.status not in HOLDING_STATUSES:
         return []
     meta_ids = [channel.external_id, *([channel.waba_id] if channel.waba_id else [])]
-    if not all(graph.NODE_ID_PATTERN.fullmatch(meta_id) for meta_id in meta_ids):
+    if not all(NODE_ID_PATTERN.fullmatch(meta_id) for meta_id in meta_ids):
         return []
     since = timezone.now() - timedelta(days=settings.WEBHOOK_REPLAY_MAX_AGE_DAYS)
     ids: set[int] = set()

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +13,10 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditAction, Organization, User
 from accounts.services import audit_record
-from channels_meta import graph, health, tasks, vault
+from channels_meta import health, tasks, vault
+from channels_meta.graph import calls
+from channels_meta.graph.errors import GraphError, UnsafeRequest
+from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 
 logger = logging.getLogger(__name__)
@@ -57,13 +59,6 @@ def channel_tokens_rotate(*, batch_size: int = 200) -> RotationReport:
     return report
 
 
-# Webhook fields Padu subscribes each kind of account to (META.md).
-PAGE_FIELDS = (
-    "messages,message_echoes,message_deliveries,message_reads,message_reactions,messaging_postbacks"
-)
-INSTAGRAM_FIELDS = "messages,message_reactions,messaging_seen,comments"
-
-
 class ChannelError(Exception):
     """Connecting or changing a channel failed; the message is for the person who tried."""
 
@@ -94,8 +89,8 @@ def _check_ids(account: ConnectedAccount) -> None:
         needed.append(account.meta_user_id)
     try:
         for value in needed:
-            graph.node_id(value)
-    except graph.UnsafeRequest:
+            node_id(value)
+    except UnsafeRequest:
         raise ChannelError(
             _("%(name)s does not have a valid Meta id, so nothing was connected.")
             % {"name": account.name}
@@ -163,23 +158,15 @@ def channel_connect(
 
 @sensitive_variables("account")
 def _subscribe(account: ConnectedAccount) -> None:
-    """Ask Meta to send this account's webhooks to Padu."""
-    client = graph.client()
-    if account.kind == ChannelKind.WHATSAPP:
-        client.post(graph.node(account.waba_id, "subscribed_apps"), token=account.token)
-    elif account.kind == ChannelKind.MESSENGER:
-        client.post(
-            graph.node(account.external_id, "subscribed_apps"),
-            token=account.token,
-            params={"subscribed_fields": PAGE_FIELDS},
-        )
-    else:
-        client.post(
-            graph.node(account.external_id, "subscribed_apps"),
-            token=account.token,
-            host="instagram" if account.uses_instagram_login else "facebook",
-            params={"subscribed_fields": INSTAGRAM_FIELDS},
-        )
+    """Ask Meta to send this account's webhooks to Padu (a WhatsApp number's come
+    through its WhatsApp Business Account)."""
+    whatsapp = account.kind == ChannelKind.WHATSAPP
+    calls.app_subscribe(
+        kind=account.kind,
+        subscriber_id=account.waba_id if whatsapp else account.external_id,
+        token=account.token,
+        instagram_login=account.uses_instagram_login,
+    )
 
 
 def _check_not_held_elsewhere(organization: Organization, account: ConnectedAccount) -> None:
@@ -212,7 +199,7 @@ def channels_connect(
     for account in accounts:
         try:
             _subscribe(account)
-        except graph.GraphError as error:
+        except GraphError as error:
             raise ChannelError(
                 _("Meta refused to send %(name)s's messages to Padu: %(error)s")
                 % {"name": account.name, "error": error}
@@ -257,12 +244,13 @@ def _unsubscribe(channel: Channel) -> list[str]:
     except vault.VaultError as error:
         health.token_unreadable_report(channel=channel, error=error)
         return [_("Padu could not use the stored token to unsubscribe at Meta")]
-    host = "instagram" if channel.uses_instagram_login else "facebook"
     try:
-        graph.client().delete(
-            graph.node(subscription_id, "subscribed_apps"), token=token, host=host
+        calls.app_unsubscribe(
+            subscriber_id=subscription_id,
+            token=token,
+            instagram_login=channel.uses_instagram_login,
         )
-    except graph.GraphError as error:
+    except GraphError as error:
         return [str(error)]
     return []
 
@@ -280,12 +268,8 @@ def _release_at_meta(channel: Channel) -> list[str]:
     )
     if channel.meta_user_id and not channel.uses_instagram_login and not still_needed:
         try:
-            graph.client().delete(
-                graph.node(channel.meta_user_id, "permissions"),
-                token=graph.app_token(),
-                secrets=(settings.META_APP_SECRET,),
-            )
-        except graph.GraphError as error:
+            calls.grant_revoke(meta_user_id=channel.meta_user_id)
+        except GraphError as error:
             problems.append(str(error))
     return problems
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from channels_meta import graph, health, ingest, templates_sync
+from channels_meta import health, ingest, templates_sync
+from channels_meta.graph.errors import RateLimited, TransientError
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 
 SWEEP_BATCH = 50
@@ -29,7 +30,7 @@ def templates_sync_all() -> int:
 
 @shared_task(
     soft_time_limit=2 * 60,
-    autoretry_for=(graph.TransientError, graph.RateLimited),
+    autoretry_for=(TransientError, RateLimited),
     retry_backoff=30,
     max_retries=5,
 )

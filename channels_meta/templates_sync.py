@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.services import managers_notify
-from channels_meta import graph, vault
+from channels_meta import vault
+from channels_meta.graph import calls
+from channels_meta.graph.errors import TokenInvalid
 from channels_meta.health import channel_mark_needs_reauth, token_unreadable_report
 from channels_meta.models import Channel, ChannelKind, ChannelStatus, MessageTemplate
 
 DECIDED = {"APPROVED", "REJECTED"}
-FIELDS = "id,name,language,status,category,components"
 
 
 def _tell_about_decision(template: MessageTemplate, reason: str = "") -> None:
@@ -60,14 +61,8 @@ def templates_sync(*, channel: Channel) -> int:
     if channel.kind != ChannelKind.WHATSAPP or channel.status != ChannelStatus.ACTIVE:
         return 0
     try:
-        items = list(
-            graph.client().paginate(
-                graph.node(channel.waba_id, "message_templates"),
-                token=channel.get_token(),
-                params={"fields": FIELDS, "limit": 100},
-            )
-        )
-    except graph.TokenInvalid as error:
+        items = calls.templates_list(waba_id=channel.waba_id, token=channel.get_token())
+    except TokenInvalid as error:
         channel_mark_needs_reauth(channel=channel, reason=str(error))
         return 0
     except vault.VaultError as error:

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.net import client_ip
 from accounts.tenancy import require_manager, tenant_view
-from channels_meta import graph, oauth, selectors, services, templates_sync
+from channels_meta import oauth, selectors, services, templates_sync
 from channels_meta.forms import ChannelSettingsForm, EmbeddedSignupForm, ManualWhatsAppForm
+from channels_meta.graph.errors import GraphError
 from channels_meta.models import ChannelKind, ChannelStatus
 
 
@@ -122,7 +123,7 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
             connected_by=request.user,
             ip=client_ip(request),
         )
-    except graph.GraphError as error:
+    except GraphError as error:
         messages.error(request, _("Meta refused the connection: %(error)s") % {"error": error})
         return _to_channels(request)
     except services.ChannelError as error:

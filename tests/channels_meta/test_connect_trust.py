@@ -17,7 +17,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from channels_meta import graph, ingest, tasks
+from channels_meta import ingest, tasks
+from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel, ChannelKind, WebhookEvent, WebhookEventStatus
 from inbox.models import Message
 from tests.channels_meta import payloads as p
@@ -163,7 +164,7 @@ def seeded_numbers(meta) -> set[str]:
 def test_a_url_as_waba_id_in_the_callback_sends_nothing_outside_meta(
     owner_client, world, meta, listener
 ):
-    graph.use_transport(MetaOrNetwork(meta.sim))
+    graph_client.use_transport(MetaOrNetwork(meta.sim))
     back = choose_at_dialog(meta, start(owner_client, world.org, "whatsapp"), [seeded_waba(meta)])
 
     response = owner_client.get(
@@ -194,7 +195,7 @@ def test_a_waba_the_person_did_not_share_is_not_connected_through_the_callback(
 def test_a_token_debug_token_does_not_confirm_as_valid_and_ours_connects_nothing(
     owner_client, world, meta, answer
 ):
-    graph.use_transport(DebugTokenSaying(meta.sim, **answer))
+    graph_client.use_transport(DebugTokenSaying(meta.sim, **answer))
     back = choose_at_dialog(meta, start(owner_client, world.org, "whatsapp"))
 
     response = owner_client.get(back, follow=True)

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent, Notice, User
-from channels_meta import graph, health
+from channels_meta import health
+from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.tasks import tokens_check_all
 from tests.channels_meta.factories import make_channel
@@ -96,12 +97,12 @@ def test_a_flagged_channel_is_not_checked_again_and_reconnecting_clears_it(meta,
 
 
 def test_meta_being_unreachable_does_not_flag_a_channel(world):
-    graph.use_transport(httpx.MockTransport(lambda request: httpx.Response(503)))
+    graph_client.use_transport(httpx.MockTransport(lambda request: httpx.Response(503)))
     try:
         channel = make_channel(world.org)
         assert health.channel_check_token(channel=channel) == "unreachable"
     finally:
-        graph.use_transport(None)
+        graph_client.use_transport(None)
     assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.ACTIVE
 
 
