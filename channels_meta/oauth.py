@@ -22,11 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from channels_meta import vault
+from channels_meta.connected import ChannelError, ConnectedAccount
 from channels_meta.graph import calls
 from channels_meta.graph.errors import GraphError, UnsafeRequest
 from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind
-from channels_meta.services import ChannelError, ConnectedAccount
 
 STATE_LIFETIME_SECONDS = 10 * 60
 SESSION_KEY = "meta_oauth_states"

@@ -1,18 +1,33 @@
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
 
-from channels_meta import health, ingest, templates_sync
+from celery import Task, shared_task
+
+from channels_meta import ingest
 from channels_meta.graph.errors import RateLimited, TransientError
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
+from channels_meta.services import templates, tokens
 
 SWEEP_BATCH = 50
+
+
+class MetaTask(Task):
+    """A task that calls Meta. When Meta, or Padu's own outbound limit, says to slow
+    down (RateLimited), the task is retried once the wait it named is over, rather
+    than on a backoff schedule."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except RateLimited as error:
+            raise self.retry(exc=error, countdown=error.retry_after) from None
 
 
 @shared_task(soft_time_limit=15 * 60)
 def tokens_check_all() -> dict[str, int]:
     """Refresh Instagram tokens that are due and check every other active token."""
-    return health.channels_check_tokens()
+    return tokens.channels_check_tokens()
 
 
 @shared_task(soft_time_limit=5 * 60)
@@ -29,8 +44,9 @@ def templates_sync_all() -> int:
 
 
 @shared_task(
+    base=MetaTask,
     soft_time_limit=2 * 60,
-    autoretry_for=(TransientError, RateLimited),
+    autoretry_for=(TransientError,),
     retry_backoff=30,
     max_retries=5,
 )
@@ -39,7 +55,7 @@ def templates_sync_channel(channel_id: int) -> int:
     channel = Channel.objects.filter(pk=channel_id, status=ChannelStatus.ACTIVE).first()
     if channel is None:
         return 0
-    return templates_sync.templates_sync(channel=channel)
+    return templates.templates_sync(channel=channel)
 
 
 @shared_task(soft_time_limit=5 * 60, time_limit=6 * 60)

@@ -14,10 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.net import client_ip
 from accounts.tenancy import require_manager, tenant_view
-from channels_meta import oauth, selectors, services, templates_sync
+from channels_meta import oauth, selectors
+from channels_meta.connected import ChannelError
 from channels_meta.forms import ChannelSettingsForm, EmbeddedSignupForm, ManualWhatsAppForm
 from channels_meta.graph.errors import GraphError
 from channels_meta.models import ChannelKind, ChannelStatus
+from channels_meta.services import channels as channel_services
+from channels_meta.services import templates as template_services
 
 
 def _callback_url(request: HttpRequest) -> str:
@@ -94,7 +97,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     """Where Meta's dialogs send the person back (one fixed URL, as Meta requires)."""
     try:
         state = oauth.take_state(request, request.GET.get("state", ""))
-    except services.ChannelError as error:
+    except ChannelError as error:
         messages.error(request, str(error))
         return redirect("home")
     return _finish_connect(request, org_slug=state.org_slug, state=state)
@@ -117,7 +120,7 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
     try:
         kwargs = {"pin": state.pin} if flow == "whatsapp" else {}
         accounts = find_accounts(code=code, redirect_uri=_callback_url(request), **kwargs)
-        connected = services.channels_connect(
+        connected = channel_services.channels_connect(
             organization=request.organization,
             accounts=accounts,
             connected_by=request.user,
@@ -126,7 +129,7 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
     except GraphError as error:
         messages.error(request, _("Meta refused the connection: %(error)s") % {"error": error})
         return _to_channels(request)
-    except services.ChannelError as error:
+    except ChannelError as error:
         messages.error(request, str(error))
         return _to_channels(request)
     messages.success(
@@ -150,13 +153,13 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
                 waba_id=form.cleaned_data["waba_id"],
                 token=form.cleaned_data["token"],
             )
-            services.channels_connect(
+            channel_services.channels_connect(
                 organization=request.organization,
                 accounts=[account],
                 connected_by=request.user,
                 ip=client_ip(request),
             )
-        except services.ChannelError as error:
+        except ChannelError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Connected: %(name)s.") % {"name": account.name})
@@ -170,7 +173,7 @@ def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = selectors.channel_for_member(request.membership, channel_id)
     if channel.status == ChannelStatus.DISCONNECTED:
         return _to_channels(request)
-    problems = services.channel_disconnect(
+    problems = channel_services.channel_disconnect(
         channel=channel, actor=request.user, ip=client_ip(request)
     )
     messages.success(request, _("%(name)s is disconnected.") % {"name": channel})
@@ -192,7 +195,7 @@ def channel_settings(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = selectors.channel_for_member(request.membership, channel_id)
     form = ChannelSettingsForm(request.POST)
     if form.is_valid():
-        services.channel_set_human_agent(
+        channel_services.channel_set_human_agent(
             channel=channel,
             enabled=form.cleaned_data["human_agent_enabled"],
             actor=request.user,
@@ -210,7 +213,7 @@ def templates(request: HttpRequest, channel_id: int) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         require_manager(request.membership)
-        count = templates_sync.templates_sync(channel=channel)
+        count = template_services.templates_sync(channel=channel)
         channel.refresh_from_db(fields=["status"])
         if channel.status == ChannelStatus.ACTIVE:
             messages.success(request, _("%(count)d templates synced from Meta.") % {"count": count})

@@ -13,7 +13,7 @@ from django.db import close_old_connections
 from channels_meta.graph import client as graph_client
 from channels_meta.models import WebhookEvent
 from channels_meta.oauth import account_from_token
-from channels_meta.services import channels_connect
+from channels_meta.services.channels import channels_connect
 from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.state import SimulatorState
 from channels_meta.simulator.traffic import Traffic

@@ -16,8 +16,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEvent
-from channels_meta import oauth, services
+from channels_meta import oauth
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
+from channels_meta.services.channels import channel_disconnect, channels_connect
 from tests.channels_meta.factories import make_channel
 
 pytestmark = pytest.mark.django_db
@@ -254,7 +255,7 @@ def test_disconnecting_one_number_keeps_its_waba_subscribed_until_the_last_one_g
 
 def test_a_number_of_the_same_waba_in_another_organisation_keeps_it_subscribed(world, meta):
     mine, theirs = (
-        services.channels_connect(
+        channels_connect(
             organization=organization,
             accounts=[
                 oauth.account_from_token(
@@ -271,10 +272,10 @@ def test_a_number_of_the_same_waba_in_another_organisation_keeps_it_subscribed(w
         )
     )
 
-    services.channel_disconnect(channel=mine, actor=None)
+    channel_disconnect(channel=mine, actor=None)
     assert mine.waba_id in meta.state.subscriptions
 
-    services.channel_disconnect(channel=theirs, actor=None)
+    channel_disconnect(channel=theirs, actor=None)
     assert mine.waba_id not in meta.state.subscriptions
 
 

@@ -11,8 +11,9 @@ from django.db import connection
 from django.urls import reverse
 
 from channels_meta import ingest, tasks
+from channels_meta.connected import ConnectedAccount
 from channels_meta.models import ChannelKind, MessageTemplate, WebhookEvent, WebhookEventStatus
-from channels_meta.services import ConnectedAccount, channel_connect
+from channels_meta.services.channels import channel_connect
 from inbox import services as inbox_services
 from inbox.models import Contact, Conversation, ConversationStatus, Message, PendingReceipt
 from tests.channels_meta import payloads as p

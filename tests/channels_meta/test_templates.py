@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from accounts.models import Notice
 from channels_meta.models import ChannelKind, MessageTemplate
+from channels_meta.services.templates import template_set_status, templates_sync
 from channels_meta.tasks import templates_sync_all
-from channels_meta.templates_sync import template_set_status, templates_sync
 from tests.channels_meta.factories import make_channel
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,6 @@
-"""Every change to channels and their tokens goes through here."""
+"""Connecting, disconnecting and setting up channels."""
 
 from __future__ import annotations
-
-import logging
-from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,70 +9,13 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditAction, Organization, User
 from accounts.services import audit_record
-from channels_meta import health, tasks, vault
+from channels_meta import tasks, vault
+from channels_meta.connected import ChannelError, ConnectedAccount
 from channels_meta.graph import calls
 from channels_meta.graph.errors import GraphError, UnsafeRequest
 from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass
-class RotationReport:
-    rotated: int = 0
-    current: int = 0
-    failed: int = 0
-
-
-@sensitive_variables("token")
-def channel_tokens_rotate(*, batch_size: int = 200) -> RotationReport:
-    """Re-encrypt every stored token under the newest key. Each channel is committed on
-    its own, so an interrupted run loses nothing and a second run finishes the work."""
-    report = RotationReport()
-    newest = vault.current_key_id()
-    pending_ids = (
-        Channel.objects.exclude(token_ciphertext="")
-        .exclude(token_ciphertext__startswith=f"{vault.FORMAT_VERSION}:{newest}:")
-        .values_list("pk", flat=True)
-        .iterator(chunk_size=batch_size)
-    )
-    report.current = Channel.objects.filter(
-        token_ciphertext__startswith=f"{vault.FORMAT_VERSION}:{newest}:"
-    ).count()
-    for channel_id in list(pending_ids):
-        with transaction.atomic():
-            channel = Channel.objects.select_for_update().get(pk=channel_id)
-            try:
-                token = channel.get_token()
-            except vault.VaultError as error:
-                logger.error("Channel %s: token not re-encrypted: %s", channel.pk, error)
-                report.failed += 1
-                continue
-            channel.set_token(token)
-            channel.save(update_fields=["token_ciphertext"])
-            report.rotated += 1
-    return report
-
-
-class ChannelError(Exception):
-    """Connecting or changing a channel failed; the message is for the person who tried."""
-
-
-@dataclass
-class ConnectedAccount:
-    """An account Meta let us act for, as the connect flows find it."""
-
-    kind: str
-    external_id: str
-    name: str
-    token: str
-    handle: str = ""
-    waba_id: str = ""
-    token_expires_at: datetime | None = None
-    scopes: list[str] | None = None
-    meta_user_id: str = ""
-    uses_instagram_login: bool = False
+from channels_meta.services.tokens import token_unreadable_report
 
 
 def _check_ids(account: ConnectedAccount) -> None:
@@ -140,10 +79,7 @@ def channel_connect(
             with transaction.atomic():
                 channel.save()
         except IntegrityError:
-            raise ChannelError(
-                _("%(name)s is already connected to another organisation on this Padu.")
-                % {"name": account.name}
-            ) from None
+            raise _held_elsewhere(account) from None
         channel.set_token(account.token)
         channel.save(update_fields=["token_ciphertext"])
         audit_record(
@@ -169,6 +105,13 @@ def _subscribe(account: ConnectedAccount) -> None:
     )
 
 
+def _held_elsewhere(account: ConnectedAccount) -> ChannelError:
+    return ChannelError(
+        _("%(name)s is already connected to another organisation on this Padu.")
+        % {"name": account.name}
+    )
+
+
 def _check_not_held_elsewhere(organization: Organization, account: ConnectedAccount) -> None:
     held_elsewhere = (
         Channel.objects.connected()
@@ -177,10 +120,7 @@ def _check_not_held_elsewhere(organization: Organization, account: ConnectedAcco
         .exists()
     )
     if held_elsewhere:
-        raise ChannelError(
-            _("%(name)s is already connected to another organisation on this Padu.")
-            % {"name": account.name}
-        )
+        raise _held_elsewhere(account)
 
 
 @sensitive_variables("accounts", "account")
@@ -242,7 +182,7 @@ def _unsubscribe(channel: Channel) -> list[str]:
     try:
         token = channel.get_token()
     except vault.VaultError as error:
-        health.token_unreadable_report(channel=channel, error=error)
+        token_unreadable_report(channel=channel, error=error)
         return [_("Padu could not use the stored token to unsubscribe at Meta")]
     try:
         calls.app_unsubscribe(

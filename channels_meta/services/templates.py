@@ -11,8 +11,8 @@ from accounts.services import managers_notify
 from channels_meta import vault
 from channels_meta.graph import calls
 from channels_meta.graph.errors import TokenInvalid
-from channels_meta.health import channel_mark_needs_reauth, token_unreadable_report
 from channels_meta.models import Channel, ChannelKind, ChannelStatus, MessageTemplate
+from channels_meta.services.tokens import token_refusal_handled, token_unreadable_report
 
 DECIDED = {"APPROVED", "REJECTED"}
 
@@ -61,9 +61,9 @@ def templates_sync(*, channel: Channel) -> int:
     if channel.kind != ChannelKind.WHATSAPP or channel.status != ChannelStatus.ACTIVE:
         return 0
     try:
-        items = calls.templates_list(waba_id=channel.waba_id, token=channel.get_token())
-    except TokenInvalid as error:
-        channel_mark_needs_reauth(channel=channel, reason=str(error))
+        with token_refusal_handled(channel):
+            items = calls.templates_list(waba_id=channel.waba_id, token=channel.get_token())
+    except TokenInvalid:
         return 0
     except vault.VaultError as error:
         token_unreadable_report(channel=channel, error=error)
