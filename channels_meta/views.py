@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,13 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.net import client_ip
 from accounts.tenancy import require_manager, tenant_view
-from channels_meta import oauth, selectors
+from channels_meta import oauth, selectors, tasks
 from channels_meta.connected import ChannelError
 from channels_meta.forms import ChannelSettingsForm, EmbeddedSignupForm, ManualWhatsAppForm
 from channels_meta.graph.errors import GraphError
-from channels_meta.models import ChannelKind, ChannelStatus
+from channels_meta.models import ChannelKind
 from channels_meta.services import channels as channel_services
-from channels_meta.services import templates as template_services
 
 
 def _callback_url(request: HttpRequest) -> str:
@@ -77,13 +79,9 @@ def connect_start(request: HttpRequest, flow: str) -> HttpResponse:
 @tenant_view(managers_only=True)
 def reconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = selectors.channel_for_member(request.membership, channel_id)
-    if channel.kind == ChannelKind.WHATSAPP and not channel.meta_user_id:
+    flow = oauth.reconnect_flow(channel)
+    if flow is None:
         return redirect("channel_manual_whatsapp", org_slug=request.organization.slug)
-    flow = {
-        ChannelKind.MESSENGER: "facebook",
-        ChannelKind.WHATSAPP: "whatsapp",
-        ChannelKind.INSTAGRAM: "instagram" if channel.uses_instagram_login else "facebook",
-    }[channel.kind]
     url = oauth.dialog_url(
         request, org_slug=request.organization.slug, flow=flow, redirect_uri=_callback_url(request)
     )
@@ -171,11 +169,11 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
 @tenant_view(managers_only=True)
 def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = selectors.channel_for_member(request.membership, channel_id)
-    if channel.status == ChannelStatus.DISCONNECTED:
-        return _to_channels(request)
     problems = channel_services.channel_disconnect(
         channel=channel, actor=request.user, ip=client_ip(request)
     )
+    if problems is None:  # it was already disconnected
+        return _to_channels(request)
     messages.success(request, _("%(name)s is disconnected.") % {"name": channel})
     if problems:
         messages.warning(
@@ -213,12 +211,11 @@ def templates(request: HttpRequest, channel_id: int) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         require_manager(request.membership)
-        count = template_services.templates_sync(channel=channel)
-        channel.refresh_from_db(fields=["status"])
-        if channel.status == ChannelStatus.ACTIVE:
-            messages.success(request, _("%(count)d templates synced from Meta.") % {"count": count})
-        else:
-            messages.error(request, _("Meta no longer accepts this channel's token: reconnect it."))
+        transaction.on_commit(partial(tasks.templates_sync_channel.delay, channel.pk))
+        messages.success(
+            request,
+            _("Fetching the templates from Meta: they appear here in a moment."),
+        )
         return redirect(
             "channel_templates", org_slug=request.organization.slug, channel_id=channel.pk
         )

@@ -17,6 +17,23 @@ from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services.tokens import token_unreadable_report
 
+# What connecting (again) sets on a channel.
+CONNECT_FIELDS = [
+    "name",
+    "handle",
+    "waba_id",
+    "status",
+    "token_expires_at",
+    "token_issued_at",
+    "token_checked_at",
+    "scopes",
+    "meta_user_id",
+    "uses_instagram_login",
+    "connected_by",
+    "connected_at",
+    "disconnected_at",
+]
+
 
 def _check_ids(account: ConnectedAccount) -> None:
     """Refuse an account whose ids are not Meta's (digits only) before any is stored or
@@ -77,7 +94,7 @@ def channel_connect(
         channel.disconnected_at = None
         try:
             with transaction.atomic():
-                channel.save()
+                channel.save(update_fields=CONNECT_FIELDS if reconnect else None)
         except IntegrityError:
             raise _held_elsewhere(account) from None
         channel.set_token(account.token)
@@ -214,30 +231,39 @@ def _release_at_meta(channel: Channel) -> list[str]:
     return problems
 
 
-def channel_disconnect(*, channel: Channel, actor: User | None, ip: str | None = None) -> list[str]:
+def channel_disconnect(
+    *, channel: Channel, actor: User | None, ip: str | None = None
+) -> list[str] | None:
     """Release the channel at Meta, forget its token, and mark it disconnected (its Meta
-    data is purged later under the retention rules). Returns Meta's complaints, if any."""
+    data is purged later under the retention rules). Returns Meta's complaints, if any,
+    or None when the channel was already disconnected (nothing is done then)."""
+    if channel.status == ChannelStatus.DISCONNECTED:
+        return None
+    # Meta is asked first, outside the transaction: no database lock waits on Meta.
     problems = _release_at_meta(channel) if channel.has_token else []
     channel.status = ChannelStatus.DISCONNECTED
     channel.disconnected_at = timezone.now()
     channel.token_ciphertext = ""
     channel.token_expires_at = None
-    channel.save(
-        update_fields=["status", "disconnected_at", "token_ciphertext", "token_expires_at"]
-    )
-    audit_record(
-        action=AuditAction.CHANNEL_DISCONNECTED,
-        organization=channel.organization,
-        actor=actor,
-        target=str(channel),
-        ip=ip,
-    )
+    with transaction.atomic():
+        channel.save(
+            update_fields=["status", "disconnected_at", "token_ciphertext", "token_expires_at"]
+        )
+        audit_record(
+            action=AuditAction.CHANNEL_DISCONNECTED,
+            organization=channel.organization,
+            actor=actor,
+            target=str(channel),
+            ip=ip,
+        )
     return problems
 
 
+@transaction.atomic
 def channel_set_human_agent(
     *, channel: Channel, enabled: bool, actor: User, ip: str | None = None
 ) -> None:
+    """Allow or stop human-agent replies (Meta's HUMAN_AGENT tag) on a channel."""
     channel.human_agent_enabled = enabled
     channel.save(update_fields=["human_agent_enabled"])
     audit_record(

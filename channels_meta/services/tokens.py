@@ -74,6 +74,7 @@ def token_unreadable_report(*, channel: Channel, error: vault.VaultError) -> Non
     )
 
 
+@transaction.atomic
 def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
     """Flag an active channel whose token Meta refuses, and tell its admins once. It
     keeps receiving webhooks; only sending waits for a reconnect."""

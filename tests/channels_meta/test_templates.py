@@ -87,15 +87,32 @@ def test_templates_meta_no_longer_lists_are_removed(meta, whatsapp):
     assert "appointment_reminder" not in statuses(whatsapp)
 
 
-def test_the_templates_page_lists_them_and_managers_sync_on_demand(client, world, whatsapp):
+def test_the_templates_page_lists_them_and_managers_sync_on_demand(
+    client, world, whatsapp, celery_eager, committed
+):
     client.force_login(world.owner.user)
     url = reverse("channel_templates", args=[world.org.slug, whatsapp.pk])
 
-    client.post(url)
+    with committed():
+        client.post(url)
     page = client.get(url).content.decode()
 
     assert "order_update" in page
     assert "Pending review" in page
+
+
+def test_a_sync_on_demand_runs_in_the_background_once_the_request_is_done(
+    client, world, whatsapp, django_capture_on_commit_callbacks
+):
+    client.force_login(world.owner.user)
+    url = reverse("channel_templates", args=[world.org.slug, whatsapp.pk])
+
+    with django_capture_on_commit_callbacks() as deferred:
+        answer = client.post(url, follow=True)
+
+    assert not MessageTemplate.objects.exists()
+    assert len(deferred) == 1
+    assert "Fetching the templates from Meta" in answer.content.decode()
 
 
 def test_agents_read_templates_but_do_not_sync(client, world, whatsapp):
