@@ -21,7 +21,7 @@ from channels_meta import oauth, selectors, tasks
 from channels_meta.connected import ChannelError
 from channels_meta.forms import ChannelSettingsForm, EmbeddedSignupForm, ManualWhatsAppForm
 from channels_meta.graph.errors import GraphError
-from channels_meta.models import ChannelKind
+from channels_meta.models import ChannelKind, MessageTemplate
 from channels_meta.services import channels as channel_services
 
 
@@ -219,5 +219,8 @@ def templates(request: HttpRequest, channel_id: int) -> HttpResponse:
         return redirect(
             "channel_templates", org_slug=request.organization.slug, channel_id=channel.pk
         )
-    context = {"channel": channel, "templates": channel.templates.all()}
+    context = {
+        "channel": channel,
+        "templates": MessageTemplate.objects.for_org(request.organization).filter(channel=channel),
+    }
     return render(request, "channels_meta/templates.html", context)

@@ -86,7 +86,12 @@ def templates_sync(*, channel: Channel) -> int:
             template_set_status(channel=channel, name=key[0], language=key[1], status=status)
         else:
             MessageTemplate.objects.create(
-                channel=channel, name=key[0], language=key[1], status=status, **fields
+                organization=channel.organization,
+                channel=channel,
+                name=key[0],
+                language=key[1],
+                status=status,
+                **fields,
             )
     gone = [template.pk for key, template in known.items() if key not in seen]
     MessageTemplate.objects.filter(pk__in=gone).delete()

@@ -462,7 +462,11 @@ def test_a_whatsapp_reaction_marks_the_message(channels):
 
 def test_template_status_updates_reach_the_stored_template(channels):
     MessageTemplate.objects.create(
-        channel=channels["whatsapp"], name="order_update", language="en_US", status="PENDING"
+        organization=channels["whatsapp"].organization,
+        channel=channels["whatsapp"],
+        name="order_update",
+        language="en_US",
+        status="PENDING",
     )
     payload = {
         "object": "whatsapp_business_account",
