@@ -17,9 +17,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from channels_meta import ingest, tasks
+from channels_meta import tasks
 from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel, ChannelKind, WebhookEvent, WebhookEventStatus
+from channels_meta.webhooks import processing
 from inbox.models import Message
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
@@ -308,7 +309,7 @@ def whatsapp_delivery(phone_id: str, wamid: str, *, days_ago: int = 0) -> Webhoo
         phone_id=phone_id,
     )
     event = WebhookEvent.objects.create(body=p.encode(body))
-    ingest.webhook_event_process(event_id=event.pk)
+    processing.webhook_event_process(event_id=event.pk)
     WebhookEvent.objects.filter(pk=event.pk).update(
         received_at=timezone.now() - timedelta(days=days_ago)
     )

@@ -14,8 +14,11 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels_meta import parsers
-from channels_meta.events import (
+from channels_meta.graph.ids import NODE_ID_PATTERN
+from channels_meta.models import HOLDING_STATUSES, Channel, WebhookEvent, WebhookEventStatus
+from channels_meta.services import templates as templates_sync
+from channels_meta.webhooks import parsers
+from channels_meta.webhooks.events import (
     CommentEvent,
     MessageEvent,
     ReactionEvent,
@@ -24,9 +27,6 @@ from channels_meta.events import (
     TemplateStatusEvent,
     Unparsed,
 )
-from channels_meta.graph.ids import NODE_ID_PATTERN
-from channels_meta.models import HOLDING_STATUSES, Channel, WebhookEvent, WebhookEventStatus
-from channels_meta.services import templates as templates_sync
 from inbox import services as inbox
 
 logger = logging.getLogger(__name__)
