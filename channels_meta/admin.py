@@ -5,8 +5,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from channels_meta import ingest, tasks
+from channels_meta import tasks
 from channels_meta.models import Channel, WebhookEvent
+from channels_meta.webhooks import processing
 
 
 @admin.register(Channel)
@@ -73,7 +74,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Process the selected events again"))
     def retry(self, request, queryset) -> None:
-        event_ids = ingest.webhook_events_retry(
+        event_ids = processing.webhook_events_retry(
             event_ids=list(queryset.values_list("pk", flat=True)),
             enqueue=tasks.webhook_event_process.delay,
         )

@@ -125,6 +125,9 @@ class MessageTemplate(models.Model):
     """A WhatsApp message template of a channel's WhatsApp Business Account, as Meta
     last described it."""
 
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="message_templates"
+    )
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="templates")
     meta_id = models.CharField(max_length=64, blank=True)
     name = models.CharField(_("name"), max_length=512)
@@ -133,6 +136,8 @@ class MessageTemplate(models.Model):
     category = models.CharField(_("category"), max_length=32, blank=True)
     components = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("WhatsApp template")

@@ -21,9 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from channels_meta import graph, vault
-from channels_meta.models import ChannelKind
-from channels_meta.services import ChannelError, ConnectedAccount
+from channels_meta import vault
+from channels_meta.connected import ChannelError, ConnectedAccount
+from channels_meta.graph import calls
+from channels_meta.graph.errors import GraphError, UnsafeRequest
+from channels_meta.graph.ids import node_id
+from channels_meta.models import Channel, ChannelKind
 
 STATE_LIFETIME_SECONDS = 10 * 60
 SESSION_KEY = "meta_oauth_states"
@@ -129,16 +132,15 @@ def take_state(request: HttpRequest, state: str) -> OAuthState:
     return OAuthState(org_slug=entry["org"], flow=entry["flow"], pin=pin)
 
 
-def _expiry(answer: dict):
-    seconds = answer.get("expires_in")
-    return timezone.now() + timedelta(seconds=int(seconds)) if seconds else None
+def _expiry(seconds: int | None):
+    return timezone.now() + timedelta(seconds=seconds) if seconds else None
 
 
 def _answered_id(value: object, *, what: str) -> str:
     """An id from Meta's answer, checked before it names anything Padu stores or calls."""
     try:
-        return graph.node_id(value)
-    except graph.UnsafeRequest:
+        return node_id(value)
+    except UnsafeRequest:
         raise ChannelError(
             _("Meta answered with an invalid %(what)s id, so nothing was connected.")
             % {"what": what}
@@ -146,47 +148,15 @@ def _answered_id(value: object, *, what: str) -> str:
 
 
 @sensitive_variables()
-def _redeem_code(code: str, redirect_uri: str) -> str:
-    """Exchange a login dialog's code for the token Meta grants with it."""
-    return graph.client().get(
-        "oauth/access_token",
-        params={
-            "client_id": settings.META_APP_ID,
-            "client_secret": settings.META_APP_SECRET,
-            "redirect_uri": redirect_uri,
-            "code": code,
-        },
-        secrets=(settings.META_APP_SECRET, code),
-    )["access_token"]
-
-
-@sensitive_variables()
-def _exchange_facebook_code(code: str, redirect_uri: str) -> str:
-    """A long-lived user token (about 60 days) from a Facebook Login code."""
-    short = _redeem_code(code, redirect_uri)
-    return graph.client().get(
-        "oauth/access_token",
-        params={
-            "grant_type": "fb_exchange_token",
-            "client_id": settings.META_APP_ID,
-            "client_secret": settings.META_APP_SECRET,
-            "fb_exchange_token": short,
-        },
-        secrets=(settings.META_APP_SECRET, short),
-    )["access_token"]
-
-
-@sensitive_variables()
 def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[ConnectedAccount]:
     """The Pages the person shared, and the Instagram accounts linked to them, each with
     its Page token (which does not expire, being made from a long-lived user token)."""
-    client = graph.client()
-    user_token = _exchange_facebook_code(code, redirect_uri)
-    me = client.get("me", token=user_token, params={"fields": "id"})
+    short = calls.oauth_code_exchange(code=code, redirect_uri=redirect_uri)
+    user_token = calls.user_token_extend(token=short)
+    me = calls.me_get(token=user_token, fields="id")
     meta_user_id = _answered_id(me.get("id"), what=_("user"))
-    fields = "id,name,access_token,instagram_business_account{id,username}"
     accounts = []
-    for page in client.paginate("me/accounts", token=user_token, params={"fields": fields}):
+    for page in calls.pages_list(user_token=user_token):
         page_token = page["access_token"]
         accounts.append(
             ConnectedAccount(
@@ -220,37 +190,12 @@ def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[Connec
 @sensitive_variables()
 def accounts_from_instagram_login(*, code: str, redirect_uri: str) -> list[ConnectedAccount]:
     """The Instagram professional account, with a long-lived (60-day) token."""
-    client = graph.client()
-    answer = client.post(
-        "oauth/access_token",
-        host="instagram_api",
-        versioned=False,
-        form={
-            "client_id": settings.META_APP_ID,
-            "client_secret": settings.META_APP_SECRET,
-            "grant_type": "authorization_code",
-            "redirect_uri": redirect_uri,
-            "code": code,
-        },
-        secrets=(settings.META_APP_SECRET, code),
-    )
-    # Meta has answered both {"data": [{...}]} and a flat object here.
-    first = (answer.get("data") or [answer])[0]
-    long_lived = client.get(
-        "access_token",
-        host="instagram",
-        versioned=False,
-        params={
-            "grant_type": "ig_exchange_token",
-            "client_secret": settings.META_APP_SECRET,
-            "access_token": first["access_token"],
-        },
-        secrets=(settings.META_APP_SECRET, first["access_token"]),
-    )
-    token = long_lived["access_token"]
-    me = client.get("me", token=token, host="instagram", params={"fields": "user_id,username,name"})
+    short = calls.instagram_code_exchange(code=code, redirect_uri=redirect_uri)
+    long_lived = calls.instagram_token_extend(token=short.token)
+    token = long_lived.token
+    me = calls.me_get(token=token, fields="user_id,username,name", instagram_login=True)
     username = me.get("username", "")
-    login_user_id = first.get("user_id")
+    login_user_id = short.user_id
     return [
         ConnectedAccount(
             kind=ChannelKind.INSTAGRAM,
@@ -260,7 +205,7 @@ def accounts_from_instagram_login(*, code: str, redirect_uri: str) -> list[Conne
             name=me.get("name") or username,
             handle=f"@{username}" if username else "",
             token=token,
-            token_expires_at=_expiry(long_lived),
+            token_expires_at=_expiry(long_lived.expires_in),
             scopes=INSTAGRAM_SCOPES,
             meta_user_id=_answered_id(login_user_id, what=_("user")) if login_user_id else "",
             uses_instagram_login=True,
@@ -272,13 +217,7 @@ def accounts_from_instagram_login(*, code: str, redirect_uri: str) -> list[Conne
 def _token_grant(token: str) -> dict:
     """What Meta says about a token Padu was just given (debug_token), once it has
     confirmed that the token is valid and was issued to this app."""
-    answer = graph.client().get(
-        "debug_token",
-        token=graph.app_token(),
-        params={"input_token": token},
-        secrets=(settings.META_APP_SECRET, token),
-    )
-    grant = answer.get("data")
+    grant = calls.token_debug(token=token)
     if (
         not isinstance(grant, dict)
         or not settings.META_APP_ID
@@ -310,14 +249,13 @@ def accounts_from_whatsapp_signup(
     """Every phone number of the WhatsApp Business Accounts Meta says this code's token
     was granted (debug_token's granular scopes), registered for the Cloud API with `pin`
     when one is given. Nothing the browser sends names an account."""
-    client = graph.client()
-    token = _redeem_code(code, redirect_uri)
+    token = calls.oauth_code_exchange(code=code, redirect_uri=redirect_uri)
     grant = _token_grant(token)
     user_id = grant.get("user_id")
     meta_user_id = _answered_id(user_id, what=_("user")) if user_id else ""
     accounts = []
     for waba_id in _granted_wabas(grant):
-        for item in client.paginate(graph.node(waba_id, "phone_numbers"), token=token):
+        for item in calls.phone_numbers_list(waba_id=waba_id, token=token):
             number = item if isinstance(item, dict) else {}
             accounts.append(
                 ConnectedAccount(
@@ -341,17 +279,26 @@ def accounts_from_whatsapp_signup(
 @sensitive_variables()
 def _register_number(account: ConnectedAccount, pin: str) -> None:
     try:
-        graph.client().post(
-            graph.node(account.external_id, "register"),
-            token=account.token,
-            json_body={"messaging_product": "whatsapp", "pin": pin},
-            secrets=(pin,),
+        calls.phone_number_register(
+            phone_number_id=account.external_id, token=account.token, pin=pin
         )
-    except graph.GraphError as error:
+    except GraphError as error:
         raise ChannelError(
             _("Meta could not register %(number)s for the Cloud API: %(error)s")
             % {"number": account.handle or account.external_id, "error": error}
         ) from None
+
+
+def reconnect_flow(channel: Channel) -> str | None:
+    """The login flow that reconnects `channel`; None for a WhatsApp number connected
+    with a pasted token, which is reconnected on the manual form."""
+    if channel.kind == ChannelKind.WHATSAPP and not channel.meta_user_id:
+        return None
+    return {
+        ChannelKind.MESSENGER: "facebook",
+        ChannelKind.WHATSAPP: "whatsapp",
+        ChannelKind.INSTAGRAM: "instagram" if channel.uses_instagram_login else "facebook",
+    }[channel.kind]
 
 
 def error_from_callback(query: dict) -> str | None:
@@ -367,8 +314,8 @@ def error_from_callback(query: dict) -> str | None:
 
 def _given_id(value: str) -> str:
     try:
-        return graph.node_id(value)
-    except graph.UnsafeRequest:
+        return node_id(value)
+    except UnsafeRequest:
         raise ChannelError(
             _("%(id)s is not a Meta id: Meta's ids are digits only.") % {"id": value}
         ) from None
@@ -387,10 +334,9 @@ def account_from_token(
         raise ChannelError(_("A WhatsApp number needs its WhatsApp Business Account id."))
     waba_id = _given_id(waba_id) if whatsapp else ""
     fields = "id,display_phone_number,verified_name" if whatsapp else "id,name,username"
-    client = graph.client()
     try:
-        node = client.get(graph.node(external_id), token=token, params={"fields": fields})
-    except graph.GraphError as error:
+        node = calls.node_get(node=external_id, token=token, fields=fields)
+    except GraphError as error:
         raise ChannelError(
             _("Meta did not accept this token for %(id)s: %(error)s")
             % {"id": external_id, "error": error}
@@ -416,9 +362,9 @@ def account_from_token(
 @sensitive_variables("token")
 def _check_number_of_waba(*, external_id: str, waba_id: str, token: str) -> None:
     try:
-        numbers = graph.client().paginate(graph.node(waba_id, "phone_numbers"), token=token)
+        numbers = calls.phone_numbers_list(waba_id=waba_id, token=token)
         listed = {str(number.get("id", "")) for number in numbers if isinstance(number, dict)}
-    except graph.GraphError as error:
+    except GraphError as error:
         raise ChannelError(
             _("Meta did not let this token list the numbers of %(waba)s: %(error)s")
             % {"waba": waba_id, "error": error}

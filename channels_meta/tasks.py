@@ -1,17 +1,33 @@
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
 
-from channels_meta import graph, health, ingest, templates_sync
+from celery import Task, shared_task
+
+from channels_meta.graph.errors import RateLimited, TransientError
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
+from channels_meta.services import templates, tokens
+from channels_meta.webhooks import processing
 
 SWEEP_BATCH = 50
+
+
+class MetaTask(Task):
+    """A task that calls Meta. When Meta, or Padu's own outbound limit, says to slow
+    down (RateLimited), the task is retried once the wait it named is over, rather
+    than on a backoff schedule."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except RateLimited as error:
+            raise self.retry(exc=error, countdown=error.retry_after) from None
 
 
 @shared_task(soft_time_limit=15 * 60)
 def tokens_check_all() -> dict[str, int]:
     """Refresh Instagram tokens that are due and check every other active token."""
-    return health.channels_check_tokens()
+    return tokens.channels_check_tokens()
 
 
 @shared_task(soft_time_limit=5 * 60)
@@ -28,8 +44,9 @@ def templates_sync_all() -> int:
 
 
 @shared_task(
+    base=MetaTask,
     soft_time_limit=2 * 60,
-    autoretry_for=(graph.TransientError, graph.RateLimited),
+    autoretry_for=(TransientError,),
     retry_backoff=30,
     max_retries=5,
 )
@@ -38,19 +55,19 @@ def templates_sync_channel(channel_id: int) -> int:
     channel = Channel.objects.filter(pk=channel_id, status=ChannelStatus.ACTIVE).first()
     if channel is None:
         return 0
-    return templates_sync.templates_sync(channel=channel)
+    return templates.templates_sync(channel=channel)
 
 
 @shared_task(soft_time_limit=5 * 60, time_limit=6 * 60)
 def webhook_event_process(event_id: int) -> str:
     """Process one stored webhook delivery (a second run of the same id does nothing)."""
-    return ingest.webhook_event_process(event_id=event_id)
+    return processing.webhook_event_process(event_id=event_id)
 
 
 @shared_task(soft_time_limit=5 * 60, time_limit=6 * 60)
 def webhook_events_process(event_ids: list[int]) -> dict[str, int]:
     """Process several stored deliveries together (each still recorded once)."""
-    outcomes = ingest.webhook_events_process(event_ids=event_ids)
+    outcomes = processing.webhook_events_process(event_ids=event_ids)
     counts: dict[str, int] = {}
     for outcome in outcomes.values():
         counts[outcome] = counts.get(outcome, 0) + 1
@@ -60,7 +77,7 @@ def webhook_events_process(event_ids: list[int]) -> dict[str, int]:
 @shared_task(soft_time_limit=60)
 def webhook_events_sweep() -> int:
     """Re-enqueue deliveries left pending (their task was lost, or failed and may retry)."""
-    event_ids = ingest.stale_pending_events()
+    event_ids = processing.stale_pending_events()
     for start in range(0, len(event_ids), SWEEP_BATCH):
         webhook_events_process.delay(event_ids[start : start + SWEEP_BATCH])
     return len(event_ids)
@@ -72,7 +89,7 @@ def webhook_events_reopen_for_channel(channel_id: int) -> int:
     channel = Channel.objects.filter(pk=channel_id).first()
     if channel is None:
         return 0
-    event_ids = ingest.unroutable_events_reopen(channel=channel)
+    event_ids = processing.unroutable_events_reopen(channel=channel)
     for event_id in event_ids:
         webhook_event_process.delay(event_id)
     return len(event_ids)

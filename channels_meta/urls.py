@@ -1,6 +1,7 @@
 from django.urls import path
 
-from channels_meta import views, webhook
+from channels_meta import views
+from channels_meta.webhooks import endpoint
 
 tenant_patterns = [
     path("", views.channels, name="channels"),
@@ -13,6 +14,6 @@ tenant_patterns = [
 ]
 
 urlpatterns = [
-    path("webhooks/meta/", webhook.meta_webhook, name="meta_webhook"),
+    path("webhooks/meta/", endpoint.meta_webhook, name="meta_webhook"),
     path("meta/oauth/callback/", views.oauth_callback, name="meta_oauth_callback"),
 ]

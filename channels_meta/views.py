@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,10 +16,13 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.net import client_ip
-from accounts.tenancy import require_manager, tenant_view
-from channels_meta import graph, oauth, selectors, services, templates_sync
+from accounts.tenancy import get_for_member, require_manager, tenant_view
+from channels_meta import oauth, selectors, tasks
+from channels_meta.connected import ChannelError
 from channels_meta.forms import ChannelSettingsForm, EmbeddedSignupForm, ManualWhatsAppForm
-from channels_meta.models import ChannelKind, ChannelStatus
+from channels_meta.graph.errors import GraphError
+from channels_meta.models import Channel, ChannelKind
+from channels_meta.services import channels as channel_services
 
 
 def _callback_url(request: HttpRequest) -> str:
@@ -28,6 +34,10 @@ def _callback_url(request: HttpRequest) -> str:
     if settings.PRODUCTION:
         return settings.SITE_URL + path
     return request.build_absolute_uri(path)
+
+
+def _channel(request: HttpRequest, channel_id: int) -> Channel:
+    return get_for_member(Channel.objects, request.membership, channel_id)
 
 
 def _to_channels(request: HttpRequest) -> HttpResponse:
@@ -72,14 +82,10 @@ def connect_start(request: HttpRequest, flow: str) -> HttpResponse:
 @require_POST
 @tenant_view(managers_only=True)
 def reconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
-    channel = selectors.channel_for_member(request.membership, channel_id)
-    if channel.kind == ChannelKind.WHATSAPP and not channel.meta_user_id:
+    channel = _channel(request, channel_id)
+    flow = oauth.reconnect_flow(channel)
+    if flow is None:
         return redirect("channel_manual_whatsapp", org_slug=request.organization.slug)
-    flow = {
-        ChannelKind.MESSENGER: "facebook",
-        ChannelKind.WHATSAPP: "whatsapp",
-        ChannelKind.INSTAGRAM: "instagram" if channel.uses_instagram_login else "facebook",
-    }[channel.kind]
     url = oauth.dialog_url(
         request, org_slug=request.organization.slug, flow=flow, redirect_uri=_callback_url(request)
     )
@@ -93,7 +99,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     """Where Meta's dialogs send the person back (one fixed URL, as Meta requires)."""
     try:
         state = oauth.take_state(request, request.GET.get("state", ""))
-    except services.ChannelError as error:
+    except ChannelError as error:
         messages.error(request, str(error))
         return redirect("home")
     return _finish_connect(request, org_slug=state.org_slug, state=state)
@@ -116,16 +122,16 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
     try:
         kwargs = {"pin": state.pin} if flow == "whatsapp" else {}
         accounts = find_accounts(code=code, redirect_uri=_callback_url(request), **kwargs)
-        connected = services.channels_connect(
+        connected = channel_services.channels_connect(
             organization=request.organization,
             accounts=accounts,
             connected_by=request.user,
             ip=client_ip(request),
         )
-    except graph.GraphError as error:
+    except GraphError as error:
         messages.error(request, _("Meta refused the connection: %(error)s") % {"error": error})
         return _to_channels(request)
-    except services.ChannelError as error:
+    except ChannelError as error:
         messages.error(request, str(error))
         return _to_channels(request)
     messages.success(
@@ -149,13 +155,13 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
                 waba_id=form.cleaned_data["waba_id"],
                 token=form.cleaned_data["token"],
             )
-            services.channels_connect(
+            channel_services.channels_connect(
                 organization=request.organization,
                 accounts=[account],
                 connected_by=request.user,
                 ip=client_ip(request),
             )
-        except services.ChannelError as error:
+        except ChannelError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Connected: %(name)s.") % {"name": account.name})
@@ -166,12 +172,12 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
 @require_POST
 @tenant_view(managers_only=True)
 def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
-    channel = selectors.channel_for_member(request.membership, channel_id)
-    if channel.status == ChannelStatus.DISCONNECTED:
-        return _to_channels(request)
-    problems = services.channel_disconnect(
+    channel = _channel(request, channel_id)
+    problems = channel_services.channel_disconnect(
         channel=channel, actor=request.user, ip=client_ip(request)
     )
+    if problems is None:  # it was already disconnected
+        return _to_channels(request)
     messages.success(request, _("%(name)s is disconnected.") % {"name": channel})
     if problems:
         messages.warning(
@@ -188,10 +194,10 @@ def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
 @require_POST
 @tenant_view(managers_only=True)
 def channel_settings(request: HttpRequest, channel_id: int) -> HttpResponse:
-    channel = selectors.channel_for_member(request.membership, channel_id)
+    channel = _channel(request, channel_id)
     form = ChannelSettingsForm(request.POST)
     if form.is_valid():
-        services.channel_set_human_agent(
+        channel_services.channel_set_human_agent(
             channel=channel,
             enabled=form.cleaned_data["human_agent_enabled"],
             actor=request.user,
@@ -204,19 +210,21 @@ def channel_settings(request: HttpRequest, channel_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @tenant_view()
 def templates(request: HttpRequest, channel_id: int) -> HttpResponse:
-    channel = selectors.channel_for_member(request.membership, channel_id)
+    channel = _channel(request, channel_id)
     if channel.kind != ChannelKind.WHATSAPP:
         raise Http404
     if request.method == "POST":
         require_manager(request.membership)
-        count = templates_sync.templates_sync(channel=channel)
-        channel.refresh_from_db(fields=["status"])
-        if channel.status == ChannelStatus.ACTIVE:
-            messages.success(request, _("%(count)d templates synced from Meta.") % {"count": count})
-        else:
-            messages.error(request, _("Meta no longer accepts this channel's token: reconnect it."))
+        transaction.on_commit(partial(tasks.templates_sync_channel.delay, channel.pk))
+        messages.success(
+            request,
+            _("Fetching the templates from Meta: they appear here in a moment."),
+        )
         return redirect(
             "channel_templates", org_slug=request.organization.slug, channel_id=channel.pk
         )
-    context = {"channel": channel, "templates": channel.templates.all()}
+    context = {
+        "channel": channel,
+        "templates": selectors.templates_for_channel(channel),
+    }
     return render(request, "channels_meta/templates.html", context)

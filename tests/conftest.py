@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role, User
-from channels_meta import graph
+from channels_meta.graph import client as graph_client
 from padu.celery import app as celery_app
 
 PASSWORD = "correct horse battery staple"
@@ -74,7 +74,7 @@ def _no_internet(monkeypatch):
     """Tests never leave this machine: Graph calls fail unless a test puts the simulator
     where Meta would be (the `meta` fixture), and any socket opened to a host other than
     loopback fails the test."""
-    graph.use_transport(httpx.MockTransport(_refuse_meta))
+    graph_client.use_transport(httpx.MockTransport(_refuse_meta))
     connect = socket.socket.connect
 
     def loopback_only(sock: socket.socket, address):
@@ -90,7 +90,7 @@ def _no_internet(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", loopback_only)
     yield
-    graph.use_transport(None)
+    graph_client.use_transport(None)
 
 
 @pytest.fixture(autouse=True)

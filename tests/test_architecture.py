@@ -13,6 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ("padu", "accounts", "channels_meta", "inbox", "privacy")
 SIMULATOR = "channels_meta.simulator"
 SIMULATOR_COMMAND = "channels_meta.management.commands.meta_simulator"
+GRAPH = "channels_meta.graph"
+# What sends a request to Meta directly; everything outside the Graph layer goes
+# through `channels_meta.graph.calls` instead.
+GRAPH_CLIENT_NAMES = {"client", "GraphClient"}
 
 
 def _module_name(path: Path) -> str:
@@ -81,17 +85,44 @@ def test_accounts_imports_no_other_padu_app():
     assert offenders == set()
 
 
+def _inbox_may_import(imported: str) -> bool:
+    """Of channels_meta, the inbox uses the models, the Graph layer, the services and,
+    of the webhooks, only the inbound contract (the events it records)."""
+    if _app(imported) != "channels_meta":
+        return True
+    return (
+        imported.split(".")[1] in ("models", "graph", "services")
+        or imported == "channels_meta.webhooks.events"
+    )
+
+
 def test_inbox_uses_only_channels_meta_models_events_graph_and_services():
-    allowed = ("models", "events", "graph", "services")
     offenders = {
         (module, imported)
         for module, imported_modules in IMPORTS.items()
         if _app(module) == "inbox"
         for imported in imported_modules
-        if _app(imported) == "channels_meta" and imported.split(".")[1] not in allowed
+        if not _inbox_may_import(imported)
     }
 
     assert offenders == set()
+
+
+@pytest.mark.parametrize(
+    ("imported", "allowed"),
+    [
+        ("channels_meta.webhooks.events", True),
+        ("channels_meta.models", True),
+        ("channels_meta.graph.calls", True),
+        ("channels_meta.services.channels", True),
+        ("channels_meta.webhooks.processing", False),
+        ("channels_meta.webhooks.parsers", False),
+        ("channels_meta.webhooks", False),
+        ("channels_meta.views", False),
+    ],
+)
+def test_the_inbox_rule_lets_in_the_events_and_nothing_else_of_webhooks(imported, allowed):
+    assert _inbox_may_import(imported) is allowed
 
 
 def test_nothing_but_padu_imports_privacy():
@@ -128,6 +159,88 @@ def test_the_simulator_imports_nothing_of_padu():
     }
 
     assert offenders == set()
+
+
+def _in_graph(module: str) -> bool:
+    return module == GRAPH or module.startswith(f"{GRAPH}.")
+
+
+def _graph_client_uses(module: str) -> set[str]:
+    """Where `module` reaches the Graph client itself: by importing its module, or the
+    names `client` or `GraphClient` from the Graph layer, or by reading them off a
+    module of the Graph layer it imported (`calls.client()`)."""
+    found = set()
+    graph_modules: set[str] = set()
+    for node in _runtime_nodes(ast.parse(SOURCES[module].read_text())):
+        if isinstance(node, ast.Import):
+            found.update(
+                alias.name for alias in node.names if alias.name.startswith(f"{GRAPH}.client")
+            )
+        elif isinstance(node, ast.ImportFrom) and _in_graph(f"{node.module}.x"):
+            for alias in node.names:
+                if alias.name in GRAPH_CLIENT_NAMES:
+                    found.add(f"{node.module}.{alias.name}")
+                else:
+                    graph_modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module == "channels_meta":
+            graph_modules.update(
+                alias.asname or "graph" for alias in node.names if alias.name == "graph"
+            )
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in GRAPH_CLIENT_NAMES
+            and isinstance(node.value, ast.Name)
+            and node.value.id in graph_modules
+        ):
+            found.add(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_only_the_graph_layer_uses_the_graph_client():
+    offenders = {
+        (module, use)
+        for module in SOURCES
+        if not _in_graph(module)
+        for use in _graph_client_uses(module)
+    }
+
+    assert offenders == set()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from channels_meta.graph.client import client\nclient().get('me')",
+        "from channels_meta.graph.client import GraphClient",
+        "from channels_meta.graph import client as graph_client\ngraph_client.client()",
+        "import channels_meta.graph.client",
+        "from channels_meta.graph import calls\ncalls.client().post('1/messages')",
+        "from channels_meta import graph\ngraph.client",
+    ],
+)
+def test_the_scan_finds_a_module_that_calls_meta_around_the_graph_layer(
+    tmp_path, monkeypatch, source
+):
+    monkeypatch.setitem(SOURCES, "inbox.services.replies", tmp_path / "replies.py")
+    (tmp_path / "replies.py").write_text(source)
+
+    assert _graph_client_uses("inbox.services.replies") != set()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from channels_meta.graph import calls\ncalls.whatsapp_text_send(to='1', text='Hi')",
+        "from channels_meta.graph.errors import GraphError, RateLimited",
+        "from channels_meta.graph.ids import node_id",
+        "from django.test import Client\nclient = Client()\nclient.get('/')",
+    ],
+)
+def test_the_scan_lets_modules_go_through_graph_calls(tmp_path, monkeypatch, source):
+    monkeypatch.setitem(SOURCES, "inbox.services.replies", tmp_path / "replies.py")
+    (tmp_path / "replies.py").write_text(source)
+
+    assert _graph_client_uses("inbox.services.replies") == set()
 
 
 def _cycle() -> list[str]:

@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import AuditAction, AuditEvent, Membership, Organization, User
-from channels_meta import graph
+from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel
 from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.state import SimulatorState
@@ -70,12 +70,12 @@ def simulator(settings):
     ):
         setattr(settings, name, url)
     settings.META_INSTAGRAM_AUTHORIZE_URL = f"{url}/oauth/authorize"
-    graph.use_transport(None)
+    graph_client.use_transport(None)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state
     server.shutdown()
-    graph.use_transport(None)
+    graph_client.use_transport(None)
 
 
 @pytest.fixture

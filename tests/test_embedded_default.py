@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = """
 from accounts.models import Organization
-from channels_meta import ingest
+from channels_meta.webhooks import processing
 from channels_meta.models import Channel, WebhookEvent
 from inbox.models import Conversation, Message
 from tests.channels_meta import payloads as p
@@ -22,7 +22,7 @@ body = p.encode(p.messaging("page", p.PAGE_ID,
                             p.customer_message(p.PAGE_ID, "psid-1", "m_1", text="Merhaba"),
                             p.customer_message(p.PAGE_ID, "psid-1", "m_2", text="Fiyat?")))
 ids = [WebhookEvent.objects.create(body=body).pk for _ in range(2)]
-print(sorted(str(v) for v in ingest.webhook_events_process(event_ids=ids).values()))
+print(sorted(str(v) for v in processing.webhook_events_process(event_ids=ids).values()))
 conversation = Conversation.objects.get()
 print(Message.objects.count(), conversation.unread_count, conversation.last_inbound_at is not None)
 """

@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from channels_meta import graph
+from channels_meta.graph import client as graph_client
+from channels_meta.graph import errors
 from tests.conftest import InternetGuardError
 
 
@@ -22,5 +23,5 @@ def test_loopback_stays_reachable():
 
 
 def test_a_graph_call_without_the_simulator_reaches_nobody():
-    with pytest.raises(graph.TransientError, match="Could not reach Meta"):
-        graph.client().get("me", token="EAAG-not-a-token")
+    with pytest.raises(errors.TransientError, match="Could not reach Meta"):
+        graph_client.client().get("me", token="EAAG-not-a-token")

@@ -10,10 +10,10 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
-from channels_meta import graph
+from channels_meta.graph import client as graph_client
 from channels_meta.models import WebhookEvent
 from channels_meta.oauth import account_from_token
-from channels_meta.services import channels_connect
+from channels_meta.services.channels import channels_connect
 from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.state import SimulatorState
 from channels_meta.simulator.traffic import Traffic
@@ -37,7 +37,7 @@ def simulator(settings, world):
         time_scale=0.0001,
     )
     sim = MetaSimulator(state, sender, duplicate_rate=0.5, reorder_rate=1.0)
-    graph.use_transport(httpx.WSGITransport(app=sim))
+    graph_client.use_transport(httpx.WSGITransport(app=sim))
     assets = state.describe()
     accounts = [
         *(
@@ -63,7 +63,7 @@ def simulator(settings, world):
     yield sim
     for signal in (request_started, request_finished):
         signal.connect(close_old_connections)
-    graph.use_transport(None)
+    graph_client.use_transport(None)
 
 
 def test_simulated_traffic_lands_once_each_and_in_order(
@@ -105,7 +105,7 @@ def test_replies_sent_through_meta_come_back_as_echoes_with_forward_only_statuse
         fb = simulator.customers.send_message(
             {"kind": "messenger", "business_id": page["id"], "text": "Hi"}
         )
-        client = graph.client()
+        client = graph_client.client()
         wa_reply = client.post(
             f"{number['id']}/messages",
             token=number["system_token"],

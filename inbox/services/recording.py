@@ -16,8 +16,8 @@ from django.db import connection, models
 from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
-from channels_meta.events import CommentEvent, MessageEvent, ReactionEvent, StatusEvent
 from channels_meta.models import Channel
+from channels_meta.webhooks.events import CommentEvent, MessageEvent, ReactionEvent, StatusEvent
 from inbox.models import (
     STATUS_ORDER,
     Contact,

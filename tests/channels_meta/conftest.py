@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from channels_meta import graph
+from channels_meta.graph import client as graph_client
 from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.state import SimulatorState
 from channels_meta.simulator.webhooks import WebhookSender
@@ -70,7 +70,7 @@ def meta(settings) -> Meta:
     )
     sim = MetaSimulator(state, sender)
     transport = httpx.WSGITransport(app=sim)
-    graph.use_transport(transport)
+    graph_client.use_transport(transport)
     http = httpx.Client(transport=transport, base_url="https://graph.facebook.com")
     yield Meta(sim=sim, state=state, sender=sender, receiver=receiver, http=http)
-    graph.use_transport(None)
+    graph_client.use_transport(None)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from accounts.models import Organization
-from channels_meta import ingest
 from channels_meta.models import Channel, ChannelKind, WebhookEvent
+from channels_meta.webhooks import processing
 from inbox.models import Conversation
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
@@ -24,7 +24,7 @@ def make_channels(organization: Organization) -> dict[str, Channel]:
 def deliver(payload) -> WebhookEvent:
     body = payload if isinstance(payload, bytes) else p.encode(payload)
     event = WebhookEvent.objects.create(body=body)
-    ingest.webhook_event_process(event_id=event.pk)
+    processing.webhook_event_process(event_id=event.pk)
     event.refresh_from_db()
     return event
 

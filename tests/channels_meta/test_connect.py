@@ -16,8 +16,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEvent
-from channels_meta import oauth, services
+from channels_meta import oauth
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
+from channels_meta.services import channels as channels_service
+from channels_meta.services.channels import channel_disconnect, channels_connect
 from tests.channels_meta.factories import make_channel
 
 pytestmark = pytest.mark.django_db
@@ -254,7 +256,7 @@ def test_disconnecting_one_number_keeps_its_waba_subscribed_until_the_last_one_g
 
 def test_a_number_of_the_same_waba_in_another_organisation_keeps_it_subscribed(world, meta):
     mine, theirs = (
-        services.channels_connect(
+        channels_connect(
             organization=organization,
             accounts=[
                 oauth.account_from_token(
@@ -271,11 +273,52 @@ def test_a_number_of_the_same_waba_in_another_organisation_keeps_it_subscribed(w
         )
     )
 
-    services.channel_disconnect(channel=mine, actor=None)
+    channel_disconnect(channel=mine, actor=None)
     assert mine.waba_id in meta.state.subscriptions
 
-    services.channel_disconnect(channel=theirs, actor=None)
+    channel_disconnect(channel=theirs, actor=None)
     assert mine.waba_id not in meta.state.subscriptions
+
+
+def test_disconnecting_a_disconnected_channel_does_nothing(world):
+    channel = make_channel(world.org, status=ChannelStatus.DISCONNECTED, token=None)
+
+    assert channel_disconnect(channel=channel, actor=None) is None
+    assert not AuditEvent.objects.filter(action=AuditAction.CHANNEL_DISCONNECTED).exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "flow"),
+    [
+        (ChannelKind.MESSENGER, {}, "facebook"),
+        (ChannelKind.INSTAGRAM, {}, "facebook"),
+        (ChannelKind.INSTAGRAM, {"uses_instagram_login": True}, "instagram"),
+        (ChannelKind.WHATSAPP, {"meta_user_id": "5550001"}, "whatsapp"),
+        (ChannelKind.WHATSAPP, {}, None),
+    ],
+)
+def test_each_channel_is_reconnected_through_the_flow_that_connected_it(world, kind, fields, flow):
+    channel = make_channel(world.org, kind=kind, **fields)
+
+    assert oauth.reconnect_flow(channel) == flow
+
+
+def test_a_disconnect_whose_audit_event_fails_leaves_the_channel_as_it_was(world, monkeypatch):
+    channel = make_channel(world.org, token=None)
+
+    def audit_fails(**kwargs):
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(channels_service, "audit_record", audit_fails)
+    with pytest.raises(RuntimeError):
+        channel_disconnect(channel=channel, actor=None)
+    with pytest.raises(RuntimeError):
+        channels_service.channel_set_human_agent(
+            channel=Channel.objects.get(pk=channel.pk), enabled=True, actor=world.owner.user
+        )
+
+    channel.refresh_from_db()
+    assert (channel.status, channel.human_agent_enabled) == (ChannelStatus.ACTIVE, False)
 
 
 def stored_session(client) -> str:

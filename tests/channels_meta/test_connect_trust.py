@@ -17,8 +17,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from channels_meta import graph, ingest, tasks
+from channels_meta import tasks
+from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel, ChannelKind, WebhookEvent, WebhookEventStatus
+from channels_meta.webhooks import processing
 from inbox.models import Message
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
@@ -163,7 +165,7 @@ def seeded_numbers(meta) -> set[str]:
 def test_a_url_as_waba_id_in_the_callback_sends_nothing_outside_meta(
     owner_client, world, meta, listener
 ):
-    graph.use_transport(MetaOrNetwork(meta.sim))
+    graph_client.use_transport(MetaOrNetwork(meta.sim))
     back = choose_at_dialog(meta, start(owner_client, world.org, "whatsapp"), [seeded_waba(meta)])
 
     response = owner_client.get(
@@ -194,7 +196,7 @@ def test_a_waba_the_person_did_not_share_is_not_connected_through_the_callback(
 def test_a_token_debug_token_does_not_confirm_as_valid_and_ours_connects_nothing(
     owner_client, world, meta, answer
 ):
-    graph.use_transport(DebugTokenSaying(meta.sim, **answer))
+    graph_client.use_transport(DebugTokenSaying(meta.sim, **answer))
     back = choose_at_dialog(meta, start(owner_client, world.org, "whatsapp"))
 
     response = owner_client.get(back, follow=True)
@@ -307,7 +309,7 @@ def whatsapp_delivery(phone_id: str, wamid: str, *, days_ago: int = 0) -> Webhoo
         phone_id=phone_id,
     )
     event = WebhookEvent.objects.create(body=p.encode(body))
-    ingest.webhook_event_process(event_id=event.pk)
+    processing.webhook_event_process(event_id=event.pk)
     WebhookEvent.objects.filter(pk=event.pk).update(
         received_at=timezone.now() - timedelta(days=days_ago)
     )

@@ -3,8 +3,9 @@ from __future__ import annotations
 import threading
 import time
 
-from channels_meta import dispatch, tasks
+from channels_meta import tasks
 from channels_meta.models import ChannelKind, WebhookEvent
+from channels_meta.webhooks import dispatch
 from inbox.models import Message
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel

@@ -3,12 +3,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from channels_meta import graph
+from channels_meta.graph import calls, errors, ids
+from channels_meta.graph import client as graph_client
 
 TOKEN = "EAAGsecretpagetoken1234567890abcdef"
 
 
-def client_answering(status: int, body, headers=None, seen=None) -> graph.GraphClient:
+def client_answering(status: int, body, headers=None, seen=None) -> graph_client.GraphClient:
     def handler(request: httpx.Request) -> httpx.Response:
         if seen is not None:
             seen.append(request)
@@ -19,7 +20,7 @@ def client_answering(status: int, body, headers=None, seen=None) -> graph.GraphC
             status, json=None if content else body, content=content, headers=headers
         )
 
-    return graph.GraphClient(transport=httpx.MockTransport(handler))
+    return graph_client.GraphClient(transport=httpx.MockTransport(handler))
 
 
 def meta_error(code, subcode=None, message="Something happened"):
@@ -32,28 +33,28 @@ def meta_error(code, subcode=None, message="Something happened"):
 @pytest.mark.parametrize(
     ("status", "code", "subcode", "expected"),
     [
-        (400, 190, None, graph.TokenInvalid),
-        (400, 190, 458, graph.TokenInvalid),
-        (400, 190, 460, graph.TokenInvalid),
-        (400, 190, 463, graph.TokenInvalid),
-        (400, 190, 467, graph.TokenInvalid),
-        (400, 10, 2018278, graph.OutsideWindow),
-        (400, 10, 2534022, graph.OutsideWindow),
-        (400, 131047, None, graph.OutsideWindow),
-        (400, 4, None, graph.RateLimited),
-        (400, 17, None, graph.RateLimited),
-        (400, 32, None, graph.RateLimited),
-        (400, 613, None, graph.RateLimited),
-        (400, 80007, None, graph.RateLimited),
-        (400, 130429, None, graph.RateLimited),
-        (400, 131056, None, graph.RateLimited),
-        (400, 131048, None, graph.PermanentError),
-        (400, 100, None, graph.PermanentError),
-        (400, 551, None, graph.PermanentError),
-        (403, 10, None, graph.PermanentError),
-        (404, 803, None, graph.PermanentError),
-        (500, 2, None, graph.TransientError),
-        (503, 1, None, graph.TransientError),
+        (400, 190, None, errors.TokenInvalid),
+        (400, 190, 458, errors.TokenInvalid),
+        (400, 190, 460, errors.TokenInvalid),
+        (400, 190, 463, errors.TokenInvalid),
+        (400, 190, 467, errors.TokenInvalid),
+        (400, 10, 2018278, errors.OutsideWindow),
+        (400, 10, 2534022, errors.OutsideWindow),
+        (400, 131047, None, errors.OutsideWindow),
+        (400, 4, None, errors.RateLimited),
+        (400, 17, None, errors.RateLimited),
+        (400, 32, None, errors.RateLimited),
+        (400, 613, None, errors.RateLimited),
+        (400, 80007, None, errors.RateLimited),
+        (400, 130429, None, errors.RateLimited),
+        (400, 131056, None, errors.RateLimited),
+        (400, 131048, None, errors.PermanentError),
+        (400, 100, None, errors.PermanentError),
+        (400, 551, None, errors.PermanentError),
+        (403, 10, None, errors.PermanentError),
+        (404, 803, None, errors.PermanentError),
+        (500, 2, None, errors.TransientError),
+        (503, 1, None, errors.TransientError),
     ],
 )
 def test_meta_error_codes_map_to_typed_exceptions(status, code, subcode, expected):
@@ -68,13 +69,13 @@ def test_meta_error_codes_map_to_typed_exceptions(status, code, subcode, expecte
 
 
 def test_a_gateway_error_without_an_envelope_is_transient():
-    with pytest.raises(graph.TransientError, match="HTTP 502"):
+    with pytest.raises(errors.TransientError, match="HTTP 502"):
         client_answering(502, b"<html>Bad gateway</html>").get("me", token=TOKEN)
 
 
 def test_timeouts_and_connection_failures_are_transient():
     for failure in (httpx.ReadTimeout("slow"), httpx.ConnectError("refused")):
-        with pytest.raises(graph.TransientError):
+        with pytest.raises(errors.TransientError):
             client_answering(200, failure).get("me", token=TOKEN)
 
 
@@ -83,9 +84,9 @@ def test_rate_limits_carry_a_retry_after_hint():
     from_usage = client_answering(400, meta_error(80007), {"X-Business-Use-Case-Usage": usage})
     from_header = client_answering(429, meta_error(4), {"Retry-After": "12"})
 
-    with pytest.raises(graph.RateLimited) as usage_error:
+    with pytest.raises(errors.RateLimited) as usage_error:
         from_usage.get("me", token=TOKEN)
-    with pytest.raises(graph.RateLimited) as header_error:
+    with pytest.raises(errors.RateLimited) as header_error:
         from_header.get("me", token=TOKEN)
 
     assert usage_error.value.retry_after == 180
@@ -94,7 +95,7 @@ def test_rate_limits_carry_a_retry_after_hint():
 
 def test_error_messages_never_carry_a_token():
     echoed = meta_error(190, message=f"Malformed access token {TOKEN} or EAAOther1234567890123")
-    with pytest.raises(graph.TokenInvalid) as raised:
+    with pytest.raises(errors.TokenInvalid) as raised:
         client_answering(400, echoed).get("me", token=TOKEN)
 
     assert TOKEN not in str(raised.value)
@@ -124,7 +125,7 @@ def test_pagination_follows_next_until_it_is_absent_and_tolerates_short_pages():
     def handler(request):
         return httpx.Response(200, json=pages[request.url.path])
 
-    client = graph.GraphClient(transport=httpx.MockTransport(handler))
+    client = graph_client.GraphClient(transport=httpx.MockTransport(handler))
 
     names = [item["name"] for item in client.paginate("waba/message_templates", token=TOKEN)]
     assert names == ["a", "b", "c"]
@@ -158,10 +159,10 @@ def test_an_absolute_url_off_metas_hosts_is_refused_and_nothing_is_sent(url):
     seen = []
     client = client_answering(200, {"data": []}, seen=seen)
 
-    with pytest.raises(graph.PermanentError) as raised:
+    with pytest.raises(errors.PermanentError) as raised:
         client.get(url, token=TOKEN, secrets=("app-secret",))
 
-    assert isinstance(raised.value, graph.UnsafeRequest)
+    assert isinstance(raised.value, errors.UnsafeRequest)
     assert seen == []
     assert TOKEN not in str(raised.value)
     assert "app-secret" not in str(raised.value)
@@ -191,7 +192,7 @@ def test_a_path_that_could_leave_the_graph_api_is_refused_and_nothing_is_sent(pa
     seen = []
     client = client_answering(200, {"id": "1"}, seen=seen)
 
-    with pytest.raises(graph.UnsafeRequest):
+    with pytest.raises(errors.UnsafeRequest):
         client.post(path, token=TOKEN, host="instagram")
 
     assert seen == []
@@ -203,7 +204,7 @@ def test_pagination_does_not_follow_next_to_another_host():
     first = {"data": [{"name": "a"}], "paging": {"next": "http://127.0.0.1:9/steal?after=x"}}
     client = client_answering(200, first, seen=seen)
 
-    with pytest.raises(graph.UnsafeRequest):
+    with pytest.raises(errors.UnsafeRequest):
         list(client.paginate("123/message_templates", token=TOKEN))
 
     assert [request.url.host for request in seen] == ["graph.facebook.com"]
@@ -231,12 +232,12 @@ def test_urls_on_each_configured_meta_host_are_followed(settings):
     "value", ["", "12ab", "1/2", "../1", " 1", "1 ", "1\n", "+1", "-1", "١٢٣", None, True, 1.5]
 )
 def test_only_digits_are_meta_ids(value):
-    with pytest.raises(graph.UnsafeRequest, match="not a Meta id"):
-        graph.node_id(value)
+    with pytest.raises(errors.UnsafeRequest, match="not a Meta id"):
+        ids.node_id(value)
 
 
 def test_ids_go_into_graph_paths_through_the_validator():
-    assert graph.node("1234", "messages") == "1234/messages"
-    assert graph.node(1234) == "1234"
-    with pytest.raises(graph.UnsafeRequest):
-        graph.node("http://127.0.0.1:8080/x?y=", "phone_numbers")
+    assert calls._path("1234", "messages") == "1234/messages"
+    assert calls._path(1234) == "1234"
+    with pytest.raises(errors.UnsafeRequest):
+        calls._path("http://127.0.0.1:8080/x?y=", "phone_numbers")

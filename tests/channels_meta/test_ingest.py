@@ -10,9 +10,11 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from channels_meta import ingest, tasks
+from channels_meta import tasks
+from channels_meta.connected import ConnectedAccount
 from channels_meta.models import ChannelKind, MessageTemplate, WebhookEvent, WebhookEventStatus
-from channels_meta.services import ConnectedAccount, channel_connect
+from channels_meta.services.channels import channel_connect
+from channels_meta.webhooks import processing
 from inbox.models import Contact, Conversation, Message
 from inbox.services import recording
 from tests.channels_meta import payloads as p
@@ -121,7 +123,7 @@ def test_the_same_message_delivered_three_times_at_once_is_one_row(channels):
     def process(event_id):
         start.wait()
         try:
-            ingest.webhook_event_process(event_id=event_id)
+            processing.webhook_event_process(event_id=event_id)
         finally:
             connection.close()
 
@@ -253,7 +255,11 @@ def test_whatsapp_messages_of_every_type(channels, kind, content, text, attachme
 
 def test_template_status_updates_reach_the_stored_template(channels):
     MessageTemplate.objects.create(
-        channel=channels["whatsapp"], name="order_update", language="en_US", status="PENDING"
+        organization=channels["whatsapp"].organization,
+        channel=channels["whatsapp"],
+        name="order_update",
+        language="en_US",
+        status="PENDING",
     )
     payload = {
         "object": "whatsapp_business_account",
@@ -334,7 +340,7 @@ def test_a_poison_event_stops_after_five_attempts_and_keeps_its_error(channels, 
         )
     )
 
-    outcomes = [ingest.webhook_event_process(event_id=event.pk) for _ in range(6)]
+    outcomes = [processing.webhook_event_process(event_id=event.pk) for _ in range(6)]
 
     event.refresh_from_db()
     assert outcomes == ["error"] * 5 + ["skipped"]
@@ -380,7 +386,7 @@ def test_one_bad_delivery_in_a_batch_does_not_hold_back_the_others(channels, mon
         for mid in ("m_good_1", "m_bad", "m_good_2")
     ]
 
-    outcomes = ingest.webhook_events_process(event_ids=ids)
+    outcomes = processing.webhook_events_process(event_ids=ids)
 
     assert [outcomes[pk] for pk in ids] == ["processed", "error", "processed"]
     assert sorted(Message.objects.values_list("external_id", flat=True)) == ["m_good_1", "m_good_2"]

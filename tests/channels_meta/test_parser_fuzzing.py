@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from channels_meta import ingest, parsers
 from channels_meta.models import Channel, ChannelKind, WebhookEvent
+from channels_meta.webhooks import parsers, processing
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
 
@@ -99,5 +99,5 @@ def test_processing_truncated_or_altered_payloads_never_raises(world, sample, cu
     altered["entry"] = [*altered["entry"], noise]
     for body in (raw[:cut], p.encode(altered)):
         event = WebhookEvent.objects.create(body=body)
-        outcome = ingest.webhook_event_process(event_id=event.pk)
+        outcome = processing.webhook_event_process(event_id=event.pk)
         assert outcome in {"processed", "failed", "ignored", "unroutable"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from channels_meta import ratelimit
+from channels_meta.graph import ratelimit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ TAKE_MANY = """
 import json, sys, time
 import django
 django.setup()
-from channels_meta import ratelimit
+from channels_meta.graph import ratelimit
 ratelimit.LIMITS["test"] = (20.0, 2.0)
 stamps = []
 for _ in range(int(sys.argv[1])):

@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from channels_meta import graph
+from channels_meta.graph import client as graph_client
+from channels_meta.graph import errors
 from channels_meta.simulator.state import DAY, SimulatorState
 from tests.channels_meta.conftest import APP_SECRET
 
@@ -25,7 +26,7 @@ def whatsapp_of(meta):
 
 
 def send_dm(page_id, token, customer_id, text="Hello", **extra):
-    return graph.client().post(
+    return graph_client.client().post(
         f"{page_id}/messages",
         token=token,
         json_body={
@@ -64,13 +65,13 @@ def test_messenger_outside_24_hours_needs_the_human_agent_tag_and_never_after_7_
     ]
     age_last_message(meta, page_id, customer_id, 2 * DAY)
 
-    with pytest.raises(graph.OutsideWindow) as closed:
+    with pytest.raises(errors.OutsideWindow) as closed:
         send_dm(page_id, token, customer_id)
     assert (closed.value.code, closed.value.subcode) == (10, 2018278)
     send_dm(page_id, token, customer_id, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
 
     age_last_message(meta, page_id, customer_id, 6 * DAY)
-    with pytest.raises(graph.OutsideWindow):
+    with pytest.raises(errors.OutsideWindow):
         send_dm(page_id, token, customer_id, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
 
 
@@ -83,7 +84,7 @@ def test_retired_tags_are_refused_with_error_100(meta, tag):
         "customer_id"
     ]
 
-    with pytest.raises(graph.PermanentError) as refused:
+    with pytest.raises(errors.PermanentError) as refused:
         send_dm(page_id, token, customer_id, messaging_type="MESSAGE_TAG", tag=tag)
     assert refused.value.code == 100
 
@@ -94,7 +95,7 @@ def test_text_longer_than_meta_allows_is_refused(meta):
         "customer_id"
     ]
 
-    with pytest.raises(graph.PermanentError, match="less than or equal to 2000"):
+    with pytest.raises(errors.PermanentError, match="less than or equal to 2000"):
         send_dm(page_id, token, customer_id, text="x" * 2001)
 
 
@@ -104,16 +105,16 @@ def test_one_private_reply_per_comment_within_7_days(meta):
         "/_sim/comment", json={"instagram_id": account["id"], "text": "Price?"}
     ).json()
     reply = {"recipient": {"comment_id": comment["comment_id"]}, "message": {"text": "DM'd you"}}
-    client = graph.client()
+    client = graph_client.client()
 
     client.post(f"{account['id']}/messages", token=account["system_token"], json_body=reply)
-    with pytest.raises(graph.PermanentError) as second:
+    with pytest.raises(errors.PermanentError) as second:
         client.post(f"{account['id']}/messages", token=account["system_token"], json_body=reply)
     assert second.value.code == 10
 
     late = meta.http.post("/_sim/comment", json={"instagram_id": account["id"]}).json()
     meta.state.comments[late["comment_id"]].created_at -= 8 * DAY
-    with pytest.raises(graph.OutsideWindow):
+    with pytest.raises(errors.OutsideWindow):
         client.post(
             f"{account['id']}/messages",
             token=account["system_token"],
@@ -134,7 +135,7 @@ def test_whatsapp_outside_the_window_is_accepted_then_fails_with_131047(meta):
         "text": {"body": "Hi", "preview_url": False},
     }
 
-    answer = graph.client().post(f"{phone_id}/messages", token=token, json_body=body)
+    answer = graph_client.client().post(f"{phone_id}/messages", token=token, json_body=body)
 
     assert answer["messages"][0]["id"].startswith("wamid.")
     meta.sender.flush_all()
@@ -162,9 +163,9 @@ def test_whatsapp_templates_are_allowed_outside_the_window_when_approved(meta):
         "template": {"name": "appointment_reminder", "language": {"code": "en_US"}},
     }
 
-    graph.client().post(f"{phone_id}/messages", token=token, json_body=template)
-    with pytest.raises(graph.PermanentError) as refused:
-        graph.client().post(f"{phone_id}/messages", token=token, json_body=pending)
+    graph_client.client().post(f"{phone_id}/messages", token=token, json_body=template)
+    with pytest.raises(errors.PermanentError) as refused:
+        graph_client.client().post(f"{phone_id}/messages", token=token, json_body=pending)
     assert refused.value.code == 132001
 
 
@@ -172,11 +173,11 @@ def test_expired_and_revoked_tokens_answer_190(meta):
     page_id, token = page_of(meta)
     meta.http.post("/_sim/expire_token", json={"token": token})
 
-    with pytest.raises(graph.TokenInvalid) as expired:
-        graph.client().get(page_id, token=token)
+    with pytest.raises(errors.TokenInvalid) as expired:
+        graph_client.client().get(page_id, token=token)
     assert expired.value.subcode == 463
-    with pytest.raises(graph.TokenInvalid):
-        graph.client().get("me", token="EAAGnot-a-real-token-at-all-000000")
+    with pytest.raises(errors.TokenInvalid):
+        graph_client.client().get("me", token="EAAGnot-a-real-token-at-all-000000")
 
 
 def test_sending_faster_than_80_a_second_to_one_number_is_rate_limited(meta):
@@ -189,10 +190,10 @@ def test_sending_faster_than_80_a_second_to_one_number_is_rate_limited(meta):
         "text": {"body": "Hi"},
     }
     for _ in range(80):
-        graph.client().post(f"{phone_id}/messages", token=token, json_body=body)
+        graph_client.client().post(f"{phone_id}/messages", token=token, json_body=body)
 
-    with pytest.raises(graph.RateLimited) as limited:
-        graph.client().post(f"{phone_id}/messages", token=token, json_body=body)
+    with pytest.raises(errors.RateLimited) as limited:
+        graph_client.client().post(f"{phone_id}/messages", token=token, json_body=body)
     assert limited.value.code == 130429
 
 
@@ -246,7 +247,7 @@ def test_templates_are_listed_page_by_page(meta):
     number = meta.assets["whatsapp_numbers"][0]
 
     templates = list(
-        graph.client().paginate(
+        graph_client.client().paginate(
             f"{number['waba_id']}/message_templates",
             token=number["system_token"],
             params={"limit": 2},

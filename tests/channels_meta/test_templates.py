@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from accounts.models import Notice
 from channels_meta.models import ChannelKind, MessageTemplate
+from channels_meta.services.templates import template_set_status, templates_sync
 from channels_meta.tasks import templates_sync_all
-from channels_meta.templates_sync import template_set_status, templates_sync
 from tests.channels_meta.factories import make_channel
 
 pytestmark = pytest.mark.django_db
@@ -87,15 +87,32 @@ def test_templates_meta_no_longer_lists_are_removed(meta, whatsapp):
     assert "appointment_reminder" not in statuses(whatsapp)
 
 
-def test_the_templates_page_lists_them_and_managers_sync_on_demand(client, world, whatsapp):
+def test_the_templates_page_lists_them_and_managers_sync_on_demand(
+    client, world, whatsapp, celery_eager, committed
+):
     client.force_login(world.owner.user)
     url = reverse("channel_templates", args=[world.org.slug, whatsapp.pk])
 
-    client.post(url)
+    with committed():
+        client.post(url)
     page = client.get(url).content.decode()
 
     assert "order_update" in page
     assert "Pending review" in page
+
+
+def test_a_sync_on_demand_runs_in_the_background_once_the_request_is_done(
+    client, world, whatsapp, django_capture_on_commit_callbacks
+):
+    client.force_login(world.owner.user)
+    url = reverse("channel_templates", args=[world.org.slug, whatsapp.pk])
+
+    with django_capture_on_commit_callbacks() as deferred:
+        answer = client.post(url, follow=True)
+
+    assert not MessageTemplate.objects.exists()
+    assert len(deferred) == 1
+    assert "Fetching the templates from Meta" in answer.content.decode()
 
 
 def test_agents_read_templates_but_do_not_sync(client, world, whatsapp):

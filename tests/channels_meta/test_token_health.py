@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent, Notice, User
-from channels_meta import graph, health
+from channels_meta.graph import calls, errors
+from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
+from channels_meta.services import tokens
 from channels_meta.tasks import tokens_check_all
 from tests.channels_meta.factories import make_channel
 
@@ -56,7 +58,7 @@ def test_instagram_tokens_with_time_left_are_only_checked(meta, world):
     channel = instagram_login_channel(meta, world, days_left=30)
     old_token = channel.get_token()
 
-    assert health.channel_check_token(channel=channel) == "ok"
+    assert tokens.channel_check_token(channel=channel) == "ok"
     assert Channel.objects.get(pk=channel.pk).get_token() == old_token
 
 
@@ -74,8 +76,8 @@ def test_a_refused_token_flags_the_channel_tells_admins_once_and_shows_a_banner(
     meta.http.post("/_sim/expire_token", json={"token": page["system_token"]})
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert health.channel_check_token(channel=channel) == "needs_reauth"
-        health.channel_check_token(channel=Channel.objects.get(pk=channel.pk))
+        assert tokens.channel_check_token(channel=channel) == "needs_reauth"
+        tokens.channel_check_token(channel=Channel.objects.get(pk=channel.pk))
 
     channel.refresh_from_db()
     assert channel.status == ChannelStatus.NEEDS_REAUTH
@@ -96,12 +98,12 @@ def test_a_flagged_channel_is_not_checked_again_and_reconnecting_clears_it(meta,
 
 
 def test_meta_being_unreachable_does_not_flag_a_channel(world):
-    graph.use_transport(httpx.MockTransport(lambda request: httpx.Response(503)))
+    graph_client.use_transport(httpx.MockTransport(lambda request: httpx.Response(503)))
     try:
         channel = make_channel(world.org)
-        assert health.channel_check_token(channel=channel) == "unreachable"
+        assert tokens.channel_check_token(channel=channel) == "unreachable"
     finally:
-        graph.use_transport(None)
+        graph_client.use_transport(None)
     assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.ACTIVE
 
 
@@ -178,3 +180,26 @@ def test_disconnecting_with_an_undecryptable_token_tells_the_tenant_nothing_abou
     assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.DISCONNECTED
     for event in AuditEvent.objects.filter(organization=world.org):
         assert "k7old" not in event.target
+
+
+def test_a_token_meta_refuses_anywhere_flags_the_channel_and_stops_the_caller(meta, world):
+    number = meta.assets["whatsapp_numbers"][0]
+    channel = make_channel(
+        world.org, external_id=number["id"], waba_id=number["waba_id"], token=number["system_token"]
+    )
+    meta.http.post("/_sim/expire_token", json={"token": number["system_token"]})
+
+    with pytest.raises(errors.TokenInvalid), tokens.token_refusal_handled(channel):
+        calls.templates_list(waba_id=channel.waba_id, token=channel.get_token())
+
+    assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.NEEDS_REAUTH
+    assert AuditEvent.objects.filter(action=AuditAction.CHANNEL_NEEDS_REAUTH).count() == 1
+
+
+def test_other_refusals_pass_through_without_flagging_the_channel(world):
+    channel = make_channel(world.org)
+
+    with pytest.raises(errors.TransientError), tokens.token_refusal_handled(channel):
+        raise errors.TransientError("Meta did not answer in time.")
+
+    assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.ACTIVE

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from channels_meta.events import (
+from channels_meta.webhooks.events import (
     CommentEvent,
     MessageEvent,
     ReactionEvent,

@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from channels_meta import oauth, services
+from channels_meta import oauth
+from channels_meta.connected import ChannelError
 from channels_meta.models import ChannelKind
+from channels_meta.services import channels
 
 
 class Command(BaseCommand):
@@ -40,9 +42,9 @@ class Command(BaseCommand):
             )
             if options["name"]:
                 account.name = options["name"]
-            (channel,) = services.channels_connect(
+            (channel,) = channels.channels_connect(
                 organization=organization, accounts=[account], connected_by=None
             )
-        except services.ChannelError as error:
+        except ChannelError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Connected {channel} (channel {channel.pk}) to {organization.slug}.")

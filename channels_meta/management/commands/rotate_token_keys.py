@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from channels_meta import services, vault
+from channels_meta import vault
+from channels_meta.services import tokens
 
 
 class Command(BaseCommand):
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        report = services.channel_tokens_rotate()
+        report = tokens.channel_tokens_rotate()
         self.stdout.write(
             f"Re-encrypted {report.rotated} token(s) under key '{vault.current_key_id()}'; "
             f"{report.current} already used it; {report.failed} could not be decrypted."

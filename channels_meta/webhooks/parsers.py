@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels_meta.events import (
+from channels_meta.webhooks.events import (
     CommentEvent,
     MessageEvent,
     ReactionEvent,

@@ -1,5 +1,6 @@
 """Keeping channel tokens alive: refresh Instagram Login tokens before they expire, check
-the others, and flag channels whose token Meta no longer accepts.
+the others, flag channels whose token Meta no longer accepts, and re-encrypt stored
+tokens under the newest key.
 
 A token Padu cannot decrypt is the operator's problem (a key missing from
 TOKEN_ENCRYPTION_KEYS, or a damaged row), not the tenant's: the channel keeps its status,
@@ -9,11 +10,15 @@ and platform staff are told instead.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +26,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditAction, User
 from accounts.services import audit_record, managers_notify
-from channels_meta import graph, vault
+from channels_meta import vault
+from channels_meta.graph import calls
+from channels_meta.graph.errors import GraphError, TokenInvalid
 from channels_meta.models import Channel, ChannelStatus
 
 logger = logging.getLogger(__name__)
@@ -67,6 +74,7 @@ def token_unreadable_report(*, channel: Channel, error: vault.VaultError) -> Non
     )
 
 
+@transaction.atomic
 def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
     """Flag an active channel whose token Meta refuses, and tell its admins once. It
     keeps receiving webhooks; only sending waits for a reconnect."""
@@ -94,19 +102,26 @@ def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
     return True
 
 
-@sensitive_variables("token", "answer")
+@contextmanager
+def token_refusal_handled(channel: Channel) -> Iterator[None]:
+    """Around a call to Meta with the channel's token: if Meta refuses the token
+    (TokenInvalid), the channel is marked as needing a reconnect (its admins told once),
+    and the error goes on to the caller, who stops what it was doing."""
+    try:
+        yield
+    except TokenInvalid as error:
+        channel_mark_needs_reauth(channel=channel, reason=str(error))
+        raise
+
+
+@sensitive_variables("token", "fresh")
 def _refresh_instagram_token(channel: Channel, token: str) -> None:
-    answer = graph.client().get(
-        "refresh_access_token",
-        host="instagram",
-        versioned=False,
-        params={"grant_type": "ig_refresh_token", "access_token": token},
-    )
+    fresh = calls.token_refresh(token=token)
     now = timezone.now()
-    channel.set_token(answer["access_token"])
+    channel.set_token(fresh.token)
     channel.token_issued_at = now
     channel.token_checked_at = now
-    channel.token_expires_at = now + timedelta(seconds=int(answer.get("expires_in", 5183944)))
+    channel.token_expires_at = now + timedelta(seconds=fresh.expires_in)
     channel.save(
         update_fields=[
             "token_ciphertext",
@@ -141,17 +156,18 @@ def channel_check_token(*, channel: Channel) -> str:
         token_unreadable_report(channel=channel, error=error)
         return "undecryptable"
     try:
-        if _refresh_due(channel):
-            _refresh_instagram_token(channel, token)
-            return "refreshed"
-        host = "instagram" if channel.uses_instagram_login else "facebook"
-        graph.client().get(
-            graph.node(channel.external_id), token=token, host=host, params={"fields": "id"}
-        )
-    except graph.TokenInvalid as error:
-        channel_mark_needs_reauth(channel=channel, reason=str(error))
+        with token_refusal_handled(channel):
+            if _refresh_due(channel):
+                _refresh_instagram_token(channel, token)
+                return "refreshed"
+            calls.token_check(
+                account_id=channel.external_id,
+                token=token,
+                instagram_login=channel.uses_instagram_login,
+            )
+    except TokenInvalid:
         return "needs_reauth"
-    except graph.GraphError as error:
+    except GraphError as error:
         logger.warning("Token check for channel %s did not complete: %s", channel.pk, error)
         return "unreachable"
     channel.token_checked_at = timezone.now()
@@ -168,3 +184,40 @@ def channels_check_tokens() -> dict[str, int]:
         outcome = channel_check_token(channel=channel)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+@dataclass
+class RotationReport:
+    rotated: int = 0
+    current: int = 0
+    failed: int = 0
+
+
+@sensitive_variables("token")
+def channel_tokens_rotate(*, batch_size: int = 200) -> RotationReport:
+    """Re-encrypt every stored token under the newest key. Each channel is committed on
+    its own, so an interrupted run loses nothing and a second run finishes the work."""
+    report = RotationReport()
+    newest = vault.current_key_id()
+    pending_ids = (
+        Channel.objects.exclude(token_ciphertext="")
+        .exclude(token_ciphertext__startswith=f"{vault.FORMAT_VERSION}:{newest}:")
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=batch_size)
+    )
+    report.current = Channel.objects.filter(
+        token_ciphertext__startswith=f"{vault.FORMAT_VERSION}:{newest}:"
+    ).count()
+    for channel_id in list(pending_ids):
+        with transaction.atomic():
+            channel = Channel.objects.select_for_update().get(pk=channel_id)
+            try:
+                token = channel.get_token()
+            except vault.VaultError as error:
+                logger.error("Channel %s: token not re-encrypted: %s", channel.pk, error)
+                report.failed += 1
+                continue
+            channel.set_token(token)
+            channel.save(update_fields=["token_ciphertext"])
+            report.rotated += 1
+    return report

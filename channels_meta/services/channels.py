@@ -1,12 +1,7 @@
-"""Every change to channels and their tokens goes through here."""
+"""Connecting, disconnecting and setting up channels."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import datetime
-
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,74 +9,30 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditAction, Organization, User
 from accounts.services import audit_record
-from channels_meta import graph, health, tasks, vault
+from channels_meta import tasks, vault
+from channels_meta.connected import ChannelError, ConnectedAccount
+from channels_meta.graph import calls
+from channels_meta.graph.errors import GraphError, UnsafeRequest
+from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
+from channels_meta.services.tokens import token_unreadable_report
 
-logger = logging.getLogger(__name__)
-
-
-@dataclass
-class RotationReport:
-    rotated: int = 0
-    current: int = 0
-    failed: int = 0
-
-
-@sensitive_variables("token")
-def channel_tokens_rotate(*, batch_size: int = 200) -> RotationReport:
-    """Re-encrypt every stored token under the newest key. Each channel is committed on
-    its own, so an interrupted run loses nothing and a second run finishes the work."""
-    report = RotationReport()
-    newest = vault.current_key_id()
-    pending_ids = (
-        Channel.objects.exclude(token_ciphertext="")
-        .exclude(token_ciphertext__startswith=f"{vault.FORMAT_VERSION}:{newest}:")
-        .values_list("pk", flat=True)
-        .iterator(chunk_size=batch_size)
-    )
-    report.current = Channel.objects.filter(
-        token_ciphertext__startswith=f"{vault.FORMAT_VERSION}:{newest}:"
-    ).count()
-    for channel_id in list(pending_ids):
-        with transaction.atomic():
-            channel = Channel.objects.select_for_update().get(pk=channel_id)
-            try:
-                token = channel.get_token()
-            except vault.VaultError as error:
-                logger.error("Channel %s: token not re-encrypted: %s", channel.pk, error)
-                report.failed += 1
-                continue
-            channel.set_token(token)
-            channel.save(update_fields=["token_ciphertext"])
-            report.rotated += 1
-    return report
-
-
-# Webhook fields Padu subscribes each kind of account to (META.md).
-PAGE_FIELDS = (
-    "messages,message_echoes,message_deliveries,message_reads,message_reactions,messaging_postbacks"
-)
-INSTAGRAM_FIELDS = "messages,message_reactions,messaging_seen,comments"
-
-
-class ChannelError(Exception):
-    """Connecting or changing a channel failed; the message is for the person who tried."""
-
-
-@dataclass
-class ConnectedAccount:
-    """An account Meta let us act for, as the connect flows find it."""
-
-    kind: str
-    external_id: str
-    name: str
-    token: str
-    handle: str = ""
-    waba_id: str = ""
-    token_expires_at: datetime | None = None
-    scopes: list[str] | None = None
-    meta_user_id: str = ""
-    uses_instagram_login: bool = False
+# What connecting (again) sets on a channel.
+CONNECT_FIELDS = [
+    "name",
+    "handle",
+    "waba_id",
+    "status",
+    "token_expires_at",
+    "token_issued_at",
+    "token_checked_at",
+    "scopes",
+    "meta_user_id",
+    "uses_instagram_login",
+    "connected_by",
+    "connected_at",
+    "disconnected_at",
+]
 
 
 def _check_ids(account: ConnectedAccount) -> None:
@@ -94,8 +45,8 @@ def _check_ids(account: ConnectedAccount) -> None:
         needed.append(account.meta_user_id)
     try:
         for value in needed:
-            graph.node_id(value)
-    except graph.UnsafeRequest:
+            node_id(value)
+    except UnsafeRequest:
         raise ChannelError(
             _("%(name)s does not have a valid Meta id, so nothing was connected.")
             % {"name": account.name}
@@ -143,12 +94,9 @@ def channel_connect(
         channel.disconnected_at = None
         try:
             with transaction.atomic():
-                channel.save()
+                channel.save(update_fields=CONNECT_FIELDS if reconnect else None)
         except IntegrityError:
-            raise ChannelError(
-                _("%(name)s is already connected to another organisation on this Padu.")
-                % {"name": account.name}
-            ) from None
+            raise _held_elsewhere(account) from None
         channel.set_token(account.token)
         channel.save(update_fields=["token_ciphertext"])
         audit_record(
@@ -163,23 +111,22 @@ def channel_connect(
 
 @sensitive_variables("account")
 def _subscribe(account: ConnectedAccount) -> None:
-    """Ask Meta to send this account's webhooks to Padu."""
-    client = graph.client()
-    if account.kind == ChannelKind.WHATSAPP:
-        client.post(graph.node(account.waba_id, "subscribed_apps"), token=account.token)
-    elif account.kind == ChannelKind.MESSENGER:
-        client.post(
-            graph.node(account.external_id, "subscribed_apps"),
-            token=account.token,
-            params={"subscribed_fields": PAGE_FIELDS},
-        )
-    else:
-        client.post(
-            graph.node(account.external_id, "subscribed_apps"),
-            token=account.token,
-            host="instagram" if account.uses_instagram_login else "facebook",
-            params={"subscribed_fields": INSTAGRAM_FIELDS},
-        )
+    """Ask Meta to send this account's webhooks to Padu (a WhatsApp number's come
+    through its WhatsApp Business Account)."""
+    whatsapp = account.kind == ChannelKind.WHATSAPP
+    calls.app_subscribe(
+        kind=account.kind,
+        subscriber_id=account.waba_id if whatsapp else account.external_id,
+        token=account.token,
+        instagram_login=account.uses_instagram_login,
+    )
+
+
+def _held_elsewhere(account: ConnectedAccount) -> ChannelError:
+    return ChannelError(
+        _("%(name)s is already connected to another organisation on this Padu.")
+        % {"name": account.name}
+    )
 
 
 def _check_not_held_elsewhere(organization: Organization, account: ConnectedAccount) -> None:
@@ -190,10 +137,7 @@ def _check_not_held_elsewhere(organization: Organization, account: ConnectedAcco
         .exists()
     )
     if held_elsewhere:
-        raise ChannelError(
-            _("%(name)s is already connected to another organisation on this Padu.")
-            % {"name": account.name}
-        )
+        raise _held_elsewhere(account)
 
 
 @sensitive_variables("accounts", "account")
@@ -212,7 +156,7 @@ def channels_connect(
     for account in accounts:
         try:
             _subscribe(account)
-        except graph.GraphError as error:
+        except GraphError as error:
             raise ChannelError(
                 _("Meta refused to send %(name)s's messages to Padu: %(error)s")
                 % {"name": account.name, "error": error}
@@ -255,14 +199,15 @@ def _unsubscribe(channel: Channel) -> list[str]:
     try:
         token = channel.get_token()
     except vault.VaultError as error:
-        health.token_unreadable_report(channel=channel, error=error)
+        token_unreadable_report(channel=channel, error=error)
         return [_("Padu could not use the stored token to unsubscribe at Meta")]
-    host = "instagram" if channel.uses_instagram_login else "facebook"
     try:
-        graph.client().delete(
-            graph.node(subscription_id, "subscribed_apps"), token=token, host=host
+        calls.app_unsubscribe(
+            subscriber_id=subscription_id,
+            token=token,
+            instagram_login=channel.uses_instagram_login,
         )
-    except graph.GraphError as error:
+    except GraphError as error:
         return [str(error)]
     return []
 
@@ -280,40 +225,45 @@ def _release_at_meta(channel: Channel) -> list[str]:
     )
     if channel.meta_user_id and not channel.uses_instagram_login and not still_needed:
         try:
-            graph.client().delete(
-                graph.node(channel.meta_user_id, "permissions"),
-                token=graph.app_token(),
-                secrets=(settings.META_APP_SECRET,),
-            )
-        except graph.GraphError as error:
+            calls.grant_revoke(meta_user_id=channel.meta_user_id)
+        except GraphError as error:
             problems.append(str(error))
     return problems
 
 
-def channel_disconnect(*, channel: Channel, actor: User | None, ip: str | None = None) -> list[str]:
+def channel_disconnect(
+    *, channel: Channel, actor: User | None, ip: str | None = None
+) -> list[str] | None:
     """Release the channel at Meta, forget its token, and mark it disconnected (its Meta
-    data is purged later under the retention rules). Returns Meta's complaints, if any."""
+    data is purged later under the retention rules). Returns Meta's complaints, if any,
+    or None when the channel was already disconnected (nothing is done then)."""
+    if channel.status == ChannelStatus.DISCONNECTED:
+        return None
+    # Meta is asked first, outside the transaction: no database lock waits on Meta.
     problems = _release_at_meta(channel) if channel.has_token else []
     channel.status = ChannelStatus.DISCONNECTED
     channel.disconnected_at = timezone.now()
     channel.token_ciphertext = ""
     channel.token_expires_at = None
-    channel.save(
-        update_fields=["status", "disconnected_at", "token_ciphertext", "token_expires_at"]
-    )
-    audit_record(
-        action=AuditAction.CHANNEL_DISCONNECTED,
-        organization=channel.organization,
-        actor=actor,
-        target=str(channel),
-        ip=ip,
-    )
+    with transaction.atomic():
+        channel.save(
+            update_fields=["status", "disconnected_at", "token_ciphertext", "token_expires_at"]
+        )
+        audit_record(
+            action=AuditAction.CHANNEL_DISCONNECTED,
+            organization=channel.organization,
+            actor=actor,
+            target=str(channel),
+            ip=ip,
+        )
     return problems
 
 
+@transaction.atomic
 def channel_set_human_agent(
     *, channel: Channel, enabled: bool, actor: User, ip: str | None = None
 ) -> None:
+    """Allow or stop human-agent replies (Meta's HUMAN_AGENT tag) on a channel."""
     channel.human_agent_enabled = enabled
     channel.save(update_fields=["human_agent_enabled"])
     audit_record(

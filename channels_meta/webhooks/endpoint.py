@@ -20,7 +20,8 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods
 
 from accounts.net import client_ip
-from channels_meta import dispatch, ingest, tasks
+from channels_meta import tasks
+from channels_meta.webhooks import dispatch, processing
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def meta_webhook(request: HttpRequest) -> HttpResponse:
         _count_bad_signature()
         return HttpResponse("Bad signature.", status=403, content_type="text/plain")
     try:
-        ingest.webhook_event_store(body=body, enqueue=_enqueue)
+        processing.webhook_event_store(body=body, enqueue=_enqueue)
     except DatabaseError:
         logger.exception("Could not store a webhook delivery; Meta will retry it")
         return HttpResponse("Try again later.", status=503, content_type="text/plain")

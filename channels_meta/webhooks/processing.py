@@ -14,13 +14,15 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels_meta import graph, parsers, templates_sync
-from channels_meta.events import (
+from channels_meta.graph.ids import NODE_ID_PATTERN
+from channels_meta.models import HOLDING_STATUSES, Channel, WebhookEvent, WebhookEventStatus
+from channels_meta.services import templates
+from channels_meta.webhooks import parsers
+from channels_meta.webhooks.events import (
     Route,
     TemplateStatusEvent,
     Unparsed,
 )
-from channels_meta.models import HOLDING_STATUSES, Channel, WebhookEvent, WebhookEventStatus
 from inbox.services.recording import InboxEvent, events_record
 
 logger = logging.getLogger(__name__)
@@ -180,7 +182,7 @@ def _process_one(
             missing.add(item.route)
         for channel in channels:
             if isinstance(item, TemplateStatusEvent):
-                templates_sync.template_set_status(
+                templates.template_set_status(
                     channel=channel,
                     name=item.name,
                     language=item.language,
@@ -202,7 +204,7 @@ def unroutable_events_reopen(*, channel: Channel) -> list[int]:
     if channel.status not in HOLDING_STATUSES:
         return []
     meta_ids = [channel.external_id, *([channel.waba_id] if channel.waba_id else [])]
-    if not all(graph.NODE_ID_PATTERN.fullmatch(meta_id) for meta_id in meta_ids):
+    if not all(NODE_ID_PATTERN.fullmatch(meta_id) for meta_id in meta_ids):
         return []
     since = timezone.now() - timedelta(days=settings.WEBHOOK_REPLAY_MAX_AGE_DAYS)
     ids: set[int] = set()

@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.services import managers_notify
-from channels_meta import graph, vault
-from channels_meta.health import channel_mark_needs_reauth, token_unreadable_report
+from channels_meta import vault
+from channels_meta.graph import calls
+from channels_meta.graph.errors import TokenInvalid
 from channels_meta.models import Channel, ChannelKind, ChannelStatus, MessageTemplate
+from channels_meta.services.tokens import token_refusal_handled, token_unreadable_report
 
 DECIDED = {"APPROVED", "REJECTED"}
-FIELDS = "id,name,language,status,category,components"
 
 
 def _tell_about_decision(template: MessageTemplate, reason: str = "") -> None:
@@ -60,15 +61,9 @@ def templates_sync(*, channel: Channel) -> int:
     if channel.kind != ChannelKind.WHATSAPP or channel.status != ChannelStatus.ACTIVE:
         return 0
     try:
-        items = list(
-            graph.client().paginate(
-                graph.node(channel.waba_id, "message_templates"),
-                token=channel.get_token(),
-                params={"fields": FIELDS, "limit": 100},
-            )
-        )
-    except graph.TokenInvalid as error:
-        channel_mark_needs_reauth(channel=channel, reason=str(error))
+        with token_refusal_handled(channel):
+            items = calls.templates_list(waba_id=channel.waba_id, token=channel.get_token())
+    except TokenInvalid:
         return 0
     except vault.VaultError as error:
         token_unreadable_report(channel=channel, error=error)
@@ -91,7 +86,12 @@ def templates_sync(*, channel: Channel) -> int:
             template_set_status(channel=channel, name=key[0], language=key[1], status=status)
         else:
             MessageTemplate.objects.create(
-                channel=channel, name=key[0], language=key[1], status=status, **fields
+                organization=channel.organization,
+                channel=channel,
+                name=key[0],
+                language=key[1],
+                status=status,
+                **fields,
             )
     gone = [template.pk for key, template in known.items() if key not in seen]
     MessageTemplate.objects.filter(pk__in=gone).delete()

@@ -1,0 +1,398 @@
+"""One typed function per Meta operation Padu performs.
+
+This is the only place that builds Graph paths, chooses Meta's host
+(graph.facebook.com, graph.instagram.com for Instagram Login tokens, api.instagram.com
+for Instagram's code exchange) and builds the app token. Every send first takes a token
+from the outbound rate limiter; a wait longer than a send may block is RateLimited, just
+as Meta's own rate limit is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
+
+from channels_meta.graph import ratelimit
+from channels_meta.graph.client import client
+from channels_meta.graph.errors import RateLimited
+from channels_meta.graph.ids import node_id
+
+# Webhook fields Padu subscribes each kind of account to (META.md).
+PAGE_FIELDS = (
+    "messages,message_echoes,message_deliveries,message_reads,message_reactions,messaging_postbacks"
+)
+INSTAGRAM_FIELDS = "messages,message_reactions,messaging_seen,comments"
+PAGE_LIST_FIELDS = "id,name,access_token,instagram_business_account{id,username}"
+TEMPLATE_FIELDS = "id,name,language,status,category,components"
+# Meta's answer when it leaves out a long-lived Instagram token's lifetime (60 days).
+INSTAGRAM_TOKEN_SECONDS = 5183944
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token Meta issued, with what it said about it."""
+
+    token: str = field(repr=False)
+    expires_in: int | None = None
+    user_id: object = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Meta's receipt for a message it accepted."""
+
+    message_id: str
+    recipient_id: str
+
+
+def _host(instagram_login: bool) -> str:
+    """Instagram Login tokens work on graph.instagram.com; Page tokens (Messenger, and
+    Instagram accounts linked to a Page) on graph.facebook.com."""
+    return "instagram" if instagram_login else "facebook"
+
+
+def _path(value: object, *edges: str) -> str:
+    """The Graph path of a node, or of one of its edges: `_path("123", "messages")`."""
+    return "/".join([node_id(value), *edges])
+
+
+@sensitive_variables()
+def _app_token() -> str:
+    """The app access token (`app id|app secret`), for calls Padu makes as the app."""
+    return f"{settings.META_APP_ID}|{settings.META_APP_SECRET}"
+
+
+def _take(*buckets: tuple[str, str]) -> None:
+    """One token from each `(limit, subject)` bucket, or RateLimited with the wait."""
+    for limit, subject in buckets:
+        try:
+            ratelimit.acquire(limit, subject)
+        except ratelimit.Throttled as throttled:
+            raise RateLimited(str(throttled), retry_after=throttled.retry_after) from None
+
+
+def _expires_in(answer: dict[str, Any]) -> int | None:
+    seconds = answer.get("expires_in")
+    return int(seconds) if seconds else None
+
+
+# Connecting: codes, tokens and the accounts they reach.
+
+
+@sensitive_variables()
+def oauth_code_exchange(*, code: str, redirect_uri: str) -> str:
+    """The token Meta grants for a Facebook Login or WhatsApp Embedded Signup code."""
+    return client().get(
+        "oauth/access_token",
+        params={
+            "client_id": settings.META_APP_ID,
+            "client_secret": settings.META_APP_SECRET,
+            "redirect_uri": redirect_uri,
+            "code": code,
+        },
+        secrets=(settings.META_APP_SECRET, code),
+    )["access_token"]
+
+
+@sensitive_variables()
+def user_token_extend(*, token: str) -> str:
+    """A long-lived (about 60 days) user token for a short-lived Facebook Login one."""
+    return client().get(
+        "oauth/access_token",
+        params={
+            "grant_type": "fb_exchange_token",
+            "client_id": settings.META_APP_ID,
+            "client_secret": settings.META_APP_SECRET,
+            "fb_exchange_token": token,
+        },
+        secrets=(settings.META_APP_SECRET, token),
+    )["access_token"]
+
+
+@sensitive_variables()
+def instagram_code_exchange(*, code: str, redirect_uri: str) -> IssuedToken:
+    """The short-lived token (and the user it is for) of an Instagram Login code."""
+    answer = client().post(
+        "oauth/access_token",
+        host="instagram_api",
+        versioned=False,
+        form={
+            "client_id": settings.META_APP_ID,
+            "client_secret": settings.META_APP_SECRET,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri,
+            "code": code,
+        },
+        secrets=(settings.META_APP_SECRET, code),
+    )
+    # Meta has answered both {"data": [{...}]} and a flat object here.
+    first = (answer.get("data") or [answer])[0]
+    return IssuedToken(token=first["access_token"], user_id=first.get("user_id"))
+
+
+@sensitive_variables()
+def instagram_token_extend(*, token: str) -> IssuedToken:
+    """A long-lived (60-day) Instagram Login token for a short-lived one."""
+    answer = client().get(
+        "access_token",
+        host="instagram",
+        versioned=False,
+        params={
+            "grant_type": "ig_exchange_token",
+            "client_secret": settings.META_APP_SECRET,
+            "access_token": token,
+        },
+        secrets=(settings.META_APP_SECRET, token),
+    )
+    return IssuedToken(token=answer["access_token"], expires_in=_expires_in(answer))
+
+
+@sensitive_variables()
+def token_refresh(*, token: str) -> IssuedToken:
+    """A fresh 60-day Instagram Login token for one that is at least a day old and
+    still valid."""
+    answer = client().get(
+        "refresh_access_token",
+        host="instagram",
+        versioned=False,
+        params={"grant_type": "ig_refresh_token", "access_token": token},
+    )
+    return IssuedToken(
+        token=answer["access_token"],
+        expires_in=int(answer.get("expires_in", INSTAGRAM_TOKEN_SECONDS)),
+    )
+
+
+@sensitive_variables()
+def token_debug(*, token: str) -> Any:
+    """What Meta says about a token (debug_token's `data`), asked as the app."""
+    answer = client().get(
+        "debug_token",
+        token=_app_token(),
+        params={"input_token": token},
+        secrets=(settings.META_APP_SECRET, token),
+    )
+    return answer.get("data")
+
+
+@sensitive_variables("token")
+def token_check(*, account_id: str, token: str, instagram_login: bool = False) -> None:
+    """Succeeds when Meta still accepts `token` for the account; TokenInvalid when not."""
+    node_get(node=account_id, token=token, fields="id", instagram_login=instagram_login)
+
+
+@sensitive_variables("token")
+def me_get(*, token: str, fields: str, instagram_login: bool = False) -> dict[str, Any]:
+    """The fields of the person or account the token is for."""
+    return client().get("me", token=token, host=_host(instagram_login), params={"fields": fields})
+
+
+@sensitive_variables("token")
+def node_get(
+    *, node: str, token: str, fields: str, instagram_login: bool = False
+) -> dict[str, Any]:
+    """The fields of one node (a Page, an account, a phone number)."""
+    return client().get(
+        _path(node), token=token, host=_host(instagram_login), params={"fields": fields}
+    )
+
+
+@sensitive_variables("user_token")
+def pages_list(*, user_token: str) -> Iterator[dict[str, Any]]:
+    """Every Page the person shared, with its Page token and linked Instagram account."""
+    return client().paginate("me/accounts", token=user_token, params={"fields": PAGE_LIST_FIELDS})
+
+
+@sensitive_variables("token")
+def phone_numbers_list(*, waba_id: str, token: str) -> Iterator[dict[str, Any]]:
+    """Every phone number of a WhatsApp Business Account."""
+    return client().paginate(_path(waba_id, "phone_numbers"), token=token)
+
+
+@sensitive_variables()
+def phone_number_register(*, phone_number_id: str, token: str, pin: str) -> None:
+    """Register a WhatsApp number for the Cloud API with its two-step verification PIN."""
+    client().post(
+        _path(phone_number_id, "register"),
+        token=token,
+        json_body={"messaging_product": "whatsapp", "pin": pin},
+        secrets=(pin,),
+    )
+
+
+# Subscriptions and grants.
+
+
+@sensitive_variables("token")
+def app_subscribe(
+    *, kind: str, subscriber_id: str, token: str, instagram_login: bool = False
+) -> None:
+    """Ask Meta to send an account's webhooks to Padu. `subscriber_id` is the Page, the
+    Instagram account or, for WhatsApp, the WhatsApp Business Account."""
+    path = _path(subscriber_id, "subscribed_apps")
+    if kind == "whatsapp":
+        client().post(path, token=token)
+    elif kind == "messenger":
+        client().post(path, token=token, params={"subscribed_fields": PAGE_FIELDS})
+    else:
+        client().post(
+            path,
+            token=token,
+            host=_host(instagram_login),
+            params={"subscribed_fields": INSTAGRAM_FIELDS},
+        )
+
+
+@sensitive_variables("token")
+def app_unsubscribe(*, subscriber_id: str, token: str, instagram_login: bool = False) -> None:
+    """Stop an account's webhooks to Padu (see `app_subscribe`)."""
+    client().delete(
+        _path(subscriber_id, "subscribed_apps"), token=token, host=_host(instagram_login)
+    )
+
+
+def grant_revoke(*, meta_user_id: str) -> None:
+    """Remove the app from a person's Facebook account (everything they granted it)."""
+    client().delete(
+        _path(meta_user_id, "permissions"),
+        token=_app_token(),
+        secrets=(settings.META_APP_SECRET,),
+    )
+
+
+# WhatsApp templates.
+
+
+@sensitive_variables("token")
+def templates_list(*, waba_id: str, token: str) -> list[dict[str, Any]]:
+    """Every message template of a WhatsApp Business Account, across pages."""
+    return list(
+        client().paginate(
+            _path(waba_id, "message_templates"),
+            token=token,
+            params={"fields": TEMPLATE_FIELDS, "limit": 100},
+        )
+    )
+
+
+# Sending.
+
+
+@sensitive_variables("token")
+def _send_from_account(
+    *, kind: str, account_id: str, token: str, instagram_login: bool, body: dict[str, Any]
+) -> Sent:
+    answer = client().post(
+        _path(account_id, "messages"),
+        token=token,
+        host=_host(instagram_login and kind == "instagram"),
+        json_body=body,
+    )
+    return Sent(
+        message_id=str(answer.get("message_id", "")),
+        recipient_id=str(answer.get("recipient_id", "")),
+    )
+
+
+@sensitive_variables("token")
+def message_send(
+    *,
+    kind: str,
+    account_id: str,
+    token: str,
+    recipient_id: str,
+    text: str,
+    instagram_login: bool = False,
+    tag: str = "",
+) -> Sent:
+    """Send a text from a Page (Messenger) or an Instagram account to a person. With a
+    `tag` (HUMAN_AGENT) it is a tagged message, allowed up to 7 days after theirs."""
+    _take((kind, account_id))
+    body: dict[str, Any] = {
+        "recipient": {"id": recipient_id},
+        "messaging_type": "MESSAGE_TAG" if tag else "RESPONSE",
+        "message": {"text": text},
+    }
+    if tag:
+        body["tag"] = tag
+    return _send_from_account(
+        kind=kind, account_id=account_id, token=token, instagram_login=instagram_login, body=body
+    )
+
+
+@sensitive_variables("token")
+def private_reply_send(
+    *,
+    kind: str,
+    account_id: str,
+    token: str,
+    comment_id: str,
+    text: str,
+    instagram_login: bool = False,
+) -> Sent:
+    """Answer a comment with a direct message to its author (once per comment, within
+    7 days of it)."""
+    _take((kind, account_id), ("instagram_private_reply", account_id))
+    body = {"recipient": {"comment_id": comment_id}, "message": {"text": text}}
+    return _send_from_account(
+        kind=kind, account_id=account_id, token=token, instagram_login=instagram_login, body=body
+    )
+
+
+@sensitive_variables("token")
+def _whatsapp_send(*, phone_number_id: str, token: str, to: str, content: dict[str, Any]) -> Sent:
+    _take(("whatsapp", phone_number_id), ("whatsapp_recipient", f"{phone_number_id}:{to}"))
+    answer = client().post(
+        _path(phone_number_id, "messages"),
+        token=token,
+        json_body={
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            **content,
+        },
+    )
+    messages = answer.get("messages") or [{}]
+    contacts = answer.get("contacts") or [{}]
+    return Sent(
+        message_id=str(messages[0].get("id", "")),
+        recipient_id=str(contacts[0].get("wa_id", to)),
+    )
+
+
+@sensitive_variables("token")
+def whatsapp_text_send(
+    *, phone_number_id: str, token: str, to: str, text: str, reply_to: str = ""
+) -> Sent:
+    """Send a free-form text from a WhatsApp number (within 24 hours of the customer's
+    last message), optionally as a reply to one of theirs."""
+    content: dict[str, Any] = {"type": "text", "text": {"body": text, "preview_url": False}}
+    if reply_to:
+        content["context"] = {"message_id": reply_to}
+    return _whatsapp_send(phone_number_id=phone_number_id, token=token, to=to, content=content)
+
+
+@sensitive_variables("token")
+def whatsapp_template_send(
+    *,
+    phone_number_id: str,
+    token: str,
+    to: str,
+    name: str,
+    language: str,
+    components: list[dict[str, Any]] | None = None,
+) -> Sent:
+    """Send an approved message template from a WhatsApp number (allowed at any time)."""
+    template: dict[str, Any] = {"name": name, "language": {"code": language}}
+    if components:
+        template["components"] = components
+    return _whatsapp_send(
+        phone_number_id=phone_number_id,
+        token=token,
+        to=to,
+        content={"type": "template", "template": template},
+    )

@@ -1,0 +1,1 @@
+"""Every change to channels, their tokens and their templates goes through here."""
