@@ -88,6 +88,7 @@ def organization_rename(*, membership: Membership, name: str, ip: str | None = N
     )
 
 
+@transaction.atomic
 def organization_set_suspended(
     *, organization: Organization, suspended: bool, actor: User | None, ip: str | None = None
 ) -> bool:
@@ -133,6 +134,7 @@ def user_record_sign_in(*, user: User, ip: str | None) -> None:
     audit_record(action=AuditAction.SIGNED_IN, actor=user, target=user.email, ip=ip)
 
 
+@transaction.atomic
 def user_confirm_email(*, user: User, ip: str | None = None) -> bool:
     """Mark the account's address as confirmed; False when it already was."""
     confirmed = User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(
@@ -266,6 +268,7 @@ def _send_invitation_email(invitation: Invitation, token: str, language: str) ->
     send_mail(subject, body, None, [invitation.email])
 
 
+@transaction.atomic
 def invitation_issue(
     *,
     organization: Organization,

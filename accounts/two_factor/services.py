@@ -184,6 +184,7 @@ def two_factor_record_sign_in_stopped(*, user: User, ip: str | None = None) -> N
     )
 
 
+@transaction.atomic
 def organization_set_two_factor_required(
     *, membership: Membership, required: bool, ip: str | None = None
 ) -> bool:

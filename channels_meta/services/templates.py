@@ -57,7 +57,8 @@ def template_set_status(
 
 def templates_sync(*, channel: Channel) -> int:
     """Fetch every template of the channel's WhatsApp Business Account from Meta and
-    store them; returns how many there are. Templates Meta no longer lists are removed."""
+    store them together; returns how many there are. Templates Meta no longer lists are
+    removed."""
     if channel.kind != ChannelKind.WHATSAPP or channel.status != ChannelStatus.ACTIVE:
         return 0
     try:
@@ -68,31 +69,32 @@ def templates_sync(*, channel: Channel) -> int:
     except vault.VaultError as error:
         token_unreadable_report(channel=channel, error=error)
         return 0
-    known = {(t.name, t.language): t for t in MessageTemplate.objects.filter(channel=channel)}
-    seen = set()
-    for item in items:
-        key = (str(item.get("name", "")), str(item.get("language", "")))
-        if not all(key):
-            continue
-        seen.add(key)
-        status = str(item.get("status", "")).upper()
-        fields = {
-            "meta_id": str(item.get("id", "")),
-            "category": str(item.get("category", "")),
-            "components": item.get("components") or [],
-        }
-        if key in known:
-            MessageTemplate.objects.filter(pk=known[key].pk).update(**fields)
-            template_set_status(channel=channel, name=key[0], language=key[1], status=status)
-        else:
-            MessageTemplate.objects.create(
-                organization=channel.organization,
-                channel=channel,
-                name=key[0],
-                language=key[1],
-                status=status,
-                **fields,
-            )
-    gone = [template.pk for key, template in known.items() if key not in seen]
-    MessageTemplate.objects.filter(pk__in=gone).delete()
+    with transaction.atomic():
+        known = {(t.name, t.language): t for t in MessageTemplate.objects.filter(channel=channel)}
+        seen = set()
+        for item in items:
+            key = (str(item.get("name", "")), str(item.get("language", "")))
+            if not all(key):
+                continue
+            seen.add(key)
+            status = str(item.get("status", "")).upper()
+            fields = {
+                "meta_id": str(item.get("id", "")),
+                "category": str(item.get("category", "")),
+                "components": item.get("components") or [],
+            }
+            if key in known:
+                MessageTemplate.objects.filter(pk=known[key].pk).update(**fields)
+                template_set_status(channel=channel, name=key[0], language=key[1], status=status)
+            else:
+                MessageTemplate.objects.create(
+                    organization=channel.organization,
+                    channel=channel,
+                    name=key[0],
+                    language=key[1],
+                    status=status,
+                    **fields,
+                )
+        gone = [template.pk for key, template in known.items() if key not in seen]
+        MessageTemplate.objects.filter(pk__in=gone).delete()
     return len(seen)
