@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services
-from accounts.models import AuditEvent, Invitation, Membership, Organization, User
+from accounts.models import AuditAction, AuditEvent, Invitation, Membership, Organization, User
 from accounts.net import client_ip
 
 
@@ -108,10 +108,24 @@ class InvitationAdmin(admin.ModelAdmin):
         return False
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """Audit actions by name (the field has no `choices`, so that a new action needs no
+    migration)."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return AuditAction.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "organization", "actor", "action_name", "target", "ip"]
-    list_filter = ["action"]
+    list_filter = [ActionFilter]
     search_fields = ["organization__name", "actor__email", "target", "ip"]
     list_select_related = ["organization", "actor"]
     date_hierarchy = "created_at"

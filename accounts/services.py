@@ -57,7 +57,6 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-@transaction.atomic
 def organization_create(*, name: str, owner: User | None, ip: str | None = None) -> Organization:
     """Create an organisation with `owner` as its creator and first owner (None: an
     operator creates it and provides its owner)."""

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.net import client_ip
 from accounts.tenancy import get_for_member, require_manager, tenant_view
-from channels_meta import oauth, selectors, tasks
+from channels_meta import oauth, selectors
 from channels_meta.connected import ChannelError
 from channels_meta.forms import ChannelSettingsForm, EmbeddedSignupForm, ManualWhatsAppForm
 from channels_meta.graph.errors import GraphError
@@ -215,11 +212,14 @@ def templates(request: HttpRequest, channel_id: int) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         require_manager(request.membership)
-        transaction.on_commit(partial(tasks.templates_sync_channel.delay, channel.pk))
-        messages.success(
-            request,
-            _("Fetching the templates from Meta: they appear here in a moment."),
-        )
+        try:
+            channel_services.templates_sync_request(channel=channel)
+        except ChannelError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, _("Fetching the templates from Meta: they appear here in a moment.")
+            )
         return redirect(
             "channel_templates", org_slug=request.organization.slug, channel_id=channel.pk
         )

@@ -69,26 +69,33 @@ def _refuse_meta(request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError(f"Tests do not reach Meta ({request.url.host}): use `meta`.")
 
 
-@pytest.fixture(autouse=True)
-def _no_internet(monkeypatch):
-    """Tests never leave this machine: Graph calls fail unless a test puts the simulator
-    where Meta would be (the `meta` fixture), and any socket opened to a host other than
-    loopback fails the test."""
-    graph_client.use_transport(httpx.MockTransport(_refuse_meta))
-    connect = socket.socket.connect
+def _loopback_only(method, address_at: int):
+    """`method` of a socket, refusing an internet address (its argument `address_at`)."""
 
-    def loopback_only(sock: socket.socket, address):
+    def guarded(sock: socket.socket, *args):
         if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host = str(address[0])
+            host = str(args[address_at][0])
             try:
                 local = ipaddress.ip_address(host.split("%")[0]).is_loopback
             except ValueError:
                 local = host == "localhost"
             if not local:
                 raise InternetGuardError(f"A test tried to connect to {host}.")
-        return connect(sock, address)
+        return method(sock, *args)
 
-    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    return guarded
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    """Tests never leave this machine: Graph calls fail unless a test puts the simulator
+    where Meta would be (the `meta` fixture), and any socket opened to a host other than
+    loopback fails the test."""
+    graph_client.use_transport(httpx.MockTransport(_refuse_meta))
+    for name, address_at in (("connect", 0), ("connect_ex", 0), ("sendto", -1)):
+        monkeypatch.setattr(
+            socket.socket, name, _loopback_only(getattr(socket.socket, name), address_at)
+        )
     yield
     graph_client.use_transport(None)
 
@@ -134,3 +141,19 @@ def committed(django_capture_on_commit_callbacks):
     """`with committed(): ...` runs what was deferred to the commit (e-mails, tasks) once
     the block ends, as a real commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def _use_broker(url: str) -> None:
+    # Drop the app's references to its broker pools; kombu keeps one pool per URL.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app.conf.broker_url = url
+
+
+@pytest.fixture
+def broker_down():
+    """Point Celery at a port where no broker listens."""
+    working = celery_app.conf.broker_url
+    _use_broker("redis://127.0.0.1:1/0")
+    yield
+    _use_broker(working)

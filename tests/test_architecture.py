@@ -73,18 +73,6 @@ def _app(module: str) -> str:
     return module.split(".")[0]
 
 
-def test_accounts_imports_no_other_padu_app():
-    offenders = {
-        (module, imported)
-        for module, imported_modules in IMPORTS.items()
-        if _app(module) == "accounts"
-        for imported in imported_modules
-        if _app(imported) not in {"accounts", "padu"}
-    }
-
-    assert offenders == set()
-
-
 def _inbox_may_import(imported: str) -> bool:
     """Of channels_meta, the inbox uses the models, the Graph layer, the services and,
     of the webhooks, only the inbound contract (the events it records)."""
@@ -96,16 +84,61 @@ def _inbox_may_import(imported: str) -> bool:
     )
 
 
-def test_inbox_uses_only_channels_meta_models_events_graph_and_services():
-    offenders = {
+# Each rule: (module, imported) -> True when that import breaks it.
+IMPORT_RULES = {
+    "accounts imports no other Padu app": lambda module, imported: (
+        _app(module) == "accounts" and _app(imported) not in {"accounts", "padu"}
+    ),
+    "inbox uses only channels_meta's models, events, graph and services": (
+        lambda module, imported: _app(module) == "inbox" and not _inbox_may_import(imported)
+    ),
+    "nothing but padu imports privacy": lambda module, imported: (
+        _app(module) not in {"padu", "privacy"} and _app(imported) == "privacy"
+    ),
+    "only the simulator's command imports it": lambda module, imported: (
+        not module.startswith(SIMULATOR)
+        and module != SIMULATOR_COMMAND
+        and imported.startswith(SIMULATOR)
+    ),
+    "the simulator imports nothing of Padu": lambda module, imported: (
+        module.startswith(SIMULATOR) and not imported.startswith(SIMULATOR)
+    ),
+}
+
+
+def _breaking(rule: str, imports: dict[str, set[str]]) -> set[tuple[str, str]]:
+    broken = IMPORT_RULES[rule]
+    return {
         (module, imported)
-        for module, imported_modules in IMPORTS.items()
-        if _app(module) == "inbox"
+        for module, imported_modules in imports.items()
         for imported in imported_modules
-        if not _inbox_may_import(imported)
+        if broken(module, imported)
     }
 
-    assert offenders == set()
+
+@pytest.mark.parametrize("rule", IMPORT_RULES)
+def test_every_import_keeps_the_rule(rule):
+    assert _breaking(rule, IMPORTS) == set()
+
+
+@pytest.mark.parametrize(
+    ("rule", "module", "imported"),
+    [
+        ("accounts imports no other Padu app", "accounts.bad", "channels_meta.models"),
+        (
+            "inbox uses only channels_meta's models, events, graph and services",
+            "inbox.bad",
+            "channels_meta.webhooks.processing",
+        ),
+        ("nothing but padu imports privacy", "inbox.bad", "privacy.models"),
+        ("only the simulator's command imports it", "channels_meta.bad", f"{SIMULATOR}.app"),
+        ("the simulator imports nothing of Padu", f"{SIMULATOR}.bad", "accounts.models"),
+    ],
+)
+def test_a_module_breaking_the_rule_is_reported(rule, module, imported):
+    imports = {**IMPORTS, module: {imported}}
+
+    assert _breaking(rule, imports) == {(module, imported)}
 
 
 @pytest.mark.parametrize(
@@ -123,42 +156,6 @@ def test_inbox_uses_only_channels_meta_models_events_graph_and_services():
 )
 def test_the_inbox_rule_lets_in_the_events_and_nothing_else_of_webhooks(imported, allowed):
     assert _inbox_may_import(imported) is allowed
-
-
-def test_nothing_but_padu_imports_privacy():
-    offenders = {
-        (module, imported)
-        for module, imported_modules in IMPORTS.items()
-        if _app(module) not in {"padu", "privacy"}
-        for imported in imported_modules
-        if _app(imported) == "privacy"
-    }
-
-    assert offenders == set()
-
-
-def test_only_the_simulators_command_imports_it():
-    offenders = {
-        (module, imported)
-        for module, imported_modules in IMPORTS.items()
-        if not module.startswith(SIMULATOR) and module != SIMULATOR_COMMAND
-        for imported in imported_modules
-        if imported.startswith(SIMULATOR)
-    }
-
-    assert offenders == set()
-
-
-def test_the_simulator_imports_nothing_of_padu():
-    offenders = {
-        (module, imported)
-        for module, imported_modules in IMPORTS.items()
-        if module.startswith(SIMULATOR)
-        for imported in imported_modules
-        if not imported.startswith(SIMULATOR)
-    }
-
-    assert offenders == set()
 
 
 def _in_graph(module: str) -> bool:

@@ -21,6 +21,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.errors import RuleError
 from accounts.models import AuditAction, Membership, Organization, User
 from accounts.services import audit_record
 from accounts.two_factor import selectors
@@ -28,8 +29,8 @@ from accounts.two_factor import selectors
 TOTP_CODE = re.compile(r"\d{6}")
 
 
-class TwoFactorError(Exception):
-    """A refused code or change; the message is meant for the person who tried it."""
+class TwoFactorError(RuleError):
+    """A refused code or change."""
 
 
 class WrongCodeError(TwoFactorError):

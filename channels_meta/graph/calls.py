@@ -160,6 +160,7 @@ def token_refresh(*, token: str) -> IssuedToken:
         host="instagram",
         versioned=False,
         params={"grant_type": "ig_refresh_token", "access_token": token},
+        secrets=(token,),
     )
     return IssuedToken(
         token=answer["access_token"],

@@ -273,3 +273,11 @@ def channel_set_human_agent(
         target=f"{channel}: human agent {'on' if enabled else 'off'}",
         ip=ip,
     )
+
+
+def templates_sync_request(*, channel: Channel) -> None:
+    """Ask the worker to fetch the channel's WhatsApp templates from Meta now. A broker
+    that is down loses only this early sync: the nightly sync fetches them anyway."""
+    if channel.status != ChannelStatus.ACTIVE:
+        raise ChannelError(_("Meta no longer accepts this channel's token: reconnect it."))
+    transaction.on_commit(lambda: tasks.templates_sync_channel.delay(channel.pk), robust=True)

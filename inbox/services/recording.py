@@ -2,7 +2,9 @@
 here; webhook processing hands each channel's events to `events_record`.
 
 Recording is idempotent: a message is stored once per (channel, Meta's id) whatever
-how often Meta delivers it, and outbound statuses only move forward.
+how often Meta delivers it, and outbound statuses only move forward. Each service is one
+transaction, or part of the caller's (without a savepoint per event: webhook processing
+records a whole batch of deliveries in one transaction).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any, NamedTuple, TypeVar
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
@@ -34,6 +36,7 @@ Row = TypeVar("Row", bound=models.Model)
 InboxEvent = MessageEvent | StatusEvent | ReactionEvent | CommentEvent
 
 
+@transaction.atomic(savepoint=False)
 def events_record(*, channel: Channel, events: Iterable[InboxEvent]) -> None:
     """Record one channel's events in the order they arrived: consecutive messages as
     one batch, anything else after the messages before it, so a receipt is applied
@@ -290,6 +293,7 @@ def _messages_apply(channel: Channel, events: list[MessageEvent], new: dict[str,
     )
 
 
+@transaction.atomic(savepoint=False)
 def messages_record(*, channel: Channel, events: list[MessageEvent]) -> set[str]:
     """Store customers' messages and echoes of the business's own, each once whatever
     how often Meta delivers it; returns the Meta ids that were new."""
@@ -322,6 +326,7 @@ def _advance(
     return queryset.filter(status__in=earlier).update(status=status)
 
 
+@transaction.atomic(savepoint=False)
 def status_record(*, channel: Channel, event: StatusEvent) -> int:
     """Apply a sent/delivered/read/failed report; a report about a message Padu has not
     recorded yet waits for it. Returns how many messages moved."""
@@ -373,6 +378,7 @@ def reaction_record(*, channel: Channel, event: ReactionEvent) -> bool:
     )
 
 
+@transaction.atomic(savepoint=False)
 def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
     """A comment on an Instagram post: a thread per top-level comment; replies join
     their parent's thread. The business's own comments are outbound."""

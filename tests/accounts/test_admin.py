@@ -105,3 +105,22 @@ def test_agents_and_owners_cannot_open_the_platform_admin(client, world):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_staff_see_audit_actions_by_name_and_filter_by_them(staff_client, world):
+    AuditEvent.objects.create(
+        organization=world.org, action=AuditAction.MEMBER_ADDED, target="new@acme.example"
+    )
+    AuditEvent.objects.create(
+        organization=world.org, action=AuditAction.ORGANIZATION_RENAMED, target="Acme"
+    )
+    url = reverse("admin:accounts_auditevent_changelist")
+
+    page = staff_client.get(url).content.decode()
+    filtered = staff_client.get(url, {"action": AuditAction.MEMBER_ADDED}).content.decode()
+
+    assert "Member added" in page
+    assert "Organisation renamed" in page
+    assert "Acme</td>" in page
+    assert "new@acme.example" in filtered
+    assert "Acme</td>" not in filtered

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Notice
-from channels_meta.models import ChannelKind, MessageTemplate
+from channels_meta.models import ChannelKind, ChannelStatus, MessageTemplate
 from channels_meta.services.templates import template_set_status, templates_sync
 from channels_meta.tasks import templates_sync_all
 from tests.channels_meta.factories import make_channel
@@ -113,6 +113,34 @@ def test_a_sync_on_demand_runs_in_the_background_once_the_request_is_done(
     assert not MessageTemplate.objects.exists()
     assert len(deferred) == 1
     assert "Fetching the templates from Meta" in answer.content.decode()
+
+
+def test_a_sync_on_demand_of_a_channel_to_reconnect_asks_for_the_reconnection(
+    client, world, whatsapp, django_capture_on_commit_callbacks
+):
+    whatsapp.status = ChannelStatus.NEEDS_REAUTH
+    whatsapp.save(update_fields=["status"])
+    client.force_login(world.owner.user)
+    url = reverse("channel_templates", args=[world.org.slug, whatsapp.pk])
+
+    with django_capture_on_commit_callbacks() as deferred:
+        answer = client.post(url, follow=True)
+
+    assert deferred == []
+    assert "reconnect it" in answer.content.decode()
+
+
+def test_a_broker_that_is_down_does_not_fail_the_request(
+    client, world, whatsapp, django_capture_on_commit_callbacks, broker_down
+):
+    client.force_login(world.owner.user)
+    url = reverse("channel_templates", args=[world.org.slug, whatsapp.pk])
+
+    with django_capture_on_commit_callbacks(execute=True) as deferred:
+        answer = client.post(url)
+
+    assert len(deferred) == 1
+    assert answer.status_code == 302
 
 
 def test_agents_read_templates_but_do_not_sync(client, world, whatsapp):

@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from channels_meta import tasks
 from channels_meta.models import WebhookEvent, WebhookEventStatus
-from padu.celery import app as celery_app
 from tests.channels_meta import payloads
 
 pytestmark = pytest.mark.django_db
@@ -156,22 +155,6 @@ def test_when_the_database_is_down_the_answer_is_503_so_meta_retries(client):
 
     assert response.status_code == 503
     assert not WebhookEvent.objects.exists()
-
-
-def _use_broker(url: str) -> None:
-    # Drop the app's references to its broker pools; kombu keeps one pool per URL.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    celery_app.conf.broker_url = url
-
-
-@pytest.fixture
-def broker_down():
-    """Point Celery at a port where no broker listens."""
-    working = celery_app.conf.broker_url
-    _use_broker("redis://127.0.0.1:1/0")
-    yield
-    _use_broker(working)
 
 
 def test_when_the_broker_is_down_the_event_is_kept_and_answered_at_once(
