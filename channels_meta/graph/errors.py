@@ -1,4 +1,8 @@
-"""What Meta's refusals become: typed exceptions whose messages never contain a token."""
+"""What Meta's refusals become: typed exceptions whose messages never contain a token.
+
+The codes follow Meta's error handling guide (Graph API), the Messenger and Instagram
+error tables and the WhatsApp Cloud API error codes; META.md sums them up.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,47 @@ import re
 
 import httpx
 
-RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80007, 130429, 131056})
-OUTSIDE_WINDOW_SUBCODES = frozenset({2018278, 2534022})
+# Throttling: Graph API (4 app, 17 user, 32 Page, 613 custom, 341 application limit),
+# business use case limits (80001-80009, 80014) and WhatsApp (130429, 131056).
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, *range(80001, 80010), 80014, 130429, 131056})
+# 368: "temporarily blocked for policies violations".
+POLICY_BLOCK_CODES = frozenset({368})
+# 102: the session expired; 190: the token is invalid, expired or revoked.
+TOKEN_CODES = frozenset({102, 190})
+# 10 and 200-299: a permission was never granted or has been removed.
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
+# Refusals under a permission code that are about the window, one person or one request,
+# not about what the token may do: reconnecting would not help.
+OUTSIDE_WINDOW_SUBCODES = frozenset({2018065, 2018278, 2534022})
 OUTSIDE_WINDOW_CODES = frozenset({131047})
+NOT_A_PERMISSION_SUBCODES = frozenset(
+    {
+        2018108,  # Messenger: this person isn't receiving messages from you right now
+        1545041,  # Messenger: this person isn't available right now
+        2534023,  # Instagram: the comment already has a private reply
+    }
+)
+# What 190's subcodes say (Graph API error handling guide).
+TOKEN_SUBCODE_REASONS = {
+    458: "the app was removed from the account",
+    459: "the person must log in to Facebook to lift a checkpoint",
+    460: "the password was changed",
+    463: "the token expired",
+    464: "the person's account is not confirmed",
+    467: "the token is no longer valid",
+    492: "the person no longer has a role on the Page or account",
+}
 DEFAULT_RETRY_AFTER_SECONDS = 60.0
+# Meta does not say how long a policy block lasts; check again in an hour.
+POLICY_BLOCK_RETRY_AFTER_SECONDS = 3600.0
 # Meta's user, page and system-user tokens, and Instagram Login tokens.
 TOKEN_PATTERN = re.compile(r"\b(?:EAA|IGQ|IGA|IG)[A-Za-z0-9_\-]{16,}")
+# Permission names as Meta writes them in messages: "(#200) Requires pages_messaging
+# permission", "... the instagram_manage_messages permission(s) must be granted".
+PERMISSION_NAME_PATTERN = re.compile(
+    r"\b((?:pages|instagram|whatsapp|business|ads|read|publish|user|email|public)"
+    r"_[a-z_]+)\b"
+)
 
 
 class GraphError(Exception):
@@ -40,7 +79,24 @@ class GraphError(Exception):
 
 
 class TokenInvalid(GraphError):
-    """Code 190: the token expired, was revoked, or the password changed."""
+    """Codes 102 and 190: the session or token expired, was revoked, or the password
+    changed. The channel needs reconnecting."""
+
+    @property
+    def reason(self) -> str:
+        """Why, in words, when Meta's subcode says."""
+        return TOKEN_SUBCODE_REASONS.get(self.subcode or 0, "")
+
+
+class PermissionMissing(TokenInvalid):
+    """Codes 10 and 200-299: the token works but lacks a permission (never granted, or
+    removed). Reconnecting, and granting `permission` then, puts it right."""
+
+    @property
+    def permission(self) -> str:
+        """The permission Meta named in its message, or "" when it named none."""
+        found = PERMISSION_NAME_PATTERN.search(self.message)
+        return found.group(1) if found else ""
 
 
 class OutsideWindow(GraphError):
@@ -53,6 +109,11 @@ class RateLimited(GraphError):
     def __init__(self, message: str, *, retry_after: float = DEFAULT_RETRY_AFTER_SECONDS, **kw):
         super().__init__(message, **kw)
         self.retry_after = retry_after
+
+
+class PolicyBlocked(RateLimited):
+    """Code 368: Meta blocks this account for a while for a policy reason. Retry later;
+    the channel's owners and admins are told."""
 
 
 class PermanentError(GraphError):
@@ -76,25 +137,38 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     return TOKEN_PATTERN.sub("[redacted]", text)
 
 
-def _retry_after(response: httpx.Response) -> float:
+def _usage_header(response: httpx.Response, name: str) -> object:
+    try:
+        return json.loads(response.headers.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _retry_after(response: httpx.Response, default: float) -> float:
+    """Seconds until Meta lets the caller in again: Retry-After, else the business use
+    case header's `estimated_time_to_regain_access` (minutes), else the ad account
+    header's `reset_time_duration` (seconds), else `default`. X-App-Usage carries only
+    percentages of the hourly allowance, no time, so it cannot say."""
     header = response.headers.get("Retry-After", "")
     if header.isdigit():
         return float(header)
-    # Meta's usage headers give minutes until access is regained.
-    for name in ("X-Business-Use-Case-Usage", "X-Ad-Account-Usage"):
-        try:
-            usage = json.loads(response.headers.get(name, ""))
-        except ValueError:
-            continue
-        minutes = [
-            entry.get("estimated_time_to_regain_access", 0)
-            for entries in (usage.values() if isinstance(usage, dict) else [])
-            for entry in (entries if isinstance(entries, list) else [])
-            if isinstance(entry, dict)
-        ]
-        if any(minutes):
-            return float(max(minutes)) * 60
-    return DEFAULT_RETRY_AFTER_SECONDS
+    business = _usage_header(response, "X-Business-Use-Case-Usage")
+    minutes = [
+        _number(entry.get("estimated_time_to_regain_access"))
+        for entries in (business.values() if isinstance(business, dict) else [])
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    ]
+    if any(minutes):
+        return max(minutes) * 60
+    ad_account = _usage_header(response, "X-Ad-Account-Usage")
+    if isinstance(ad_account, dict) and _number(ad_account.get("reset_time_duration")) > 0:
+        return _number(ad_account["reset_time_duration"])
+    return default
 
 
 def error_for_response(response: httpx.Response, secrets: tuple[str, ...] = ()) -> GraphError:
@@ -114,12 +188,20 @@ def error_for_response(response: httpx.Response, secrets: tuple[str, ...] = ()) 
         "subcode": subcode,
         "fbtrace_id": str(error.get("fbtrace_id", ""))[:64],
     }
-    if code == 190:
-        return TokenInvalid(message, **details)
+    # Order matters: the closed window (10/2534022, 10/2018278) is a code 10 that is not
+    # about permissions.
     if code in OUTSIDE_WINDOW_CODES or (code == 10 and subcode in OUTSIDE_WINDOW_SUBCODES):
         return OutsideWindow(message, **details)
+    if code in TOKEN_CODES:
+        return TokenInvalid(message, **details)
+    if code in PERMISSION_CODES and subcode not in NOT_A_PERMISSION_SUBCODES:
+        return PermissionMissing(message, **details)
+    if code in POLICY_BLOCK_CODES:
+        retry_after = _retry_after(response, POLICY_BLOCK_RETRY_AFTER_SECONDS)
+        return PolicyBlocked(message, retry_after=retry_after, **details)
     if code in RATE_LIMIT_CODES or response.status_code == 429:
-        return RateLimited(message, retry_after=_retry_after(response), **details)
+        retry_after = _retry_after(response, DEFAULT_RETRY_AFTER_SECONDS)
+        return RateLimited(message, retry_after=retry_after, **details)
     if response.status_code >= 500 or code in {1, 2}:
         return TransientError(message, **details)
     return PermanentError(message, **details)

@@ -52,12 +52,26 @@ def _check_window(
     human_agent = body.get("messaging_type") == "MESSAGE_TAG" and tag == "HUMAN_AGENT"
     allowed = age is not None and (age <= DAY or (human_agent and age <= 7 * DAY))
     if not allowed:
-        raise GraphFault(
+        raise _outside_window(kind)
+
+
+def _outside_window(kind: str) -> GraphFault:
+    """Meta's refusal of a message outside the window: Messenger answers 400 with an
+    OAuthException, Instagram 403 with an IGApiException."""
+    if kind == "instagram":
+        return GraphFault(
             10,
             "(#10) This message is sent outside of allowed window.",
             subcode=WINDOW_SUBCODES[kind],
-            kind="OAuthException",
+            status=403,
+            kind="IGApiException",
         )
+    return GraphFault(
+        10,
+        "(#10) This message is sent outside of allowed window.",
+        subcode=WINDOW_SUBCODES[kind],
+        kind="OAuthException",
+    )
 
 
 def _private_reply(sim: MetaSimulator, account_id: str, comment_id: str) -> str:
@@ -69,9 +83,7 @@ def _private_reply(sim: MetaSimulator, account_id: str, comment_id: str) -> str:
             10, "(#10) This comment has already been replied to privately.", subcode=2534023
         )
     if sim.state.clock() - comment.created_at > 7 * DAY:
-        raise GraphFault(
-            10, "(#10) This message is sent outside of allowed window.", subcode=2534022
-        )
+        raise _outside_window("instagram")
     comment.private_replied = True
     return comment.from_id
 

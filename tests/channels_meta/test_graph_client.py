@@ -51,7 +51,7 @@ def meta_error(code, subcode=None, message="Something happened"):
         (400, 131048, None, errors.PermanentError),
         (400, 100, None, errors.PermanentError),
         (400, 551, None, errors.PermanentError),
-        (403, 10, None, errors.PermanentError),
+        (403, 10, None, errors.PermissionMissing),
         (404, 803, None, errors.PermanentError),
         (500, 2, None, errors.TransientError),
         (503, 1, None, errors.TransientError),

@@ -75,6 +75,32 @@ def test_messenger_outside_24_hours_needs_the_human_agent_tag_and_never_after_7_
         send_dm(page_id, token, customer_id, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
 
 
+def test_instagram_outside_the_window_answers_403_with_an_ig_api_exception(meta):
+    account = meta.assets["instagram_accounts"][0]
+    customer_id = meta.customer_writes(kind="instagram", business_id=account["id"], text="hi")[
+        "customer_id"
+    ]
+    age_last_message(meta, account["id"], customer_id, 2 * DAY)
+
+    answer = meta.http.post(
+        f"/v25.0/{account['id']}/messages",
+        headers={"Authorization": f"Bearer {account['system_token']}"},
+        json={"recipient": {"id": customer_id}, "message": {"text": "Hello"}},
+    )
+    with pytest.raises(errors.OutsideWindow) as closed:
+        send_dm(account["id"], account["system_token"], customer_id)
+
+    assert answer.status_code == 403
+    error = answer.json()["error"]
+    assert (error["type"], error["code"], error["error_subcode"]) == (
+        "IGApiException",
+        10,
+        2534022,
+    )
+    assert error["fbtrace_id"]
+    assert (closed.value.status, closed.value.code, closed.value.subcode) == (403, 10, 2534022)
+
+
 @pytest.mark.parametrize(
     "tag", ["CONFIRMED_EVENT_UPDATE", "ACCOUNT_UPDATE", "POST_PURCHASE_UPDATE"]
 )
