@@ -23,6 +23,53 @@ class ChannelStatus(models.TextChoices):
     DISCONNECTED = "disconnected", _("Disconnected")
 
 
+class AccountStatus(models.TextChoices):
+    """A WhatsApp Business Account's standing with Meta, from its account_update webhooks."""
+
+    UNKNOWN = "", _("Not reported")
+    GOOD = "good", _("In good standing")
+    VIOLATION = "violation", _("Policy violation reported")
+    RESTRICTED = "restricted", _("Restricted")
+    SCHEDULED_FOR_DISABLE = "scheduled_for_disable", _("Scheduled to be disabled")
+    DISABLED = "disabled", _("Disabled by Meta")
+    DELETED = "deleted", _("Deleted")
+    REMOVED = "removed", _("No longer shared with Padu")
+    OFFBOARDED = "offboarded", _("Disconnected after a device change")
+
+
+class QualityRating(models.TextChoices):
+    """Meta's quality rating of a phone number or a template."""
+
+    UNKNOWN = "", _("Not rated yet")
+    GREEN = "GREEN", _("High")
+    YELLOW = "YELLOW", _("Medium")
+    RED = "RED", _("Low")
+
+
+class DisplayNameStatus(models.TextChoices):
+    """Meta's review of a WhatsApp number's display name."""
+
+    UNKNOWN = "", _("Not reported")
+    APPROVED = "APPROVED", _("Approved")
+    PENDING = "PENDING", _("Pending review")
+    DEFERRED = "DEFERRED", _("Review deferred")
+    REJECTED = "REJECTED", _("Rejected")
+
+
+# Messaging limits (business-initiated conversations with different customers in 24
+# hours) as Meta names their tiers.
+MESSAGING_LIMITS = {
+    "TIER_50": _("50 new customers a day"),
+    "TIER_250": _("250 new customers a day"),
+    "TIER_1K": _("1,000 new customers a day"),
+    "TIER_2K": _("2,000 new customers a day"),
+    "TIER_10K": _("10,000 new customers a day"),
+    "TIER_100K": _("100,000 new customers a day"),
+    "TIER_UNLIMITED": _("Unlimited"),
+    "TIER_NOT_SET": _("Not set yet (no message sent)"),
+}
+
+
 # A channel in these states holds its (kind, external id): webhooks route to it.
 HOLDING_STATUSES = [ChannelStatus.ACTIVE, ChannelStatus.NEEDS_REAUTH]
 
@@ -77,6 +124,40 @@ class Channel(models.Model):
         ),
     )
 
+    # WhatsApp health, as Meta's webhooks last reported it.
+    account_status = models.CharField(
+        _("account standing"), max_length=24, choices=AccountStatus.choices, blank=True
+    )
+    account_restrictions = models.JSONField(
+        _("account restrictions"),
+        default=list,
+        blank=True,
+        help_text=_("Meta's restriction_info: type, expiry and remediation of each."),
+    )
+    account_status_detail = models.CharField(
+        _("account standing detail"), max_length=300, blank=True
+    )
+    quality_rating = models.CharField(
+        _("quality rating"), max_length=8, choices=QualityRating.choices, blank=True
+    )
+    messaging_limit = models.CharField(_("messaging limit"), max_length=32, blank=True)
+    display_name_status = models.CharField(
+        _("display name review"), max_length=10, choices=DisplayNameStatus.choices, blank=True
+    )
+    display_name_requested = models.CharField(
+        _("requested display name"), max_length=200, blank=True
+    )
+    display_name_rejection = models.CharField(
+        _("display name rejection reason"), max_length=64, blank=True
+    )
+    health_updated_at = models.DateTimeField(_("health last reported"), null=True, blank=True)
+    sending_blocked_until = models.DateTimeField(
+        _("sending blocked by Meta until"),
+        null=True,
+        blank=True,
+        help_text=_("Meta temporarily blocked this account for a policy reason (error 368)."),
+    )
+
     objects = ChannelQuerySet.as_manager()
 
     class Meta:
@@ -96,6 +177,15 @@ class Channel(models.Model):
 
     def __repr__(self) -> str:
         return f"<Channel {self.pk} {self.kind}:{self.external_id} {self.status}>"
+
+    @property
+    def messaging_limit_display(self) -> str:
+        return str(MESSAGING_LIMITS.get(self.messaging_limit, self.messaging_limit))
+
+    @property
+    def sending_blocked(self) -> bool:
+        until = self.sending_blocked_until
+        return until is not None and until > timezone.now()
 
     @property
     def has_token(self) -> bool:
@@ -119,6 +209,18 @@ class TemplateStatus(models.TextChoices):
     REJECTED = "REJECTED", _("Rejected")
     PAUSED = "PAUSED", _("Paused")
     DISABLED = "DISABLED", _("Disabled")
+    FLAGGED = "FLAGGED", _("Flagged: at risk of being disabled")
+    IN_APPEAL = "IN_APPEAL", _("In appeal")
+    ARCHIVED = "ARCHIVED", _("Archived")
+    PENDING_DELETION = "PENDING_DELETION", _("Being deleted")
+    DELETED = "DELETED", _("Deleted")
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED", _("Over the account's template limit")
+
+
+class TemplateCategory(models.TextChoices):
+    MARKETING = "MARKETING", _("Marketing")
+    UTILITY = "UTILITY", _("Utility")
+    AUTHENTICATION = "AUTHENTICATION", _("Authentication")
 
 
 class MessageTemplate(models.Model):
@@ -134,6 +236,19 @@ class MessageTemplate(models.Model):
     language = models.CharField(_("language"), max_length=16)
     status = models.CharField(_("status"), max_length=20, choices=TemplateStatus.choices)
     category = models.CharField(_("category"), max_length=32, blank=True)
+    status_reason = models.CharField(
+        _("Meta's reason"),
+        max_length=500,
+        blank=True,
+        help_text=_("Why Meta gave the template its status (rejection, pause, disabling)."),
+    )
+    quality_score = models.CharField(
+        _("quality"), max_length=8, choices=QualityRating.choices, blank=True
+    )
+    category_change_to = models.CharField(
+        _("category Meta will change it to"), max_length=32, blank=True
+    )
+    category_change_at = models.DateTimeField(_("category changes on"), null=True, blank=True)
     components = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -153,11 +268,26 @@ class MessageTemplate(models.Model):
         return f"{self.name} ({self.language})"
 
     @property
+    def category_display(self) -> str:
+        return _category_words(self.category)
+
+    @property
+    def category_change_display(self) -> str:
+        return _category_words(self.category_change_to)
+
+    @property
     def body_text(self) -> str:
         for component in self.components:
             if isinstance(component, dict) and component.get("type") == "BODY":
                 return str(component.get("text", ""))
         return ""
+
+
+def _category_words(category: str) -> str:
+    try:
+        return str(TemplateCategory(category).label)
+    except ValueError:
+        return category.capitalize()
 
 
 class WebhookEventStatus(models.TextChoices):

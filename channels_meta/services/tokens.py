@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +29,7 @@ from accounts.models import AuditAction, User
 from accounts.services import audit_record, managers_notify
 from channels_meta import vault
 from channels_meta.graph import calls
-from channels_meta.graph.errors import GraphError, TokenInvalid
+from channels_meta.graph.errors import GraphError, PermissionMissing, PolicyBlocked, TokenInvalid
 from channels_meta.models import Channel, ChannelStatus
 
 logger = logging.getLogger(__name__)
@@ -75,9 +76,10 @@ def token_unreadable_report(*, channel: Channel, error: vault.VaultError) -> Non
 
 
 @transaction.atomic
-def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
-    """Flag an active channel whose token Meta refuses, and tell its admins once. It
-    keeps receiving webhooks; only sending waits for a reconnect."""
+def channel_mark_needs_reauth(*, channel: Channel, reason: str, permission: str = "") -> bool:
+    """Flag an active channel whose token Meta refuses (or that lacks `permission`), and
+    tell its admins once. It keeps receiving webhooks; only sending waits for a
+    reconnect."""
     flagged = Channel.objects.filter(pk=channel.pk, status=ChannelStatus.ACTIVE).update(
         status=ChannelStatus.NEEDS_REAUTH
     )
@@ -92,11 +94,51 @@ def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
     managers_notify(
         organization=channel.organization,
         subject=_("Padu: reconnect %(name)s") % {"name": channel.name},
-        message=_(
-            "%(name)s (%(kind)s) lost its connection to Meta: replies cannot be sent until "
-            "an owner or admin reconnects it on the Channels page."
+        message=(
+            _(
+                "Meta says %(name)s (%(kind)s) lacks the %(permission)s permission: replies "
+                "cannot be sent until an owner or admin reconnects it on the Channels page "
+                "and grants that permission."
+            )
+            if permission
+            else _(
+                "%(name)s (%(kind)s) lost its connection to Meta: replies cannot be sent "
+                "until an owner or admin reconnects it on the Channels page."
+            )
         )
-        % {"name": channel.name, "kind": channel.get_kind_display()},
+        % {"name": channel.name, "kind": channel.get_kind_display(), "permission": permission},
+        link=reverse("channels", args=[channel.organization.slug]),
+    )
+    return True
+
+
+@transaction.atomic
+def channel_policy_block_record(*, channel: Channel, error: PolicyBlocked) -> bool:
+    """Note that Meta blocked the channel for a while for a policy reason (error 368) and
+    tell its admins, once per block: a block reported again while it lasts only extends
+    it. Returns whether this was a new block."""
+    now = timezone.now()
+    until = now + timedelta(seconds=error.retry_after)
+    fresh = (
+        Channel.objects.filter(pk=channel.pk)
+        .filter(Q(sending_blocked_until__isnull=True) | Q(sending_blocked_until__lte=now))
+        .update(sending_blocked_until=until)
+    )
+    if not fresh:
+        Channel.objects.filter(pk=channel.pk, sending_blocked_until__lt=until).update(
+            sending_blocked_until=until
+        )
+        return False
+    channel.sending_blocked_until = until
+    managers_notify(
+        organization=channel.organization,
+        subject=_("Padu: Meta blocked %(name)s for now") % {"name": channel.name},
+        message=_(
+            "Meta temporarily blocked %(name)s (%(kind)s) for a policy reason: %(error)s. "
+            "Padu tries again later. Check the account's quality and policy notices at "
+            "Meta; repeated blocks can lead to restrictions."
+        )
+        % {"name": channel.name, "kind": channel.get_kind_display(), "error": error.message},
         link=reverse("channels", args=[channel.organization.slug]),
     )
     return True
@@ -105,12 +147,29 @@ def channel_mark_needs_reauth(*, channel: Channel, reason: str) -> bool:
 @contextmanager
 def token_refusal_handled(channel: Channel) -> Iterator[None]:
     """Around a call to Meta with the channel's token: if Meta refuses the token
-    (TokenInvalid), the channel is marked as needing a reconnect (its admins told once),
-    and the error goes on to the caller, who stops what it was doing."""
+    (TokenInvalid) or says it lacks a permission (PermissionMissing), the channel is
+    marked as needing a reconnect, naming the permission (its admins told once); if Meta
+    blocks the account for a while (PolicyBlocked), its admins are told once. The error
+    goes on to the caller, who stops what it was doing or retries later."""
     try:
         yield
+    except PermissionMissing as error:
+        permission = error.permission
+        reason = (
+            _("the %(permission)s permission is missing") % {"permission": permission}
+            if permission
+            else _("a permission is missing")
+        )
+        channel_mark_needs_reauth(
+            channel=channel, reason=f"{reason}: {error}", permission=permission
+        )
+        raise
     except TokenInvalid as error:
-        channel_mark_needs_reauth(channel=channel, reason=str(error))
+        reason = f"{error.reason}: {error}" if error.reason else str(error)
+        channel_mark_needs_reauth(channel=channel, reason=reason)
+        raise
+    except PolicyBlocked as error:
+        channel_policy_block_record(channel=channel, error=error)
         raise
 
 

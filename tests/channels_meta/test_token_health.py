@@ -203,3 +203,68 @@ def test_other_refusals_pass_through_without_flagging_the_channel(world):
         raise errors.TransientError("Meta did not answer in time.")
 
     assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.ACTIVE
+
+
+def test_a_missing_permission_asks_for_a_reconnect_naming_it(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    channel = make_channel(world.org, kind=ChannelKind.MESSENGER, name="Kahve Evi")
+    missing = errors.PermissionMissing(
+        "(#200) Requires pages_messaging permission to manage the object", status=403, code=200
+    )
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(errors.PermissionMissing),
+        tokens.token_refusal_handled(channel),
+    ):
+        raise missing
+
+    assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.NEEDS_REAUTH
+    audit = AuditEvent.objects.get(action=AuditAction.CHANNEL_NEEDS_REAUTH)
+    assert "the pages_messaging permission is missing" in audit.target
+    notice = Notice.objects.for_org(world.org).get()
+    assert "lacks the pages_messaging permission" in notice.message
+    assert "grants that permission" in mailoutbox[0].body
+
+
+def test_a_token_refusal_names_metas_reason_in_the_audit_log(world):
+    channel = make_channel(world.org)
+
+    with pytest.raises(errors.TokenInvalid), tokens.token_refusal_handled(channel):
+        raise errors.TokenInvalid("Error validating access token", code=190, subcode=460)
+
+    audit = AuditEvent.objects.get(action=AuditAction.CHANNEL_NEEDS_REAUTH)
+    assert "the password was changed" in audit.target
+
+
+def test_a_policy_block_is_told_to_managers_once_while_it_lasts(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    channel = make_channel(world.org, name="Kahve Evi")
+    block = errors.PolicyBlocked(
+        "(#368) Temporarily blocked for policies violations", code=368, retry_after=3600
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            with pytest.raises(errors.RateLimited), tokens.token_refusal_handled(channel):
+                raise block
+
+    channel.refresh_from_db()
+    assert channel.status == ChannelStatus.ACTIVE
+    assert channel.sending_blocked
+    assert (
+        timedelta(minutes=59) < channel.sending_blocked_until - timezone.now() <= timedelta(hours=1)
+    )
+    assert Notice.objects.for_org(world.org).count() == 1
+    assert "temporarily blocked Kahve Evi" in mailoutbox[0].body
+
+
+def test_a_new_block_after_the_last_one_ended_is_told_again(world):
+    channel = make_channel(world.org, sending_blocked_until=timezone.now() - timedelta(hours=2))
+    block = errors.PolicyBlocked("(#368) Temporarily blocked", code=368, retry_after=600)
+
+    assert tokens.channel_policy_block_record(channel=channel, error=block) is True
+    assert tokens.channel_policy_block_record(channel=channel, error=block) is False
+    assert Notice.objects.for_org(world.org).count() == 1
