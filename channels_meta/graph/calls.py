@@ -27,7 +27,7 @@ PAGE_FIELDS = (
 )
 INSTAGRAM_FIELDS = "messages,message_reactions,messaging_seen,comments"
 PAGE_LIST_FIELDS = "id,name,access_token,instagram_business_account{id,username}"
-TEMPLATE_FIELDS = "id,name,language,status,category,components"
+TEMPLATE_FIELDS = "id,name,language,status,category,quality_score,components"
 # Meta's answer when it leaves out a long-lived Instagram token's lifetime (60 days).
 INSTAGRAM_TOKEN_SECONDS = 5183944
 

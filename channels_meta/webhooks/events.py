@@ -77,6 +77,8 @@ class TemplateStatusEvent:
     language: str
     status: str
     reason: str = ""
+    template_id: str = ""
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,70 @@ class Unparsed:
     """Something in the payload Padu does not handle (kept for the record)."""
 
     reason: str
+
+
+# WhatsApp Business Account health (account_events.py reads them).
+
+
+@dataclass(frozen=True)
+class AccountUpdateEvent:
+    """account_update: the WhatsApp Business Account's standing changed (ban, restriction,
+    violation, partner sharing, deletion, offboarding)."""
+
+    route: Route  # by_waba
+    event: str
+    ban_state: str = ""
+    ban_date: str = ""
+    violation_type: str = ""
+    # ({"type", "expiration" (ISO date or ""), "remediation"}, ...)
+    restrictions: tuple = ()
+    disconnection_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PhoneQualityEvent:
+    """phone_number_quality_update: a number's quality or messaging limit changed."""
+
+    route: Route  # by_waba; the number is `display_phone_number`
+    display_phone_number: str
+    event: str
+    current_limit: str = ""
+    old_limit: str = ""
+
+
+@dataclass(frozen=True)
+class PhoneNameEvent:
+    """phone_number_name_update: Meta reviewed a number's display name."""
+
+    route: Route  # by_waba; the number is `display_phone_number`
+    display_phone_number: str
+    decision: str
+    requested_name: str = ""
+    rejection_reason: str = ""
+
+
+@dataclass(frozen=True)
+class TemplateQualityEvent:
+    """message_template_quality_update: a template's quality score changed."""
+
+    route: Route  # by_waba
+    name: str
+    language: str
+    new_score: str
+    previous_score: str = ""
+    template_id: str = ""
+
+
+@dataclass(frozen=True)
+class TemplateCategoryEvent:
+    """template_category_update: Meta changed a template's category, or will at
+    `change_at` (then `new_category` is still the current one)."""
+
+    route: Route  # by_waba
+    name: str
+    language: str
+    new_category: str
+    previous_category: str = ""
+    correct_category: str = ""
+    change_at: datetime | None = None
+    template_id: str = ""

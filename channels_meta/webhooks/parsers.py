@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from channels_meta.webhooks import account_events
 from channels_meta.webhooks.events import (
     CommentEvent,
     MessageEvent,
     ReactionEvent,
     Route,
     StatusEvent,
-    TemplateStatusEvent,
     Unparsed,
 )
 
@@ -257,14 +257,8 @@ def _whatsapp_entry(entry: dict) -> Iterator:
         if field == "messages":
             phone_id = _str(_dict(value.get("metadata")).get("phone_number_id"))
             yield from _whatsapp_messages(Route("whatsapp", phone_id), value)
-        elif field == "message_template_status_update":
-            yield TemplateStatusEvent(
-                route=Route("whatsapp", waba_id, by_waba=True),
-                name=_str(value.get("message_template_name")),
-                language=_str(value.get("message_template_language")),
-                status=_str(value.get("event")).upper(),
-                reason=_str(value.get("reason")),
-            )
+        elif field in account_events.FIELD_PARSERS:
+            yield from account_events.FIELD_PARSERS[field](waba_id, value)
         else:
             yield Unparsed(f"Unhandled WhatsApp field {_str(field)!r}.")
 

@@ -16,11 +16,10 @@ from django.utils import timezone
 
 from channels_meta.graph.ids import NODE_ID_PATTERN
 from channels_meta.models import HOLDING_STATUSES, Channel, WebhookEvent, WebhookEventStatus
-from channels_meta.services import templates
+from channels_meta.services import health
 from channels_meta.webhooks import parsers
 from channels_meta.webhooks.events import (
     Route,
-    TemplateStatusEvent,
     Unparsed,
 )
 from inbox.services.recording import InboxEvent, events_record
@@ -181,14 +180,8 @@ def _process_one(
         if not channels:
             missing.add(item.route)
         for channel in channels:
-            if isinstance(item, TemplateStatusEvent):
-                templates.template_set_status(
-                    channel=channel,
-                    name=item.name,
-                    language=item.language,
-                    status=item.status,
-                    reason=item.reason,
-                )
+            if isinstance(item, health.HEALTH_EVENTS):
+                health.health_event_record(channel=channel, event=item)
             else:
                 inbox_events.setdefault(channel, []).append(item)
             touched.add(channel.pk)

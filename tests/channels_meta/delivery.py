@@ -21,6 +21,18 @@ def make_channels(organization: Organization) -> dict[str, Channel]:
     }
 
 
+def make_whatsapp(organization: Organization, **fields) -> Channel:
+    """The WhatsApp channel the sample WhatsApp Business Account payloads are about."""
+    defaults = {"name": "Kahve Evi", "handle": "+1 555-078-3881"}
+    return make_channel(
+        organization,
+        kind=ChannelKind.WHATSAPP,
+        external_id=p.PHONE_ID,
+        waba_id=p.WABA_ID,
+        **{**defaults, **fields},
+    )
+
+
 def deliver(payload) -> WebhookEvent:
     body = payload if isinstance(payload, bytes) else p.encode(payload)
     event = WebhookEvent.objects.create(body=body)

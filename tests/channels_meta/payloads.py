@@ -130,3 +130,13 @@ def comment(
             {"id": IG_ID, "time": 1700000000, "changes": [{"field": "comments", "value": value}]}
         ],
     }
+
+
+def waba_change(field: str, value: dict, entry_id: str = WABA_ID, time: int = 1743451903) -> dict:
+    """A WhatsApp Business Account field other than messages, as Meta's webhook reference
+    shows it: no metadata, the account (or for partner events the partner's business
+    portfolio) as the entry id."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": entry_id, "time": time, "changes": [{"value": value, "field": field}]}],
+    }
