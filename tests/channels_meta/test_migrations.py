@@ -19,6 +19,14 @@ def migrate(target):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_afterwards():
+    """Leave the database with every migration applied, as the tests after these expect."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_existing_templates_get_the_organisation_of_their_channel():
     old = migrate(BEFORE)
