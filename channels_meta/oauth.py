@@ -91,6 +91,7 @@ def dialog_url(
         "response_type": "code",
     }
     if flow == "instagram":
+        params["client_id"] = settings.META_INSTAGRAM_APP_ID
         params["scope"] = ",".join(INSTAGRAM_SCOPES)
         return f"{settings.META_INSTAGRAM_AUTHORIZE_URL}?{urlencode(params)}"
     if flow == "whatsapp":
@@ -168,6 +169,7 @@ def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[Connec
                 meta_user_id=meta_user_id,
             )
         )
+        page_id = accounts[-1].external_id
         linked = page.get("instagram_business_account") or {}
         if linked.get("id"):
             username = linked.get("username", "")
@@ -175,6 +177,7 @@ def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[Connec
                 ConnectedAccount(
                     kind=ChannelKind.INSTAGRAM,
                     external_id=_answered_id(linked["id"], what=_("Instagram account")),
+                    page_id=page_id,
                     name=username or page.get("name", ""),
                     handle=f"@{username}" if username else "",
                     token=page_token,

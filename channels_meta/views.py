@@ -119,7 +119,7 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
     try:
         kwargs = {"pin": state.pin} if flow == "whatsapp" else {}
         accounts = find_accounts(code=code, redirect_uri=_callback_url(request), **kwargs)
-        connected = channel_services.channels_connect(
+        connection = channel_services.channels_connect(
             organization=request.organization,
             accounts=accounts,
             connected_by=request.user,
@@ -131,11 +131,15 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
     except ChannelError as error:
         messages.error(request, str(error))
         return _to_channels(request)
-    messages.success(
-        request,
-        _("Connected: %(names)s.") % {"names": ", ".join(str(channel) for channel in connected)},
-    )
+    _report_connection(request, connection)
     return _to_channels(request)
+
+
+def _report_connection(request: HttpRequest, connection: channel_services.Connection) -> None:
+    names = ", ".join(str(channel) for channel in connection.channels)
+    messages.success(request, _("Connected: %(names)s.") % {"names": names})
+    for problem in connection.problems:
+        messages.warning(request, problem)
 
 
 @sensitive_post_parameters("token")
@@ -152,7 +156,7 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
                 waba_id=form.cleaned_data["waba_id"],
                 token=form.cleaned_data["token"],
             )
-            channel_services.channels_connect(
+            connection = channel_services.channels_connect(
                 organization=request.organization,
                 accounts=[account],
                 connected_by=request.user,
@@ -161,7 +165,7 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
         except ChannelError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Connected: %(name)s.") % {"name": account.name})
+            _report_connection(request, connection)
             return _to_channels(request)
     return render(request, "channels_meta/manual_whatsapp.html", {"form": form})
 

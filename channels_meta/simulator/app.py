@@ -118,9 +118,10 @@ class MetaSimulator:
         if self.webhooks is None:
             return
         object_type = OBJECT_FOR_KIND[kind]
-        self.webhooks.enqueue(object_type, entry)
+        instagram_login = kind == "instagram" and entry.get("id") in self.state.instagram_login_ids
+        self.webhooks.enqueue(object_type, entry, instagram_login=instagram_login)
         if self.state.random.random() < self.duplicate_rate:
-            self.webhooks.enqueue(object_type, entry)
+            self.webhooks.enqueue(object_type, entry, instagram_login=instagram_login)
 
     def _statuses(self, items: list) -> list:
         if len(items) > 1 and self.state.random.random() < self.reorder_rate:

@@ -36,7 +36,8 @@ def _choices(state: SimulatorState, flow: str) -> list[tuple[str, str]]:
 
 def show(state: SimulatorState, request: Request) -> Response:
     flow = _flow_of(request)
-    if request.query.get("client_id") != state.app_id:
+    app_id = state.instagram_app_id if flow == "instagram" else state.app_id
+    if request.query.get("client_id") != app_id:
         return html("<h1>Invalid App ID</h1><p>The client_id is not this app's.</p>", 400)
     hidden = "".join(
         f'<input type="hidden" name="{name}" value="{escape(request.query.get(name, ""))}">'
