@@ -329,6 +329,9 @@ META_INSTAGRAM_LOGIN = env.bool("META_INSTAGRAM_LOGIN", default=False)
 # its dialog, code exchange and long-lived tokens use them, not the Facebook app's.
 META_INSTAGRAM_APP_ID = env.str("META_INSTAGRAM_APP_ID", default="")
 META_INSTAGRAM_APP_SECRET = secret("META_INSTAGRAM_APP_SECRET", default="")
+# WhatsApp Embedded Signup runs in Meta's popup through Meta's JavaScript SDK, loaded from
+# here on owners' and admins' channels page, only when META_WHATSAPP_CONFIG_ID is set.
+META_JS_SDK_URL = env.str("META_JS_SDK_URL", default="https://connect.facebook.net/en_US/sdk.js")
 if (
     PRODUCTION
     and META_INSTAGRAM_LOGIN

@@ -117,16 +117,18 @@ def _expires_in(answer: dict[str, Any]) -> int | None:
 
 @sensitive_variables()
 def oauth_code_exchange(*, code: str, redirect_uri: str) -> str:
-    """The token Meta grants for a Facebook Login or WhatsApp Embedded Signup code."""
+    """The token Meta grants for a Facebook Login or WhatsApp Embedded Signup code. A code
+    the JavaScript SDK got (Embedded Signup's popup) was issued without a redirect URI,
+    and is exchanged without one (`redirect_uri=""`)."""
+    params = {
+        "client_id": settings.META_APP_ID,
+        "client_secret": settings.META_APP_SECRET,
+        "code": code,
+    }
+    if redirect_uri:
+        params["redirect_uri"] = redirect_uri
     return client().get(
-        "oauth/access_token",
-        params={
-            "client_id": settings.META_APP_ID,
-            "client_secret": settings.META_APP_SECRET,
-            "redirect_uri": redirect_uri,
-            "code": code,
-        },
-        secrets=(settings.META_APP_SECRET, code),
+        "oauth/access_token", params=params, secrets=(settings.META_APP_SECRET, code)
     )["access_token"]
 
 

@@ -41,6 +41,11 @@ class MetaSimulator:
         self.customers = Customers(self)
         self.routes: list[tuple[str, re.Pattern, Callable]] = [
             ("GET", re.compile(r"^/dialog/oauth$"), self._with_state(dialogs.show)),
+            (
+                "GET",
+                re.compile(r"^/(?:[a-z]{2}_[A-Z]{2}/)?sdk\.js$"),
+                self._with_state(dialogs.sdk),
+            ),
             ("GET", re.compile(r"^/oauth/authorize$"), self._with_state(dialogs.show)),
             ("POST", re.compile(r"^/dialog/confirm$"), self._with_state(dialogs.confirm)),
             (

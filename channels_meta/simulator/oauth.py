@@ -159,6 +159,7 @@ def debug_token(state: SimulatorState, request: Request) -> Response:
                 "scopes": token.scopes,
                 "granular_scopes": [
                     {"scope": "whatsapp_business_management", "target_ids": wabas},
+                    {"scope": "whatsapp_business_messaging", "target_ids": wabas},
                     {"scope": "pages_messaging", "target_ids": pages},
                 ],
                 "user_id": token.user_id,
