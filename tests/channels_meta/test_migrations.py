@@ -19,6 +19,14 @@ def migrate(target):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    """Later tests that commit need every migration applied, not only up to AFTER."""
+    yield
+    executor = MigrationExecutor(connection)
+    migrate(executor.loader.graph.leaf_nodes("channels_meta")[0])
+
+
 @pytest.mark.django_db(transaction=True)
 def test_existing_templates_get_the_organisation_of_their_channel():
     old = migrate(BEFORE)
