@@ -22,6 +22,8 @@ class ConnectedAccount:
     token: str
     handle: str = ""
     waba_id: str = ""
+    # The Page a Page-linked Instagram account gets its webhooks through.
+    page_id: str = ""
     token_expires_at: datetime | None = None
     scopes: list[str] | None = None
     meta_user_id: str = ""

@@ -36,3 +36,19 @@ class EmbeddedSignupForm(forms.Form):
         ),
         error_messages={"invalid": _("The PIN is six digits.")},
     )
+
+
+class EmbeddedSignupFinishForm(forms.Form):
+    """What the channels page posts when Embedded Signup's popup is done. The ids are
+    what the browser says the business chose: Padu checks them with Meta before use."""
+
+    code = forms.CharField(max_length=2048, strip=True)
+    waba_id = forms.RegexField(
+        regex=r"^\d{1,30}$",
+        error_messages={"required": _("Meta did not say which WhatsApp account you chose.")},
+    )
+    phone_number_id = forms.RegexField(
+        regex=r"^\d{1,30}$",
+        error_messages={"required": _("Meta did not say which WhatsApp number you chose.")},
+    )
+    pin = EmbeddedSignupForm.base_fields["pin"]

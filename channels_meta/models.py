@@ -90,6 +90,15 @@ class Channel(models.Model):
         help_text=_("Page id, Instagram account id or WhatsApp phone number id."),
     )
     waba_id = models.CharField(_("WhatsApp Business Account id"), max_length=64, blank=True)
+    page_id = models.CharField(
+        _("Facebook Page id"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "The Page an Instagram account is linked to: its webhooks come through the "
+            "Page's subscription."
+        ),
+    )
     name = models.CharField(_("name"), max_length=200)
     handle = models.CharField(
         _("username or phone"), max_length=200, blank=True, help_text=_("@username or +phone.")

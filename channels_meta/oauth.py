@@ -91,6 +91,7 @@ def dialog_url(
         "response_type": "code",
     }
     if flow == "instagram":
+        params["client_id"] = settings.META_INSTAGRAM_APP_ID
         params["scope"] = ",".join(INSTAGRAM_SCOPES)
         return f"{settings.META_INSTAGRAM_AUTHORIZE_URL}?{urlencode(params)}"
     if flow == "whatsapp":
@@ -168,6 +169,7 @@ def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[Connec
                 meta_user_id=meta_user_id,
             )
         )
+        page_id = accounts[-1].external_id
         linked = page.get("instagram_business_account") or {}
         if linked.get("id"):
             username = linked.get("username", "")
@@ -175,6 +177,7 @@ def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[Connec
                 ConnectedAccount(
                     kind=ChannelKind.INSTAGRAM,
                     external_id=_answered_id(linked["id"], what=_("Instagram account")),
+                    page_id=page_id,
                     name=username or page.get("name", ""),
                     handle=f"@{username}" if username else "",
                     token=page_token,
@@ -230,63 +233,134 @@ def _token_grant(token: str) -> dict:
     return grant
 
 
-def _granted_wabas(grant: dict) -> list[str]:
-    """The WhatsApp Business Accounts a token was granted, from debug_token's granular scopes."""
+def _granted_wabas(grant: dict, scope: str = "whatsapp_business_management") -> list[str]:
+    """The WhatsApp Business Accounts a token was granted `scope` on, from debug_token's
+    granular scopes."""
     waba_ids = []
-    for scope in grant.get("granular_scopes") or []:
-        if isinstance(scope, dict) and scope.get("scope") == "whatsapp_business_management":
+    for entry in grant.get("granular_scopes") or []:
+        if isinstance(entry, dict) and entry.get("scope") == scope:
             waba_ids.extend(
                 _answered_id(target, what=_("WhatsApp Business Account"))
-                for target in scope.get("target_ids") or []
+                for target in entry.get("target_ids") or []
             )
     return list(dict.fromkeys(waba_ids))
 
 
-@sensitive_variables()
-def accounts_from_whatsapp_signup(
-    *, code: str, redirect_uri: str, pin: str = ""
+def _scoped_to(grant: dict, scope: str) -> bool:
+    return any(
+        isinstance(entry, dict) and entry.get("scope") == scope
+        for entry in grant.get("granular_scopes") or []
+    )
+
+
+@sensitive_variables("token")
+def _numbers_of(
+    waba_id: str, *, token: str, meta_user_id: str, only: str = ""
 ) -> list[ConnectedAccount]:
+    """The phone numbers Meta lists under a WhatsApp Business Account (or only `only`)."""
+    accounts = []
+    for item in calls.phone_numbers_list(waba_id=waba_id, token=token):
+        number = item if isinstance(item, dict) else {}
+        phone_number_id = _answered_id(number.get("id"), what=_("phone number"))
+        if only and phone_number_id != only:
+            continue
+        accounts.append(
+            ConnectedAccount(
+                kind=ChannelKind.WHATSAPP,
+                external_id=phone_number_id,
+                waba_id=waba_id,
+                name=number.get("verified_name") or number.get("display_phone_number", ""),
+                handle=number.get("display_phone_number", ""),
+                token=token,
+                scopes=WHATSAPP_SCOPES,
+                meta_user_id=meta_user_id,
+            )
+        )
+    return accounts
+
+
+def _grant_user(grant: dict) -> str:
+    user_id = grant.get("user_id")
+    return _answered_id(user_id, what=_("user")) if user_id else ""
+
+
+@sensitive_variables()
+def accounts_from_whatsapp_signup(*, code: str, redirect_uri: str) -> list[ConnectedAccount]:
     """Every phone number of the WhatsApp Business Accounts Meta says this code's token
-    was granted (debug_token's granular scopes), registered for the Cloud API with `pin`
-    when one is given. Nothing the browser sends names an account."""
+    was granted (debug_token's granular scopes). Nothing the browser sends names an
+    account."""
     token = calls.oauth_code_exchange(code=code, redirect_uri=redirect_uri)
     grant = _token_grant(token)
-    user_id = grant.get("user_id")
-    meta_user_id = _answered_id(user_id, what=_("user")) if user_id else ""
-    accounts = []
-    for waba_id in _granted_wabas(grant):
-        for item in calls.phone_numbers_list(waba_id=waba_id, token=token):
-            number = item if isinstance(item, dict) else {}
-            accounts.append(
-                ConnectedAccount(
-                    kind=ChannelKind.WHATSAPP,
-                    external_id=_answered_id(number.get("id"), what=_("phone number")),
-                    waba_id=waba_id,
-                    name=number.get("verified_name") or number.get("display_phone_number", ""),
-                    handle=number.get("display_phone_number", ""),
-                    token=token,
-                    scopes=WHATSAPP_SCOPES,
-                    meta_user_id=meta_user_id,
-                )
-            )
+    meta_user_id = _grant_user(grant)
+    accounts = [
+        account
+        for waba_id in _granted_wabas(grant)
+        for account in _numbers_of(waba_id, token=token, meta_user_id=meta_user_id)
+    ]
     if not accounts:
         raise ChannelError(_("No WhatsApp number was shared with Padu."))
-    for account in accounts if pin else []:
-        _register_number(account, pin)
     return accounts
 
 
 @sensitive_variables()
-def _register_number(account: ConnectedAccount, pin: str) -> None:
-    try:
-        calls.phone_number_register(
-            phone_number_id=account.external_id, token=account.token, pin=pin
-        )
-    except GraphError as error:
+def accounts_from_whatsapp_session(
+    *, code: str, waba_id: str, phone_number_id: str
+) -> list[ConnectedAccount]:
+    """The number the business chose in Embedded Signup (the popup's session info names
+    it and its WhatsApp Business Account), once Meta confirms both: the account must be
+    among those the code's token was granted (debug_token's granular scopes, for managing
+    and, when Meta lists that scope, for messaging), and the number must be one Meta
+    lists under it. The ids come from the browser, so they are only ever compared."""
+    waba_id, phone_number_id = _given_id(waba_id), _given_id(phone_number_id)
+    # A code from the JavaScript SDK was issued without a redirect URI.
+    token = calls.oauth_code_exchange(code=code, redirect_uri="")
+    grant = _token_grant(token)
+    granted = set(_granted_wabas(grant))
+    if _scoped_to(grant, "whatsapp_business_messaging"):
+        granted &= set(_granted_wabas(grant, "whatsapp_business_messaging"))
+    if waba_id not in granted:
         raise ChannelError(
-            _("Meta could not register %(number)s for the Cloud API: %(error)s")
-            % {"number": account.handle or account.external_id, "error": error}
-        ) from None
+            _(
+                "Meta did not grant Padu the WhatsApp Business Account %(waba)s in this "
+                "sign-in, so nothing was connected."
+            )
+            % {"waba": waba_id}
+        )
+    accounts = _numbers_of(
+        waba_id, token=token, meta_user_id=_grant_user(grant), only=phone_number_id
+    )
+    if not accounts:
+        raise ChannelError(
+            _(
+                "Meta does not list the number %(id)s under the WhatsApp Business Account "
+                "%(waba)s, so nothing was connected."
+            )
+            % {"id": phone_number_id, "waba": waba_id}
+        )
+    return accounts
+
+
+@sensitive_variables("pin", "accounts")
+def whatsapp_numbers_register(
+    accounts: list[ConnectedAccount], *, pin: str
+) -> tuple[list[ConnectedAccount], list[str]]:
+    """Register each number for the Cloud API with the business's two-step verification
+    PIN. Returns the numbers Meta registered, and what it said about the others: one
+    number Meta refuses does not keep the others from being connected."""
+    registered, problems = [], []
+    for account in accounts:
+        try:
+            calls.phone_number_register(
+                phone_number_id=account.external_id, token=account.token, pin=pin
+            )
+        except GraphError as error:
+            problems.append(
+                _("Meta could not register %(number)s for the Cloud API: %(error)s")
+                % {"number": account.handle or account.external_id, "error": error}
+            )
+        else:
+            registered.append(account)
+    return registered, problems
 
 
 def reconnect_flow(channel: Channel) -> str | None:

@@ -6,6 +6,7 @@ from channels_meta.webhooks import endpoint
 tenant_patterns = [
     path("", views.channels, name="channels"),
     path("connect/<slug:flow>/", views.connect_start, name="channel_connect"),
+    path("whatsapp/signup/", views.whatsapp_signup, name="channel_whatsapp_signup"),
     path("whatsapp/manual/", views.manual_whatsapp, name="channel_manual_whatsapp"),
     path("<int:channel_id>/reconnect/", views.reconnect, name="channel_reconnect"),
     path("<int:channel_id>/disconnect/", views.disconnect, name="channel_disconnect"),

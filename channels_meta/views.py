@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,8 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.net import client_ip
 from accounts.tenancy import get_for_member, require_manager, tenant_view
 from channels_meta import oauth, selectors
-from channels_meta.connected import ChannelError
-from channels_meta.forms import ChannelSettingsForm, EmbeddedSignupForm, ManualWhatsAppForm
+from channels_meta.connected import ChannelError, ConnectedAccount
+from channels_meta.forms import (
+    ChannelSettingsForm,
+    EmbeddedSignupFinishForm,
+    EmbeddedSignupForm,
+    ManualWhatsAppForm,
+)
 from channels_meta.graph.errors import GraphError
 from channels_meta.models import Channel, ChannelKind
 from channels_meta.services import channels as channel_services
@@ -41,14 +49,57 @@ def _to_channels(request: HttpRequest) -> HttpResponse:
     return redirect("channels", org_slug=request.organization.slug)
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _embedded_signup() -> dict[str, str] | None:
+    """What the channels page needs to run WhatsApp Embedded Signup in Meta's popup (the
+    JavaScript SDK), or None when it is not configured: the page then keeps the
+    redirect to Meta's dialog, which also serves browsers without JavaScript."""
+    if not (settings.META_APP_ID and settings.META_WHATSAPP_CONFIG_ID and settings.META_JS_SDK_URL):
+        return None
+    return {
+        "app_id": settings.META_APP_ID,
+        "config_id": settings.META_WHATSAPP_CONFIG_ID,
+        "graph_version": settings.META_GRAPH_VERSION,
+        "sdk_url": settings.META_JS_SDK_URL,
+        "dialog_origin": _origin(settings.META_DIALOG_URL),
+    }
+
+
+def _embedded_signup_csp(signup: dict[str, str]) -> dict[str, list[str]]:
+    """The sources Meta's SDK needs on the channels page, and nothing more: its script,
+    and the facebook.com frames and requests of its login popup."""
+    dialog = signup["dialog_origin"]
+    meta_frames = (
+        [dialog, "https://*.facebook.com"] if dialog.endswith("facebook.com") else [dialog]
+    )
+    return {
+        "script-src": [_origin(signup["sdk_url"])],
+        "frame-src": meta_frames,
+        "connect-src": meta_frames,
+    }
+
+
 @require_GET
 @tenant_view()
 def channels(request: HttpRequest) -> HttpResponse:
+    signup = _embedded_signup() if request.membership.is_manager else None
     context = {
         "channels": selectors.channels_for_org(request.organization),
         "instagram_flow": "instagram" if settings.META_INSTAGRAM_LOGIN else "facebook",
+        "embedded_signup": signup,
     }
-    return render(request, "channels_meta/channels.html", context)
+    response = render(request, "channels_meta/channels.html", context)
+    if signup:
+        # Read by django-csp's middleware, as its csp_update decorator would set it.
+        response._csp_update = _embedded_signup_csp(signup)
+        # Meta's popup answers through window.opener, which Django's default
+        # same-origin opener policy would sever (SecurityMiddleware keeps this value).
+        response["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"
+    return response
 
 
 @sensitive_post_parameters("pin")
@@ -103,7 +154,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view(managers_only=True)
-@sensitive_variables("state", "code", "kwargs")
+@sensitive_variables("state", "code")
 def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpResponse:
     flow = state.flow
     problem = oauth.error_from_callback(request.GET)
@@ -116,10 +167,51 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
         "instagram": oauth.accounts_from_instagram_login,
         "whatsapp": oauth.accounts_from_whatsapp_signup,
     }[flow]
+    return _connect(
+        request,
+        lambda: find_accounts(code=code, redirect_uri=_callback_url(request)),
+        pin=state.pin,
+    )
+
+
+@sensitive_post_parameters("pin", "code")
+@require_POST
+@tenant_view(managers_only=True)
+@sensitive_variables("form")
+def whatsapp_signup(request: HttpRequest) -> HttpResponse:
+    """Where the channels page posts what WhatsApp Embedded Signup's popup gave it: the
+    code, and the account and number the business chose (checked with Meta, never
+    trusted), with the PIN to register the number."""
+    form = EmbeddedSignupFinishForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(error for errors in form.errors.values() for error in errors)
+        )
+        return _to_channels(request)
+    data = form.cleaned_data
+    return _connect(
+        request,
+        lambda: oauth.accounts_from_whatsapp_session(
+            code=data["code"], waba_id=data["waba_id"], phone_number_id=data["phone_number_id"]
+        ),
+        pin=data["pin"],
+    )
+
+
+@sensitive_variables("find_accounts", "pin", "accounts")
+def _connect(
+    request: HttpRequest, find_accounts: Callable[[], list[ConnectedAccount]], *, pin: str = ""
+) -> HttpResponse:
+    """Find the accounts at Meta, register WhatsApp numbers with `pin` (when given),
+    connect what Meta accepted, and say what happened."""
+    problems: list[str] = []
     try:
-        kwargs = {"pin": state.pin} if flow == "whatsapp" else {}
-        accounts = find_accounts(code=code, redirect_uri=_callback_url(request), **kwargs)
-        connected = channel_services.channels_connect(
+        accounts = find_accounts()
+        if pin:
+            accounts, problems = oauth.whatsapp_numbers_register(accounts, pin=pin)
+        if not accounts:
+            raise ChannelError(" ".join(problems) or _("Nothing was connected."))
+        connection = channel_services.channels_connect(
             organization=request.organization,
             accounts=accounts,
             connected_by=request.user,
@@ -131,11 +223,16 @@ def _finish_connect(request: HttpRequest, state: oauth.OAuthState) -> HttpRespon
     except ChannelError as error:
         messages.error(request, str(error))
         return _to_channels(request)
-    messages.success(
-        request,
-        _("Connected: %(names)s.") % {"names": ", ".join(str(channel) for channel in connected)},
-    )
+    connection.problems[:0] = problems
+    _report_connection(request, connection)
     return _to_channels(request)
+
+
+def _report_connection(request: HttpRequest, connection: channel_services.Connection) -> None:
+    names = ", ".join(str(channel) for channel in connection.channels)
+    messages.success(request, _("Connected: %(names)s.") % {"names": names})
+    for problem in connection.problems:
+        messages.warning(request, problem)
 
 
 @sensitive_post_parameters("token")
@@ -152,7 +249,7 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
                 waba_id=form.cleaned_data["waba_id"],
                 token=form.cleaned_data["token"],
             )
-            channel_services.channels_connect(
+            connection = channel_services.channels_connect(
                 organization=request.organization,
                 accounts=[account],
                 connected_by=request.user,
@@ -161,7 +258,7 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
         except ChannelError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Connected: %(name)s.") % {"name": account.name})
+            _report_connection(request, connection)
             return _to_channels(request)
     return render(request, "channels_meta/manual_whatsapp.html", {"form": form})
 

@@ -324,6 +324,23 @@ META_WHATSAPP_CONFIG_ID = env.str("META_WHATSAPP_CONFIG_ID", default="")
 # A Meta app sets up Instagram with either Facebook Login (Page-linked accounts) or
 # Instagram Login, not both: true offers Instagram Login for Instagram channels.
 META_INSTAGRAM_LOGIN = env.bool("META_INSTAGRAM_LOGIN", default=False)
+# Instagram Login belongs to the Instagram product of the Meta app, which has an app id
+# and secret of its own (App Dashboard > Instagram > API setup with Instagram login):
+# its dialog, code exchange and long-lived tokens use them, not the Facebook app's.
+META_INSTAGRAM_APP_ID = env.str("META_INSTAGRAM_APP_ID", default="")
+META_INSTAGRAM_APP_SECRET = secret("META_INSTAGRAM_APP_SECRET", default="")
+# WhatsApp Embedded Signup runs in Meta's popup through Meta's JavaScript SDK, loaded from
+# here on owners' and admins' channels page, only when META_WHATSAPP_CONFIG_ID is set.
+META_JS_SDK_URL = env.str("META_JS_SDK_URL", default="https://connect.facebook.net/en_US/sdk.js")
+if (
+    PRODUCTION
+    and META_INSTAGRAM_LOGIN
+    and not (META_INSTAGRAM_APP_ID and META_INSTAGRAM_APP_SECRET)
+):
+    raise ImproperlyConfigured(
+        "Refusing to start with PADU_ENV=production: META_INSTAGRAM_LOGIN is on, so "
+        "META_INSTAGRAM_APP_ID and META_INSTAGRAM_APP_SECRET must be set."
+    )
 
 # Celery. The broker is Redis when CELERY_BROKER_URL or REDIS_URL is set; otherwise
 # files under var/ through padu/broker.py (kombu's file-system transport, made safe for

@@ -64,6 +64,11 @@ def test_production_with_a_secure_configuration_passes_the_deploy_check():
             },
             "public development key",
         ),
+        ({"META_INSTAGRAM_LOGIN": "true"}, "META_INSTAGRAM_APP_SECRET"),
+        (
+            {"META_INSTAGRAM_LOGIN": "true", "META_INSTAGRAM_APP_ID": "1234"},
+            "META_INSTAGRAM_APP_SECRET",
+        ),
     ],
 )
 def test_production_refuses_to_start_and_names_the_insecure_setting(change, named):

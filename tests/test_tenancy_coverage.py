@@ -68,6 +68,7 @@ CASES: dict[str, list[Case]] = {
     "channels": [Case("get")],
     "channel_connect": [Case("post", lambda rows: ("facebook",), managers_only=True)],
     "channel_manual_whatsapp": [Case("get", managers_only=True)],
+    "channel_whatsapp_signup": [Case("post", managers_only=True)],
     "channel_reconnect": [Case("post", lambda rows: (rows.channel.pk,), managers_only=True)],
     "channel_disconnect": [Case("post", lambda rows: (rows.channel.pk,), managers_only=True)],
     "channel_settings": [Case("post", lambda rows: (rows.channel.pk,), managers_only=True)],

@@ -21,11 +21,43 @@ from channels_meta.graph.client import client
 from channels_meta.graph.errors import RateLimited
 from channels_meta.graph.ids import node_id
 
-# Webhook fields Padu subscribes each kind of account to (META.md).
-PAGE_FIELDS = (
-    "messages,message_echoes,message_deliveries,message_reads,message_reactions,messaging_postbacks"
+# Webhook fields Padu subscribes accounts to (META.md). A Page names its fields; so does an
+# Instagram Login account (on graph.instagram.com; Instagram's names differ from the
+# Page's: messaging_seen, messaging_referral, message_edit). A Page-linked Instagram
+# account has no subscription of its own: its webhooks come through its Page's, with the
+# Instagram fields chosen in the App Dashboard. A WhatsApp Business Account's subscription
+# takes no fields: those are chosen in the App Dashboard too.
+PAGE_FIELDS = ",".join(
+    (
+        "messages",
+        "message_echoes",
+        "message_deliveries",
+        "message_reads",
+        "message_reactions",
+        "message_edits",
+        "messaging_postbacks",
+        "messaging_referrals",
+        "messaging_optins",
+        # Messages of threads another app owns (Meta's handover protocol).
+        "standby",
+    )
 )
-INSTAGRAM_FIELDS = "messages,message_reactions,messaging_seen,comments"
+INSTAGRAM_FIELDS = ",".join(
+    (
+        "messages",
+        "message_reactions",
+        "message_edit",
+        "messaging_seen",
+        "messaging_postbacks",
+        "messaging_referral",
+        "comments",
+        "live_comments",
+        "mentions",
+    )
+)
+# What `app_subscribe` can subscribe: a Page (Messenger, and the Instagram accounts linked
+# to it), an Instagram Login account, a WhatsApp Business Account.
+SUBSCRIBERS = ("page", "instagram_login", "waba")
 PAGE_LIST_FIELDS = "id,name,access_token,instagram_business_account{id,username}"
 TEMPLATE_FIELDS = "id,name,language,status,category,quality_score,components"
 # Meta's answer when it leaves out a long-lived Instagram token's lifetime (60 days).
@@ -85,16 +117,18 @@ def _expires_in(answer: dict[str, Any]) -> int | None:
 
 @sensitive_variables()
 def oauth_code_exchange(*, code: str, redirect_uri: str) -> str:
-    """The token Meta grants for a Facebook Login or WhatsApp Embedded Signup code."""
+    """The token Meta grants for a Facebook Login or WhatsApp Embedded Signup code. A code
+    the JavaScript SDK got (Embedded Signup's popup) was issued without a redirect URI,
+    and is exchanged without one (`redirect_uri=""`)."""
+    params = {
+        "client_id": settings.META_APP_ID,
+        "client_secret": settings.META_APP_SECRET,
+        "code": code,
+    }
+    if redirect_uri:
+        params["redirect_uri"] = redirect_uri
     return client().get(
-        "oauth/access_token",
-        params={
-            "client_id": settings.META_APP_ID,
-            "client_secret": settings.META_APP_SECRET,
-            "redirect_uri": redirect_uri,
-            "code": code,
-        },
-        secrets=(settings.META_APP_SECRET, code),
+        "oauth/access_token", params=params, secrets=(settings.META_APP_SECRET, code)
     )["access_token"]
 
 
@@ -115,19 +149,20 @@ def user_token_extend(*, token: str) -> str:
 
 @sensitive_variables()
 def instagram_code_exchange(*, code: str, redirect_uri: str) -> IssuedToken:
-    """The short-lived token (and the user it is for) of an Instagram Login code."""
+    """The short-lived token (and the user it is for) of an Instagram Login code, asked
+    as the Instagram app (its own id and secret, not the Facebook app's)."""
     answer = client().post(
         "oauth/access_token",
         host="instagram_api",
         versioned=False,
         form={
-            "client_id": settings.META_APP_ID,
-            "client_secret": settings.META_APP_SECRET,
+            "client_id": settings.META_INSTAGRAM_APP_ID,
+            "client_secret": settings.META_INSTAGRAM_APP_SECRET,
             "grant_type": "authorization_code",
             "redirect_uri": redirect_uri,
             "code": code,
         },
-        secrets=(settings.META_APP_SECRET, code),
+        secrets=(settings.META_INSTAGRAM_APP_SECRET, code),
     )
     # Meta has answered both {"data": [{...}]} and a flat object here.
     first = (answer.get("data") or [answer])[0]
@@ -143,10 +178,10 @@ def instagram_token_extend(*, token: str) -> IssuedToken:
         versioned=False,
         params={
             "grant_type": "ig_exchange_token",
-            "client_secret": settings.META_APP_SECRET,
+            "client_secret": settings.META_INSTAGRAM_APP_SECRET,
             "access_token": token,
         },
-        secrets=(settings.META_APP_SECRET, token),
+        secrets=(settings.META_INSTAGRAM_APP_SECRET, token),
     )
     return IssuedToken(token=answer["access_token"], expires_in=_expires_in(answer))
 
@@ -229,28 +264,31 @@ def phone_number_register(*, phone_number_id: str, token: str, pin: str) -> None
 
 
 @sensitive_variables("token")
-def app_subscribe(
-    *, kind: str, subscriber_id: str, token: str, instagram_login: bool = False
-) -> None:
-    """Ask Meta to send an account's webhooks to Padu. `subscriber_id` is the Page, the
-    Instagram account or, for WhatsApp, the WhatsApp Business Account."""
+def app_subscribe(*, subscriber: str, subscriber_id: str, token: str) -> None:
+    """Ask Meta to send webhooks to Padu for a Page (`POST /{page-id}/subscribed_apps`
+    with the Page fields), an Instagram Login account (the same edge on
+    graph.instagram.com, with the Instagram fields) or a WhatsApp Business Account (no
+    fields). There is no such edge for a Page-linked Instagram account: subscribe its Page."""
     path = _path(subscriber_id, "subscribed_apps")
-    if kind == "whatsapp":
+    if subscriber == "waba":
         client().post(path, token=token)
-    elif kind == "messenger":
+    elif subscriber == "page":
         client().post(path, token=token, params={"subscribed_fields": PAGE_FIELDS})
-    else:
+    elif subscriber == "instagram_login":
         client().post(
             path,
             token=token,
-            host=_host(instagram_login),
+            host=_host(instagram_login=True),
             params={"subscribed_fields": INSTAGRAM_FIELDS},
         )
+    else:
+        raise ValueError(f"Unknown webhook subscriber {subscriber!r}.")
 
 
 @sensitive_variables("token")
 def app_unsubscribe(*, subscriber_id: str, token: str, instagram_login: bool = False) -> None:
-    """Stop an account's webhooks to Padu (see `app_subscribe`)."""
+    """Stop the webhooks of a Page, a WhatsApp Business Account or (`instagram_login`) an
+    Instagram Login account (see `app_subscribe`)."""
     client().delete(
         _path(subscriber_id, "subscribed_apps"), token=token, host=_host(instagram_login)
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -22,6 +25,7 @@ CONNECT_FIELDS = [
     "name",
     "handle",
     "waba_id",
+    "page_id",
     "status",
     "token_expires_at",
     "token_issued_at",
@@ -41,6 +45,8 @@ def _check_ids(account: ConnectedAccount) -> None:
     needed = [account.external_id]
     if account.kind == ChannelKind.WHATSAPP or account.waba_id:
         needed.append(account.waba_id)
+    if account.page_id:
+        needed.append(account.page_id)
     if account.meta_user_id:
         needed.append(account.meta_user_id)
     try:
@@ -82,6 +88,7 @@ def channel_connect(
         channel.name = account.name[:200]
         channel.handle = account.handle[:200]
         channel.waba_id = account.waba_id
+        channel.page_id = account.page_id
         channel.status = ChannelStatus.ACTIVE
         channel.token_expires_at = account.token_expires_at
         channel.token_issued_at = now
@@ -109,17 +116,27 @@ def channel_connect(
     return channel
 
 
-@sensitive_variables("account")
-def _subscribe(account: ConnectedAccount) -> None:
-    """Ask Meta to send this account's webhooks to Padu (a WhatsApp number's come
-    through its WhatsApp Business Account)."""
-    whatsapp = account.kind == ChannelKind.WHATSAPP
-    calls.app_subscribe(
-        kind=account.kind,
-        subscriber_id=account.waba_id if whatsapp else account.external_id,
-        token=account.token,
-        instagram_login=account.uses_instagram_login,
-    )
+def _subscription_of(thing: ConnectedAccount | Channel) -> tuple[str, str] | None:
+    """Which subscription at Meta brings an account's (or a channel's) webhooks to Padu:
+    (subscriber, its id) for `calls.app_subscribe`. A WhatsApp number's come through its
+    WhatsApp Business Account, a Page-linked Instagram account's through its Page; None
+    when that Page is not known (an Instagram account connected with a pasted token)."""
+    if thing.kind == ChannelKind.WHATSAPP:
+        return ("waba", thing.waba_id)
+    if thing.kind == ChannelKind.MESSENGER:
+        return ("page", thing.external_id)
+    if thing.uses_instagram_login:
+        return ("instagram_login", thing.external_id)
+    return ("page", thing.page_id) if thing.page_id else None
+
+
+@dataclass
+class Connection:
+    """What connecting did: the channels saved, and what Meta did not do (for the person
+    connecting; none of it stopped the connection)."""
+
+    channels: list[Channel]
+    problems: list[str] = field(default_factory=list)
 
 
 def _held_elsewhere(account: ConnectedAccount) -> ChannelError:
@@ -141,26 +158,54 @@ def _check_not_held_elsewhere(organization: Organization, account: ConnectedAcco
 
 
 @sensitive_variables("accounts", "account")
+def _subscribe_all(accounts: list[ConnectedAccount]) -> list[str]:
+    """Subscribe Padu once to each subscription the accounts need; raise ChannelError when
+    Meta refuses one. Returns what could not be asked for."""
+    problems = []
+    done = set()
+    for account in accounts:
+        subscription = _subscription_of(account)
+        if subscription is None:
+            problems.append(
+                _(
+                    "Meta sends %(name)s's messages through its Facebook Page's subscription, "
+                    "and Padu does not know that Page: connect the Page with Facebook Login "
+                    "too, or Padu receives nothing for this account."
+                )
+                % {"name": account.name}
+            )
+            continue
+        if subscription in done:
+            continue
+        subscriber, subscriber_id = subscription
+        try:
+            calls.app_subscribe(
+                subscriber=subscriber, subscriber_id=subscriber_id, token=account.token
+            )
+        except GraphError as error:
+            raise ChannelError(
+                _("Meta refused to send %(name)s's messages to Padu: %(error)s")
+                % {"name": account.name, "error": error}
+            ) from None
+        done.add(subscription)
+    return problems
+
+
+@sensitive_variables("accounts", "account")
 def channels_connect(
     *,
     organization: Organization,
     accounts: list[ConnectedAccount],
     connected_by: User | None,
     ip: str | None = None,
-) -> list[Channel]:
-    """Subscribe Padu to every account at Meta, then save them all. If Meta refuses one,
-    another organisation holds one, or one has an id that is not Meta's, nothing is saved."""
+) -> Connection:
+    """Subscribe Padu to every account at Meta, then save them all. If Meta refuses a
+    subscription, another organisation holds one, or one has an id that is not Meta's,
+    nothing is saved."""
     for account in accounts:
         _check_ids(account)
         _check_not_held_elsewhere(organization, account)
-    for account in accounts:
-        try:
-            _subscribe(account)
-        except GraphError as error:
-            raise ChannelError(
-                _("Meta refused to send %(name)s's messages to Padu: %(error)s")
-                % {"name": account.name, "error": error}
-            ) from None
+    problems = _subscribe_all(accounts)
     with transaction.atomic():
         channels = [
             channel_connect(
@@ -174,28 +219,32 @@ def channels_connect(
                     channel_id
                 )
             )
-    return channels
+    return Connection(channels=channels, problems=problems)
 
 
-def _waba_still_needed(channel: Channel) -> bool:
-    """Another connected number (in any organisation) gets its webhooks through the same
-    WhatsApp Business Account subscription."""
-    return (
-        Channel.objects.connected()
-        .filter(kind=ChannelKind.WHATSAPP, waba_id=channel.waba_id)
-        .exclude(pk=channel.pk)
-        .exists()
-    )
+def _subscription_still_needed(channel: Channel, subscriber: str, subscriber_id: str) -> bool:
+    """Another connected channel (in any organisation) gets its webhooks through the same
+    subscription: the same WhatsApp Business Account, or the same Page (its Messenger
+    channel, or an Instagram account linked to it)."""
+    others = Channel.objects.connected().exclude(pk=channel.pk)
+    if subscriber == "waba":
+        return others.filter(kind=ChannelKind.WHATSAPP, waba_id=subscriber_id).exists()
+    if subscriber == "page":
+        return others.filter(
+            Q(kind=ChannelKind.MESSENGER, external_id=subscriber_id)
+            | Q(kind=ChannelKind.INSTAGRAM, uses_instagram_login=False, page_id=subscriber_id)
+        ).exists()
+    return False
 
 
 @sensitive_variables("token")
 def _unsubscribe(channel: Channel) -> list[str]:
-    if channel.kind == ChannelKind.WHATSAPP:
-        if _waba_still_needed(channel):
-            return []
-        subscription_id = channel.waba_id
-    else:
-        subscription_id = channel.external_id
+    subscription = _subscription_of(channel)
+    if subscription is None:
+        return []
+    subscriber, subscriber_id = subscription
+    if _subscription_still_needed(channel, subscriber, subscriber_id):
+        return []
     try:
         token = channel.get_token()
     except vault.VaultError as error:
@@ -203,9 +252,9 @@ def _unsubscribe(channel: Channel) -> list[str]:
         return [_("Padu could not use the stored token to unsubscribe at Meta")]
     try:
         calls.app_unsubscribe(
-            subscriber_id=subscription_id,
+            subscriber_id=subscriber_id,
             token=token,
-            instagram_login=channel.uses_instagram_login,
+            instagram_login=subscriber == "instagram_login",
         )
     except GraphError as error:
         return [str(error)]
@@ -213,8 +262,8 @@ def _unsubscribe(channel: Channel) -> list[str]:
 
 
 def _release_at_meta(channel: Channel) -> list[str]:
-    """Unsubscribe (unless another connected number shares the WhatsApp Business
-    Account) and, when no other channel needs it, revoke the connecting person's grant.
+    """Unsubscribe (unless another connected channel shares the subscription) and, when
+    no other channel needs it, revoke the connecting person's grant.
     Returns what failed, for the person disconnecting; failures do not stop it."""
     problems = _unsubscribe(channel)
     still_needed = (

@@ -41,6 +41,11 @@ class MetaSimulator:
         self.customers = Customers(self)
         self.routes: list[tuple[str, re.Pattern, Callable]] = [
             ("GET", re.compile(r"^/dialog/oauth$"), self._with_state(dialogs.show)),
+            (
+                "GET",
+                re.compile(r"^/(?:[a-z]{2}_[A-Z]{2}/)?sdk\.js$"),
+                self._with_state(dialogs.sdk),
+            ),
             ("GET", re.compile(r"^/oauth/authorize$"), self._with_state(dialogs.show)),
             ("POST", re.compile(r"^/dialog/confirm$"), self._with_state(dialogs.confirm)),
             (
@@ -118,9 +123,10 @@ class MetaSimulator:
         if self.webhooks is None:
             return
         object_type = OBJECT_FOR_KIND[kind]
-        self.webhooks.enqueue(object_type, entry)
+        instagram_login = kind == "instagram" and entry.get("id") in self.state.instagram_login_ids
+        self.webhooks.enqueue(object_type, entry, instagram_login=instagram_login)
         if self.state.random.random() < self.duplicate_rate:
-            self.webhooks.enqueue(object_type, entry)
+            self.webhooks.enqueue(object_type, entry, instagram_login=instagram_login)
 
     def _statuses(self, items: list) -> list:
         if len(items) > 1 and self.state.random.random() < self.reorder_rate:

@@ -7,9 +7,13 @@ from urllib.parse import urlencode
 
 from channels_meta.simulator.http import GraphFault, Request, Response, invalid_parameter, ok
 from channels_meta.simulator.oauth import valid_token
-from channels_meta.simulator.state import SimulatorState, Token
-
-PAGE_FIELDS_REQUIRED = {"page", "instagram"}
+from channels_meta.simulator.state import (
+    DASHBOARD_FIELDS,
+    INSTAGRAM_WEBHOOK_FIELDS,
+    PAGE_WEBHOOK_FIELDS,
+    SimulatorState,
+    Token,
+)
 
 
 def token_for_asset(state: SimulatorState, request: Request, asset_id: str) -> Token:
@@ -100,8 +104,36 @@ def node(state: SimulatorState, request: Request, object_id: str) -> Response:
     raise GraphFault(100, f"Unsupported get request. Object with ID '{object_id}' does not exist.")
 
 
+def _unsupported(object_id: str, method: str) -> GraphFault:
+    return GraphFault(
+        100,
+        f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, "
+        "cannot be loaded due to missing permissions, or does not support this operation.",
+        subcode=33,
+    )
+
+
+def _fields_of(request: Request, allowed: frozenset[str]) -> set[str]:
+    fields = {f for f in request.param("subscribed_fields").split(",") if f}
+    if not fields:
+        raise invalid_parameter("(#100) The parameter subscribed_fields is required.")
+    unknown = sorted(fields - allowed)
+    if unknown:
+        raise invalid_parameter(
+            f"(#100) Param subscribed_fields[{unknown[0]}] must be one of "
+            f"{{{', '.join(sorted(allowed))}}}"
+        )
+    return fields
+
+
 def subscribed_apps(state: SimulatorState, request: Request, object_id: str) -> Response:
-    token_for_asset(state, request, object_id)
+    """A Page's, a WhatsApp Business Account's or (on graph.instagram.com, with an
+    Instagram Login token) an Instagram account's subscription. A Page-linked Instagram
+    account has none of its own: its webhooks come through its Page's subscription, with
+    the Instagram fields chosen in the App Dashboard."""
+    token = token_for_asset(state, request, object_id)
+    if object_id in state.instagram_accounts and token.kind != "instagram":
+        raise _unsupported(object_id, request.method)
     with state.lock:
         if request.method == "GET":
             fields = sorted(state.subscriptions.get(object_id, set()))
@@ -109,14 +141,24 @@ def subscribed_apps(state: SimulatorState, request: Request, object_id: str) -> 
             return ok(
                 {"data": [{"id": state.app_id, "subscribed_fields": fields}] if active else []}
             )
+        linked = state.pages[object_id].instagram_id if object_id in state.pages else ""
         if request.method == "DELETE":
             state.subscriptions.pop(object_id, None)
+            state.instagram_login_ids.discard(object_id)
+            if linked and linked not in state.instagram_login_ids:
+                state.subscriptions.pop(linked, None)
             return ok({"success": True})
-        fields = {f for f in request.param("subscribed_fields").split(",") if f}
-        needs_fields = object_id in state.pages or object_id in state.instagram_accounts
-        if needs_fields and not fields:
-            raise invalid_parameter("(#100) The parameter subscribed_fields is required.")
-        state.subscriptions[object_id] = fields
+        if object_id in state.pages:
+            state.subscriptions[object_id] = _fields_of(request, PAGE_WEBHOOK_FIELDS)
+            if linked and linked not in state.instagram_login_ids:
+                state.subscriptions[linked] = set(DASHBOARD_FIELDS["instagram"])
+        elif object_id in state.instagram_accounts:
+            state.subscriptions[object_id] = _fields_of(request, INSTAGRAM_WEBHOOK_FIELDS)
+            state.instagram_login_ids.add(object_id)
+        elif object_id in state.wabas:
+            state.subscriptions[object_id] = set(DASHBOARD_FIELDS["whatsapp_business_account"])
+        else:
+            raise _unsupported(object_id, request.method)
     return ok({"success": True})
 
 

@@ -14,10 +14,14 @@ from channels_meta.simulator.state import (
 CODE_LIFETIME_SECONDS = 10 * 60
 
 
-def _check_app(state: SimulatorState, request: Request) -> None:
-    if request.param("client_id") != state.app_id:
+def _check_app(state: SimulatorState, request: Request, *, instagram: bool = False) -> None:
+    """The request names the app and proves it with the secret: the Facebook app's, or
+    for Instagram Login the Instagram app's (a different id and secret)."""
+    app_id = state.instagram_app_id if instagram else state.app_id
+    app_secret = state.instagram_app_secret if instagram else state.app_secret
+    if request.param("client_id") != app_id:
         raise invalid_parameter("Error validating application. Invalid application ID.")
-    if request.param("client_secret") != state.app_secret:
+    if request.param("client_secret") != app_secret:
         raise GraphFault(100, "Error validating client secret.", subcode=None)
 
 
@@ -78,7 +82,7 @@ def facebook_access_token(state: SimulatorState, request: Request) -> Response:
 
 def instagram_access_token(state: SimulatorState, request: Request) -> Response:
     """POST api.instagram.com/oauth/access_token: a code for a short-lived Instagram token."""
-    _check_app(state, request)
+    _check_app(state, request, instagram=True)
     if request.param("grant_type") != "authorization_code":
         raise invalid_parameter("Invalid grant_type.")
     with state.lock:
@@ -107,7 +111,7 @@ def instagram_long_lived(state: SimulatorState, request: Request) -> Response:
     """GET graph.instagram.com/access_token?grant_type=ig_exchange_token."""
     if request.param("grant_type") != "ig_exchange_token":
         raise invalid_parameter("Invalid grant_type.")
-    if request.param("client_secret") != state.app_secret:
+    if request.param("client_secret") != state.instagram_app_secret:
         raise GraphFault(100, "Error validating client secret.")
     with state.lock:
         short = valid_token(state, request.param("access_token") or request.token)
@@ -155,6 +159,7 @@ def debug_token(state: SimulatorState, request: Request) -> Response:
                 "scopes": token.scopes,
                 "granular_scopes": [
                     {"scope": "whatsapp_business_management", "target_ids": wabas},
+                    {"scope": "whatsapp_business_messaging", "target_ids": wabas},
                     {"scope": "pages_messaging", "target_ids": pages},
                 ],
                 "user_id": token.user_id,

@@ -43,6 +43,7 @@ def snapshot(state: SimulatorState) -> dict:
             "tokens": [asdict(token) for token in state.tokens.values()],
             "codes": dict(state.codes),
             "subscriptions": {key: sorted(fields) for key, fields in state.subscriptions.items()},
+            "instagram_login_ids": sorted(state.instagram_login_ids),
             "last_inbound": [
                 [business_id, customer_id, at]
                 for (business_id, customer_id), at in state.last_inbound.items()
@@ -71,6 +72,7 @@ def restore(state: SimulatorState, data: dict) -> None:
         state.tokens = {t["value"]: Token(**t) for t in data["tokens"]}
         state.codes = dict(data["codes"])
         state.subscriptions = {key: set(fields) for key, fields in data["subscriptions"].items()}
+        state.instagram_login_ids = set(data.get("instagram_login_ids", []))
         state.last_inbound = {
             (business_id, customer_id): at for business_id, customer_id, at in data["last_inbound"]
         }

@@ -11,6 +11,60 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+# The fields a Page's subscription may name (its webhooks: Messenger's names).
+PAGE_WEBHOOK_FIELDS = frozenset(
+    {
+        "messages",
+        "message_echoes",
+        "message_deliveries",
+        "message_reads",
+        "message_reactions",
+        "message_edits",
+        "messaging_postbacks",
+        "messaging_referrals",
+        "messaging_optins",
+        "messaging_optouts",
+        "messaging_handovers",
+        "messaging_policy_enforcement",
+        "messaging_account_linking",
+        "messaging_feedback",
+        "standby",
+        "feed",
+    }
+)
+# The fields an Instagram Login account's subscription may name (Instagram's names).
+INSTAGRAM_WEBHOOK_FIELDS = frozenset(
+    {
+        "messages",
+        "message_echoes",
+        "message_reactions",
+        "message_edit",
+        "messaging_seen",
+        "messaging_postbacks",
+        "messaging_referral",
+        "messaging_optins",
+        "messaging_handover",
+        "messaging_policy_enforcement",
+        "response_feedback",
+        "standby",
+        "comments",
+        "live_comments",
+        "mentions",
+        "story_insights",
+    }
+)
+# What the operator ticked in the App Dashboard's Webhooks settings, per object: a
+# Page-linked Instagram account and a WhatsApp Business Account get these fields, since
+# their own subscription names none.
+DASHBOARD_FIELDS = {
+    "instagram": frozenset(
+        {"messages", "message_reactions", "messaging_seen", "messaging_postbacks", "comments"}
+    ),
+    "whatsapp_business_account": frozenset(
+        {"messages", "account_update", "message_template_status_update"}
+    ),
+}
+
 SHORT_LIVED_SECONDS = 2 * 60 * 60
 LONG_LIVED_SECONDS = 5183944
 DAY = 24 * 60 * 60
@@ -120,9 +174,22 @@ class SimulatorState:
     """Everything the simulator remembers, guarded by one lock (the web server and the
     traffic and webhook threads share it)."""
 
-    def __init__(self, *, app_id: str, app_secret: str, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        app_secret: str,
+        instagram_app_id: str = "",
+        instagram_app_secret: str = "",
+        seed: int | None = None,
+    ) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
+        # The Instagram product of the same Meta app has an id and secret of its own, used
+        # by Instagram Login (the dialog, the code exchange, long-lived tokens) and to
+        # sign the webhooks of accounts that subscribed through it.
+        self.instagram_app_id = instagram_app_id or app_id
+        self.instagram_app_secret = instagram_app_secret or app_secret
         self.seed = seed
         # How many times this state was saved and loaded again (see persistence.py).
         self.generation = 0
@@ -137,6 +204,9 @@ class SimulatorState:
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, dict] = {}
         self.subscriptions: dict[str, set[str]] = {}
+        # Instagram accounts subscribed with Instagram Login (on graph.instagram.com);
+        # the others get their webhooks through their Page's subscription.
+        self.instagram_login_ids: set[str] = set()
         self.last_inbound: dict[tuple[str, str], float] = {}
         self.comments: dict[str, Comment] = {}
         self.sent: list[SentMessage] = []

@@ -60,6 +60,8 @@ def whatsapp_entry(waba_id: str, phone_number_id: str, display_phone: str, value
 class Delivery:
     object_type: str
     entries: list[dict]
+    # Signed with the Instagram app's secret (accounts subscribed with Instagram Login).
+    instagram_login: bool = False
     attempts: int = 0
     not_before: float = 0.0
     body: bytes = b""
@@ -72,6 +74,7 @@ class WebhookSender:
 
     target_url: str
     app_secret: str
+    instagram_app_secret: str = ""
     transport: httpx.BaseTransport | None = None
     time_scale: float = 1.0
     batch_size: int = 5
@@ -80,27 +83,32 @@ class WebhookSender:
     failed: list[Delivery] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._pending: queue.Queue[tuple[str, dict]] = queue.Queue()
+        self._pending: queue.Queue[tuple[str, bool, dict]] = queue.Queue()
         self._retries: list[Delivery] = []
         self._lock = threading.Lock()
         self._http = httpx.Client(transport=self.transport, timeout=20.0)
 
-    def enqueue(self, object_type: str, entry: dict) -> None:
-        self._pending.put((object_type, entry))
+    def enqueue(self, object_type: str, entry: dict, *, instagram_login: bool = False) -> None:
+        self._pending.put((object_type, instagram_login, entry))
 
     def _batches(self) -> list[Delivery]:
-        grouped: dict[str, list[dict]] = {}
+        grouped: dict[tuple[str, bool], list[dict]] = {}
         while True:
             try:
-                object_type, entry = self._pending.get_nowait()
+                object_type, instagram_login, entry = self._pending.get_nowait()
             except queue.Empty:
                 break
-            grouped.setdefault(object_type, []).append(entry)
+            grouped.setdefault((object_type, instagram_login), []).append(entry)
         return [
-            Delivery(object_type, entries[start : start + self.batch_size])
-            for object_type, entries in grouped.items()
+            Delivery(object_type, entries[start : start + self.batch_size], instagram_login)
+            for (object_type, instagram_login), entries in grouped.items()
             for start in range(0, len(entries), self.batch_size)
         ]
+
+    def secret_for(self, delivery: Delivery) -> str:
+        if delivery.instagram_login and self.instagram_app_secret:
+            return self.instagram_app_secret
+        return self.app_secret
 
     def send(self, delivery: Delivery) -> bool:
         """Post one delivery; True when it got a 200."""
@@ -113,7 +121,7 @@ class WebhookSender:
                 content=delivery.body,
                 headers={
                     "Content-Type": "application/json",
-                    "X-Hub-Signature-256": sign(delivery.body, self.app_secret),
+                    "X-Hub-Signature-256": sign(delivery.body, self.secret_for(delivery)),
                     "User-Agent": "facebookexternalua",
                 },
             )

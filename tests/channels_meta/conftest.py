@@ -12,6 +12,8 @@ from channels_meta.simulator.webhooks import WebhookSender
 
 APP_ID = "4242424242"
 APP_SECRET = "simulated-app-secret"
+INSTAGRAM_APP_ID = "5353535353"
+INSTAGRAM_APP_SECRET = "simulated-instagram-app-secret"
 
 
 @dataclass
@@ -56,15 +58,24 @@ def meta(settings) -> Meta:
     """The Meta simulator, in-process, standing where Meta's hosts are."""
     settings.META_APP_ID = APP_ID
     settings.META_APP_SECRET = APP_SECRET
+    settings.META_INSTAGRAM_APP_ID = INSTAGRAM_APP_ID
+    settings.META_INSTAGRAM_APP_SECRET = INSTAGRAM_APP_SECRET
     settings.META_GRAPH_URL = "https://graph.facebook.com"
     settings.META_INSTAGRAM_GRAPH_URL = "https://graph.instagram.com"
     settings.META_INSTAGRAM_API_URL = "https://api.instagram.com"
-    state = SimulatorState(app_id=APP_ID, app_secret=APP_SECRET, seed=7)
+    state = SimulatorState(
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        instagram_app_id=INSTAGRAM_APP_ID,
+        instagram_app_secret=INSTAGRAM_APP_SECRET,
+        seed=7,
+    )
     state.seed_default()
     receiver = Receiver()
     sender = WebhookSender(
         target_url="https://padu.test/webhooks/meta/",
         app_secret=APP_SECRET,
+        instagram_app_secret=INSTAGRAM_APP_SECRET,
         transport=httpx.WSGITransport(app=receiver),
         time_scale=0.001,
     )

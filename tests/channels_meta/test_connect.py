@@ -267,7 +267,7 @@ def test_a_number_of_the_same_waba_in_another_organisation_keeps_it_subscribed(w
                 )
             ],
             connected_by=None,
-        )[0]
+        ).channels[0]
         for organization, number in zip(
             (world.org, world.other_org), meta.assets["whatsapp_numbers"], strict=True
         )

@@ -86,6 +86,40 @@ def test_missing_or_wrong_signatures_are_refused_and_nothing_is_stored(client, s
     assert not WebhookEvent.objects.exists()
 
 
+INSTAGRAM_SECRET = "webhook-test-instagram-app-secret"
+
+
+@pytest.mark.parametrize(
+    ("object_type", "secret", "accepted"),
+    [
+        ("instagram", SECRET, True),
+        ("instagram", INSTAGRAM_SECRET, True),
+        ("page", SECRET, True),
+        ("page", INSTAGRAM_SECRET, False),
+        ("whatsapp_business_account", INSTAGRAM_SECRET, False),
+        ("instagram", "some-other-secret", False),
+    ],
+)
+def test_instagram_deliveries_may_be_signed_with_the_instagram_apps_secret(
+    client, settings, object_type, secret, accepted
+):
+    settings.META_INSTAGRAM_APP_SECRET = INSTAGRAM_SECRET
+    body = payloads.encode(payloads.messaging(object_type, payloads.IG_ID))
+
+    response = post(client, body, payloads.sign(body, secret))
+
+    assert response.status_code == (200 if accepted else 403)
+    assert WebhookEvent.objects.exists() is accepted
+
+
+def test_without_an_instagram_app_secret_only_the_app_secret_signs(client, settings):
+    settings.META_INSTAGRAM_APP_SECRET = ""
+    body = payloads.encode(payloads.messaging("instagram", payloads.IG_ID))
+
+    assert post(client, body, payloads.sign(body, "")).status_code == 403
+    assert post(client, body, payloads.sign(body, SECRET)).status_code == 200
+
+
 @pytest.mark.parametrize(
     "signature",
     [

@@ -42,9 +42,12 @@ class Command(BaseCommand):
             )
             if options["name"]:
                 account.name = options["name"]
-            (channel,) = channels.channels_connect(
+            connection = channels.channels_connect(
                 organization=organization, accounts=[account], connected_by=None
             )
         except ChannelError as error:
             raise CommandError(str(error)) from error
+        (channel,) = connection.channels
+        for problem in connection.problems:
+            self.stderr.write(problem)
         self.stdout.write(f"Connected {channel} (channel {channel.pk}) to {organization.slug}.")

@@ -24,6 +24,8 @@ DEMO_APP = {
     "META_APP_ID": "100000000000001",
     "META_APP_SECRET": "padu-demo-app-secret",
     "META_VERIFY_TOKEN": "padu-demo-verify-token",
+    "META_INSTAGRAM_APP_ID": "100000000000002",
+    "META_INSTAGRAM_APP_SECRET": "padu-demo-instagram-app-secret",
 }
 TAIL_LINES = 15
 

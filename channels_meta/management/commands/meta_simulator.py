@@ -67,7 +67,11 @@ class Command(BaseCommand):
         if not settings.META_APP_ID or not settings.META_APP_SECRET:
             raise CommandError("Set META_APP_ID and META_APP_SECRET: the simulator plays that app.")
         state = SimulatorState(
-            app_id=settings.META_APP_ID, app_secret=settings.META_APP_SECRET, seed=options["seed"]
+            app_id=settings.META_APP_ID,
+            app_secret=settings.META_APP_SECRET,
+            instagram_app_id=settings.META_INSTAGRAM_APP_ID,
+            instagram_app_secret=settings.META_INSTAGRAM_APP_SECRET,
+            seed=options["seed"],
         )
         state_file = StateFile(options["state_file"], state) if options["state_file"] else None
         try:
@@ -87,6 +91,7 @@ class Command(BaseCommand):
             sender = WebhookSender(
                 target_url=options["target"],
                 app_secret=settings.META_APP_SECRET,
+                instagram_app_secret=state.instagram_app_secret,
                 time_scale=options["retry_scale"],
             )
         simulator = MetaSimulator(
