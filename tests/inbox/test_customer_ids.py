@@ -1,0 +1,195 @@
+"""Customers as Meta identifies them: WhatsApp customers by phone id and/or
+business-scoped user id (BSUID), Messenger chat-plugin users by user_ref until their
+Page-scoped id arrives; one contact and one conversation whichever ids come, merged when
+Meta shows two are the same customer."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from channels_meta.graph import calls
+from channels_meta.graph import client as graph_client
+from inbox.models import Contact, Conversation, Message
+from tests.channels_meta import payloads as p
+from tests.channels_meta.delivery import deliver
+from tests.inbox.payloads import messenger as ms
+from tests.inbox.payloads import whatsapp as wa
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_username_customer_who_later_shares_their_number_stays_one_contact(channels):
+    deliver(wa.username_only_text("wamid.1"))
+    deliver(wa.text_with_phone_and_bsuid("wamid.2"))
+
+    contact = Contact.objects.get()
+    assert (contact.external_id, contact.other_id, contact.phone) == (wa.PHONE, wa.BSUID, wa.PHONE)
+    conversation = Conversation.objects.get()
+    assert conversation.messages.count() == 2
+    assert conversation.unread_count == 2
+
+
+def test_a_known_number_that_then_writes_with_only_its_bsuid_finds_the_same_contact(channels):
+    deliver(wa.text_with_phone_and_bsuid("wamid.1"))
+    deliver(wa.username_only_text("wamid.2"))
+
+    contact = Contact.objects.get()
+    assert (contact.external_id, contact.other_id) == (wa.PHONE, wa.BSUID)
+    assert Conversation.objects.get().messages.count() == 2
+
+
+def test_a_number_known_before_bsuids_gets_its_bsuid_when_both_arrive(channels):
+    deliver(wa.text_phone_only("wamid.1"))
+    deliver(wa.text_with_phone_and_bsuid("wamid.2"))
+
+    contact = Contact.objects.get()
+    assert (contact.external_id, contact.other_id) == (wa.PHONE, wa.BSUID)
+
+
+def test_two_contacts_meta_shows_to_be_one_customer_are_merged(channels):
+    deliver(wa.text_phone_only("wamid.1", body="from the number"))
+    deliver(wa.username_only_text("wamid.2"))
+    assert Contact.objects.count() == 2
+
+    deliver(wa.text_with_phone_and_bsuid("wamid.3", body="both ids"))
+
+    contact = Contact.objects.get()
+    assert (contact.external_id, contact.other_id) == (wa.PHONE, wa.BSUID)
+    conversation = Conversation.objects.get()
+    assert sorted(conversation.messages.values_list("external_id", flat=True)) == [
+        "wamid.1",
+        "wamid.2",
+        "wamid.3",
+    ]
+    assert conversation.unread_count == 3
+
+
+def test_a_status_for_a_message_sent_to_a_bsuid_reaches_it(channels, world):
+    deliver(wa.username_only_text("wamid.in"))
+    conversation = Conversation.objects.get()
+    sent = Message.objects.create(
+        organization=world.org,
+        channel=channels["whatsapp"],
+        conversation=conversation,
+        direction="out",
+        external_id="wamid.out",
+        text="Yes, it is",
+        status="sent",
+    )
+    payload = wa.status("wamid.out", "read")
+    del payload["entry"][0]["changes"][0]["value"]["statuses"][0]["recipient_id"]
+
+    deliver(payload)
+
+    sent.refresh_from_db()
+    assert sent.status == "read"
+
+
+def test_a_customer_who_changed_their_number_keeps_their_conversation(channels):
+    deliver(wa.text_with_phone_and_bsuid("wamid.1"))
+
+    deliver(wa.changed_number(new_phone="16505559999"))
+    deliver(
+        wa.delivery(
+            wa.message(
+                "wamid.3", "text", phone="16505559999", user_id="US.777", text={"body": "new"}
+            )
+        )
+    )
+
+    contact = Contact.objects.get()
+    assert (contact.external_id, contact.phone, contact.other_id) == (
+        "16505559999",
+        "16505559999",
+        "US.777",
+    )
+    conversation = Conversation.objects.get()
+    line = conversation.messages.get(external_id="wamid.HBgLsystem")
+    assert (line.kind, line.direction) == ("system", "in")
+    assert line.text == f"User {wa.NAME} changed from {wa.PHONE} to 16505559999"
+    assert line.extra["system"]["type"] == "user_changed_number"
+    assert conversation.unread_count == 2  # the system line is not a message to answer
+
+
+def test_a_chat_plugin_user_known_by_user_ref_continues_once_their_psid_arrives(channels):
+    deliver(ms.delivery(ms.from_user_ref("m_plugin_1", "Hello from the website")))
+    contact = Contact.objects.get()
+    assert (contact.external_id, contact.other_id) == (ms.USER_REF, ms.USER_REF)
+
+    deliver(ms.delivery(ms.first_message_after_user_ref("m_plugin_2")))
+
+    contact = Contact.objects.get()
+    assert (contact.external_id, contact.other_id) == (ms.PSID, ms.USER_REF)
+    assert Conversation.objects.get().messages.count() == 2
+
+
+def test_a_comment_without_an_author_gets_no_contact_with_an_empty_id(channels):
+    payload = p.comment("17900000000000001", text="Nice!")
+    del payload["entry"][0]["changes"][0]["value"]["from"]
+
+    deliver(payload)
+
+    assert not Contact.objects.filter(external_id="").exists()
+    message = Message.objects.get()
+    assert (message.text, message.direction) == ("Nice!", "in")
+    assert message.conversation.contact.external_id == "comment-17900000000000001"
+
+
+def test_a_reply_without_an_author_joins_its_thread_without_a_new_contact(channels):
+    deliver(p.comment("c1", "Price?"))
+    payload = p.comment("c2", "Me too", parent_id="c1")
+    del payload["entry"][0]["changes"][0]["value"]["from"]
+
+    deliver(payload)
+
+    assert Contact.objects.count() == 1
+    assert Conversation.objects.get().messages.count() == 2
+
+
+@pytest.fixture
+def graph(settings):
+    settings.META_GRAPH_URL = "https://graph.facebook.com"
+    requests = []
+
+    def answer(request):
+        body = json.loads(request.content)
+        requests.append(body)
+        if "recipient" in body:
+            contact = {"input": body["recipient"], "user_id": body["recipient"]}
+        else:
+            contact = {"input": body["to"], "wa_id": body["to"]}
+        return httpx.Response(
+            200,
+            json={
+                "messaging_product": "whatsapp",
+                "contacts": [contact],
+                "messages": [{"id": "wamid.sent"}],
+            },
+        )
+
+    graph_client.use_transport(httpx.MockTransport(answer))
+    yield requests
+    graph_client.use_transport(None)
+
+
+def test_a_reply_to_a_username_customer_is_addressed_to_their_bsuid(graph):
+    sent = calls.whatsapp_text_send(
+        phone_number_id=p.PHONE_ID, token="EAAGtoken", to=wa.BSUID, text="Hello!"
+    )
+
+    assert graph[-1]["recipient"] == wa.BSUID
+    assert "to" not in graph[-1]
+    assert sent.recipient_id == wa.BSUID
+
+
+def test_a_reply_to_a_phone_number_still_uses_to(graph):
+    sent = calls.whatsapp_template_send(
+        phone_number_id=p.PHONE_ID, token="EAAGtoken", to=wa.PHONE, name="hello", language="en"
+    )
+
+    assert graph[-1]["to"] == wa.PHONE
+    assert "recipient" not in graph[-1]
+    assert sent.recipient_id == wa.PHONE
