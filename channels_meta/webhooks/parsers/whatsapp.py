@@ -292,7 +292,8 @@ def _content(kind: str, message: dict) -> tuple[str, list, dict]:
         return as_str(body.get("text")), [], {"order": _order(body)}
     if kind in SYSTEM_LINES:
         return "", [], {kind: True}
-    return "", [], {"unsupported": kind or "unknown", **({kind: safe_links(body)} if body else {})}
+    unread = {"unsupported_content": safe_links(body)} if body else {}
+    return "", [], {"unsupported": kind or "unknown", **unread}
 
 
 def _interactive(body: dict) -> tuple[str, list, dict]:

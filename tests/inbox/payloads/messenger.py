@@ -4,10 +4,11 @@ reference/webhook-events/<event>), with the ids of the test channels."""
 
 from __future__ import annotations
 
-from tests.channels_meta.payloads import PAGE_ID
+from tests.channels_meta.payloads import IG_ID, PAGE_ID
 
 PSID = "6783621288385631"
 USER_REF = "ref-8e1c4f0b-plugin"
+IG = IG_ID
 T_MS = 1_739_321_024_000
 
 
@@ -27,8 +28,8 @@ def item(sender: dict | None = None, entry_id: str = PAGE_ID, **event) -> dict:
     }
 
 
-def text(mid: str, body: str = "Hello", **more) -> dict:
-    return item(message={"mid": mid, "text": body, **more})
+def text(mid: str, body: str = "Hello", entry_id: str = PAGE_ID, **more) -> dict:
+    return item(entry_id=entry_id, message={"mid": mid, "text": body, **more})
 
 
 def attachments(mid: str, *found: dict, entry_id: str = PAGE_ID) -> dict:
@@ -119,8 +120,8 @@ def first_message_after_user_ref(mid: str) -> dict:
     )
 
 
-def edit(mid: str, body: str, num_edit: int = 1) -> dict:
-    return item(message_edit={"mid": mid, "text": body, "num_edit": num_edit})
+def edit(mid: str, body: str, num_edit: int = 1, entry_id: str = PAGE_ID) -> dict:
+    return item(entry_id=entry_id, message_edit={"mid": mid, "text": body, "num_edit": num_edit})
 
 
 def echo(mid: str, body: str, app_id: str) -> dict:
