@@ -9,6 +9,8 @@ import json
 
 import httpx
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from channels_meta.graph import calls
 from channels_meta.graph import client as graph_client
@@ -193,3 +195,33 @@ def test_a_reply_to_a_phone_number_still_uses_to(graph):
     assert graph[-1]["to"] == wa.PHONE
     assert "recipient" not in graph[-1]
     assert sent.recipient_id == wa.PHONE
+
+
+def whatsapp_batch(first: int, count: int) -> dict:
+    """One delivery with `count` messages from as many customers, half of them known only
+    by their business-scoped user id."""
+    value: dict = {"contacts": [], "messages": []}
+    for n in range(first, first + count):
+        phone = f"1650555{n:04d}" if n % 2 else None
+        value["contacts"].append(wa.contact(phone, f"US.{n}"))
+        value["messages"].append(
+            {
+                **({"from": phone} if phone else {}),
+                "from_user_id": f"US.{n}",
+                "id": f"wamid.batch{n}",
+                "timestamp": wa.TS,
+                "type": "text",
+                "text": {"body": "Hi"},
+            }
+        )
+    return wa.delivery(value)
+
+
+def test_recording_a_batch_takes_as_many_queries_for_many_customers_as_for_few(channels):
+    with CaptureQueriesContext(connection) as few:
+        deliver(whatsapp_batch(0, 2))
+    with CaptureQueriesContext(connection) as many:
+        deliver(whatsapp_batch(100, 40))
+
+    assert Message.objects.count() == 42
+    assert len(many.captured_queries) == len(few.captured_queries)

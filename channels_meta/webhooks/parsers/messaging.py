@@ -178,7 +178,8 @@ def _postback(
         route=route,
         customer_id=customer,
         customer_other_id=customer_ref,
-        external_id=as_str(postback.get("mid")) or f"postback-{customer}-{item.get('timestamp')}",
+        external_id=as_str(postback.get("mid"))
+        or f"postback-{customer}-{item.get('timestamp')}"[:200],
         at=when,
         text=as_str(postback.get("title")),
         extra=extra,
