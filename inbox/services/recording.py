@@ -1,5 +1,7 @@
 """Every change to contacts, conversations and messages that Meta reports goes through
-here; webhook processing hands each channel's events to `events_record`.
+here; webhook processing hands each channel's events to `events_record`, which records
+messages and comments itself and hands the rest to `contacts` (customers' ids and
+preferences), `changes` (reactions, edits, deletions) and `receipts` (statuses).
 
 Recording is idempotent: a message is stored once per (channel, Meta's id) whatever
 how often Meta delivers it, and outbound statuses only move forward. Each service is one
@@ -30,7 +32,6 @@ from channels_meta.webhooks.events import (
     StatusEvent,
 )
 from inbox.models import (
-    STATUS_ORDER,
     Contact,
     Conversation,
     ConversationKind,
@@ -39,7 +40,6 @@ from inbox.models import (
     Message,
     MessageKind,
     MessageStatus,
-    PendingReceipt,
 )
 from inbox.services.changes import (
     deletion_record,
@@ -54,6 +54,7 @@ from inbox.services.contacts import (
     contacts_resolve,
     preference_record,
 )
+from inbox.services.receipts import advance, pending_receipts_apply, status_record
 
 Row = TypeVar("Row", bound=models.Model)
 InboxEvent = (
@@ -66,8 +67,6 @@ InboxEvent = (
     | ContactChangeEvent
     | PreferenceEvent
 )
-# Known outbound statuses; others Meta reports (WhatsApp's `played`) go to the history.
-KNOWN_STATUSES = {*STATUS_ORDER, MessageStatus.FAILED}
 
 
 @transaction.atomic(savepoint=False)
@@ -149,18 +148,6 @@ def _touch(new_messages: dict[int, list]) -> None:
             default=F("status"),
         )
     Conversation.objects.filter(pk__in=list(new_messages)).update(**changes)
-
-
-def _pending_receipts_apply(channel: Channel, external_ids: list[str]) -> None:
-    """Apply the receipts that waited for these messages, now recorded."""
-    if not external_ids:
-        return
-    receipts = PendingReceipt.objects.filter(channel=channel, external_id__in=external_ids)
-    for receipt in receipts:
-        target = Message.objects.filter(channel=channel, external_id=receipt.external_id)
-        _advance(target, receipt.status, receipt.at, receipt.error_code, receipt.error_reason)
-        _status_details_record(target, receipt.status, receipt.at, receipt.details)
-    receipts.delete()
 
 
 def _rows_get_or_create(
@@ -273,7 +260,7 @@ def _messages_redelivered_apply(channel: Channel, events: list[MessageEvent], at
         stored.filter(external_id__in=deleted).update(is_deleted=True)
     echoed = [e.external_id for e in events if e.is_echo]
     if echoed:
-        _advance(stored.filter(external_id__in=echoed), MessageStatus.SENT, at)
+        advance(stored.filter(external_id__in=echoed), MessageStatus.SENT, at)
 
 
 def _messages_apply(channel: Channel, events: list[MessageEvent], new: dict[str, int]) -> None:
@@ -291,8 +278,9 @@ def _messages_apply(channel: Channel, events: list[MessageEvent], new: dict[str,
     _messages_redelivered_apply(
         channel, [e for e in events if e.external_id not in new], events[0].at
     )
-    _pending_receipts_apply(
-        channel, [e.external_id for e in events if e.is_echo and e.external_id in new]
+    pending_receipts_apply(
+        channel=channel,
+        external_ids=[e.external_id for e in events if e.is_echo and e.external_id in new],
     )
     pending_changes_apply(channel=channel, external_ids=list(new))
 
@@ -313,96 +301,6 @@ def messages_record(*, channel: Channel, events: list[MessageEvent]) -> set[str]
     new = _messages_insert(channel, unique)
     _messages_apply(channel, unique, new)
     return set(new)
-
-
-def _advance(
-    queryset, status: str, at: datetime, error_code: int | None = None, error_reason: str = ""
-) -> int:
-    """Move outbound messages forward to `status`, never back."""
-    if status == MessageStatus.FAILED:
-        return queryset.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENT]).update(
-            status=MessageStatus.FAILED, error_code=error_code, error_reason=error_reason
-        )
-    if status not in STATUS_ORDER:
-        return 0
-    earlier = STATUS_ORDER[: STATUS_ORDER.index(status)]
-    stamp = {
-        MessageStatus.SENT: "sent_at",
-        MessageStatus.DELIVERED: "delivered_at",
-        MessageStatus.READ: "read_at",
-    }.get(status)
-    if stamp:
-        queryset.filter(**{f"{stamp}__isnull": True}).update(**{stamp: at})
-    return queryset.filter(status__in=earlier).update(status=status)
-
-
-@transaction.atomic(savepoint=False)
-def status_record(*, channel: Channel, event: StatusEvent) -> int:
-    """Apply a sent/delivered/read/failed report; a report about a message Padu has not
-    recorded yet waits for it. Returns how many messages moved."""
-    outbound = Message.objects.filter(channel=channel, direction=Direction.OUTBOUND)
-    moved = 0
-    if event.external_ids:
-        ids = [external_id for external_id in event.external_ids if external_id]
-        known = set(outbound.filter(external_id__in=ids).values_list("external_id", flat=True))
-        moved += _advance(
-            outbound.filter(external_id__in=known),
-            event.status,
-            event.at,
-            event.error_code,
-            event.error_reason,
-        )
-        if known:
-            _status_details_record(
-                outbound.filter(external_id__in=known), event.status, event.at, event.details
-            )
-        PendingReceipt.objects.bulk_create(
-            [
-                PendingReceipt(
-                    organization_id=channel.organization_id,
-                    channel=channel,
-                    external_id=external_id,
-                    status=event.status[:10],
-                    at=event.at,
-                    error_code=event.error_code,
-                    error_reason=event.error_reason,
-                    details=event.details,
-                )
-                for external_id in ids
-                if external_id not in known
-            ],
-            ignore_conflicts=True,
-        )
-    if event.watermark is not None and event.customer_id:
-        moved += _advance(
-            outbound.filter(
-                conversation__contact__external_id=event.customer_id, sent_at__lte=event.watermark
-            ),
-            event.status,
-            event.at,
-        )
-    return moved
-
-
-def _status_details_record(queryset, status: str, at: datetime, details: dict) -> None:
-    """Keep on the messages what Meta said besides the status (WhatsApp's pricing,
-    conversation, biz_opaque_callback_data, errors), and a status Padu does not track
-    (WhatsApp's `played`) in their `extra["statuses"]` history. Writes only changes."""
-    unknown = status not in KNOWN_STATUSES
-    if not details and not unknown:
-        return
-    changed = []
-    for message in queryset.select_for_update().only("pk", "extra"):
-        extra = {**message.extra, **details}
-        if unknown:
-            seen = {"status": status, "at": at.isoformat()}
-            history = message.extra.get("statuses", [])
-            extra["statuses"] = history if seen in history else [*history, seen]
-        if extra != message.extra:
-            message.extra = extra
-            changed.append(message)
-    if changed:
-        Message.objects.bulk_update(changed, ["extra"])
 
 
 @transaction.atomic(savepoint=False)
