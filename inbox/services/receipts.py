@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
 from channels_meta.models import Channel
 from channels_meta.webhooks.events import StatusEvent
@@ -88,12 +89,11 @@ def status_record(*, channel: Channel, event: StatusEvent) -> int:
             ignore_conflicts=True,
         )
     if event.watermark is not None and event.customer_id:
+        customer = Q(conversation__contact__external_id=event.customer_id) | Q(
+            conversation__contact__other_id=event.customer_id
+        )
         moved += advance(
-            outbound.filter(
-                conversation__contact__external_id=event.customer_id, sent_at__lte=event.watermark
-            ),
-            event.status,
-            event.at,
+            outbound.filter(customer, sent_at__lte=event.watermark), event.status, event.at
         )
     return moved
 

@@ -110,3 +110,20 @@ def test_a_waiting_change_belongs_to_the_channels_organisation(channels, world):
 
     assert PendingChange.objects.for_org(world.org).count() == 1
     assert not PendingChange.objects.for_org(world.other_org).exists()
+
+
+def test_an_unsent_instagram_message_is_marked_deleted_or_waits_never_a_blank_one(channels):
+    on_instagram = {"object_type": "instagram", "entry_id": ms.IG}
+    deleted = ms.item(entry_id=ms.IG, message={"mid": "aWdf_gone", "is_deleted": True})
+    deliver(ms.delivery(ms.text("aWdf_kept", "Oops", entry_id=ms.IG), **on_instagram))
+
+    deliver(ms.delivery(deleted, **on_instagram))
+    deliver(
+        ms.delivery(
+            ms.item(entry_id=ms.IG, message={"mid": "aWdf_kept", "is_deleted": True}),
+            **on_instagram,
+        )
+    )
+
+    assert list(Message.objects.values_list("external_id", "is_deleted")) == [("aWdf_kept", True)]
+    assert PendingChange.objects.get().external_id == "aWdf_gone"

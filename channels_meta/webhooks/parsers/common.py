@@ -86,7 +86,7 @@ def json_or_text(value: Any) -> Any:
         return safe_links(value)
     try:
         return safe_links(json.loads(value))
-    except ValueError:
+    except (ValueError, RecursionError):
         return value
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from channels_meta.webhooks.events import (
+    DeletionEvent,
     EditEvent,
     MessageEvent,
     ReactionEvent,
@@ -103,7 +104,17 @@ def item_events(kind: str, entry_id: str, item: dict) -> Iterator:
         if message.get("is_echo"):
             route = Route(kind, sender or entry_id)
             customer, customer_ref = recipient or recipient_ref, recipient_ref
-        yield _message(route, customer, customer_ref, message, when)
+        if message.get("is_deleted") and not (message.get("text") or message.get("attachments")):
+            # Instagram reports an unsent message as the message, emptied: it changes the
+            # stored one (or waits for it), never adds a blank one.
+            yield DeletionEvent(
+                route=route,
+                customer_id=customer,
+                target_external_id=as_str(message.get("mid")),
+                at=when,
+            )
+        else:
+            yield _message(route, customer, customer_ref, message, when)
     elif "message_edit" in item:
         edit = as_dict(item["message_edit"])
         yield EditEvent(
