@@ -127,3 +127,22 @@ def test_an_unsent_instagram_message_is_marked_deleted_or_waits_never_a_blank_on
 
     assert list(Message.objects.values_list("external_id", "is_deleted")) == [("aWdf_kept", True)]
     assert PendingChange.objects.get().external_id == "aWdf_gone"
+
+
+def test_an_instagram_edit_number_zero_is_the_message_itself(channels):
+    # Instagram apps in development mode have been seen to deliver new messages only as
+    # `message_edit` with `num_edit: 0` (captured in a public client's webhook code).
+    on_instagram = {"object_type": "instagram", "entry_id": ms.IG}
+    first = ms.edit("aWdf_new", "Hi, is this open?", num_edit=0, entry_id=ms.IG)
+
+    deliver(ms.delivery(first, **on_instagram))
+    deliver(ms.delivery(ms.text("aWdf_new", "Hi, is this open?", entry_id=ms.IG), **on_instagram))
+
+    message = Message.objects.get()
+    assert (message.external_id, message.text, message.direction) == (
+        "aWdf_new",
+        "Hi, is this open?",
+        "in",
+    )
+    assert "edits" not in message.extra
+    assert not PendingChange.objects.exists()

@@ -117,6 +117,13 @@ def item_events(kind: str, entry_id: str, item: dict) -> Iterator:
             yield _message(route, customer, customer_ref, message, when)
     elif "message_edit" in item:
         edit = as_dict(item["message_edit"])
+        if as_str(edit.get("num_edit")) == "0":
+            # Seen from Instagram apps in development mode: a new message delivered as
+            # its edit number 0, and no `message` event. Recorded as the message (once,
+            # should the `message` event come too).
+            original = {key: value for key, value in edit.items() if key != "num_edit"}
+            yield _message(route, customer, customer_ref, original, when)
+            return
         yield EditEvent(
             route=route,
             customer_id=customer,
