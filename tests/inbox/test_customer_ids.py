@@ -225,3 +225,41 @@ def test_recording_a_batch_takes_as_many_queries_for_many_customers_as_for_few(c
 
     assert Message.objects.count() == 42
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_captured_delivery_with_both_ids_keeps_everything_meta_sent(channels):
+    deliver(wa.captured_text_with_bsuid())
+
+    message = Message.objects.get()
+    assert message.text == "Hey"
+    assert message.extra == {
+        "other_fields": {"from_logical_id": "95000398405635"},
+        "contact": {"country_code": "IN"},
+    }
+    contact = message.conversation.contact
+    assert (contact.external_id, contact.other_id, contact.phone, contact.name) == (
+        "919810218674",
+        "IN.1410018717833190",
+        "919810218674",
+        "Krish Thakur",
+    )
+
+
+def test_a_checkbox_opt_in_starts_a_conversation_its_psid_continues(channels):
+    optin = {
+        "recipient": {"id": p.PAGE_ID},
+        "timestamp": ms.T_MS,
+        "optin": {"ref": "order-updates", "user_ref": ms.USER_REF},
+    }
+    deliver(ms.delivery(optin))
+    line = Message.objects.get()
+    assert (line.kind, line.text, line.conversation.contact.external_id) == (
+        "system",
+        "order-updates",
+        ms.USER_REF,
+    )
+
+    deliver(ms.delivery(ms.first_message_after_user_ref("m_reply")))
+
+    assert Contact.objects.get().external_id == ms.PSID
+    assert Conversation.objects.get().messages.count() == 2

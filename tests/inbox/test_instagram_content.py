@@ -78,3 +78,12 @@ def test_mentions_in_comments_and_captions_are_threads_staff_can_open(channels):
     assert in_caption.conversation.media_id == "17887498072083521"
     assert Conversation.objects.filter(kind="comment").count() == 2
     assert "" not in Conversation.objects.values_list("contact__external_id", flat=True)
+
+
+def test_a_comment_keeps_the_commenters_id_in_direct_messages(channels):
+    payload = ig.live_comment()
+    payload["entry"][0]["changes"][0]["value"]["from"]["self_ig_scoped_id"] = ig.IGSID
+
+    message = received(payload)
+
+    assert message.extra["from"] == {"self_ig_scoped_id": ig.IGSID}

@@ -26,6 +26,8 @@ def comment(
         extra["media_product_type"] = as_str(media["media_product_type"])
     if live:
         extra["live"] = True
+    # e.g. `self_ig_scoped_id`: the commenter's id in direct messages.
+    extra.update(rest(sender, {"id", "username"}, "from"))
     extra.update(rest(value, COMMENT_FIELDS_READ))
     return CommentEvent(
         route=Route("instagram", account_id),

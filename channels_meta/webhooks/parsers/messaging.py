@@ -46,7 +46,6 @@ MESSAGE_FIELDS_READ = frozenset(
 )
 # Items Padu deliberately does not record in the inbox (they carry no customer content).
 IGNORED_ITEMS = {
-    "optin": "an opt-in",
     "account_linking": "account linking",
     "pass_thread_control": "a thread handover",
     "take_thread_control": "a thread handover",
@@ -169,6 +168,13 @@ def item_events(kind: str, entry_id: str, item: dict) -> Iterator:
         yield _postback(route, customer, customer_ref, as_dict(item["postback"]), item, when)
     elif "referral" in item:
         yield _referral(route, customer, customer_ref, as_dict(item["referral"]), item, when)
+    elif "optin" in item:
+        optin = as_dict(item["optin"])
+        # A checkbox-plugin opt-in names the person by a user_ref only (no sender).
+        customer = customer or as_str(optin.get("user_ref"))
+        yield _optin(
+            route, customer, customer_ref or as_str(optin.get("user_ref")), optin, item, when
+        )
     else:
         keys = sorted(set(item) - {"sender", "recipient", "timestamp"})
         known = [IGNORED_ITEMS[key] for key in keys if key in IGNORED_ITEMS]
@@ -205,26 +211,57 @@ def _postback(
     )
 
 
+def _system_line(
+    route: Route,
+    customer: str,
+    customer_ref: str,
+    item: dict,
+    when: datetime,
+    what: str,
+    text: str,
+    extra: dict,
+    referral: dict | None = None,
+) -> MessageEvent | Unparsed:
+    """An event that is not a message but that staff should see in the conversation, as
+    a line of its own (Meta gives it no id: it gets one from who and when)."""
+    if not customer:
+        return _lost(route.kind, f"{what} without a customer id", item)
+    return MessageEvent(
+        route=route,
+        customer_id=customer,
+        customer_other_id=customer_ref,
+        external_id=f"{what}-{customer}-{item.get('timestamp')}"[:200],
+        at=when,
+        text=text,
+        extra=extra,
+        kind="system",
+        referral=referral or {},
+    )
+
+
 def _referral(
     route: Route, customer: str, customer_ref: str, referral: dict, item: dict, when: datetime
 ) -> MessageEvent | Unparsed:
     """A customer came back to an existing thread through an ad, a link or a plugin: a
     line in the conversation, which remembers where they came from."""
-    if not customer:
-        return _lost(route.kind, "referral without a customer id", item)
     safe = safe_links(referral)
     ad = as_dict(safe.get("ads_context_data"))
     label = as_str(ad.get("ad_title") or referral.get("ref") or referral.get("source"))
-    return MessageEvent(
-        route=route,
-        customer_id=customer,
-        customer_other_id=customer_ref,
-        external_id=f"referral-{customer}-{item.get('timestamp')}"[:200],
-        at=when,
-        text=label,
-        extra={"referral": safe},
-        kind="system",
-        referral=safe,
+    return _system_line(
+        route, customer, customer_ref, item, when, "referral", label, {"referral": safe}, safe
+    )
+
+
+def _optin(
+    route: Route, customer: str, customer_ref: str, optin: dict, item: dict, when: datetime
+) -> MessageEvent | Unparsed:
+    """A person opted in (the checkbox plugin, Send to Messenger, marketing messages): a
+    line in their conversation, so the business sees who is waiting for a first message.
+    The marketing-messages token is left out: it is a credential to send with."""
+    kept = {key: value for key, value in optin.items() if not key.endswith("_token")}
+    label = as_str(optin.get("title") or optin.get("ref") or optin.get("type"))
+    return _system_line(
+        route, customer, customer_ref, item, when, "optin", label, {"optin": safe_links(kept)}
     )
 
 

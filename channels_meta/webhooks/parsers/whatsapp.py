@@ -88,6 +88,8 @@ class _Customer:
         profile = as_dict(found.get("profile"))
         self.name = as_str(profile.get("name"))
         self.username = as_str(profile.get("username"))
+        # What else Meta says about them (identity_key_hash, country_code, parent ids).
+        self.rest = rest(found, {"profile", "wa_id", "user_id"}, "contact")
 
     @property
     def id(self) -> str:
@@ -179,6 +181,7 @@ def _message(route: Route, message: dict, contacts: list[dict], echo: bool = Fal
     if errors:
         extra["errors"] = errors
     extra.update(rest(message, MESSAGE_FIELDS_READ | {kind}))
+    extra.update(customer.rest)
     yield MessageEvent(
         route=route,
         customer_id=customer.id,

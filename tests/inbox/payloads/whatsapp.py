@@ -474,3 +474,49 @@ def marketing_preference(choice: str = "stop", timestamp: int = 1739321024) -> d
         },
         field="user_preferences",
     )
+
+
+def captured_text_with_bsuid() -> dict:
+    # A real delivery captured in a public client's webhook test script (2026), with the
+    # ids of the test channels: `user_id` and `country_code` on the contact,
+    # `from_user_id` and `from_logical_id` on the message.
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": WABA_ID,
+                "changes": [
+                    {
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15556481025",
+                                "phone_number_id": PHONE_ID,
+                            },
+                            "contacts": [
+                                {
+                                    "profile": {"name": "Krish Thakur"},
+                                    "wa_id": "919810218674",
+                                    "user_id": "IN.1410018717833190",
+                                    "country_code": "IN",
+                                }
+                            ],
+                            "messages": [
+                                {
+                                    "from": "919810218674",
+                                    "from_user_id": "IN.1410018717833190",
+                                    "id": "wamid.HBgMOTE5ODEwMjE4Njc0FQIAEhggQUM4Q0I2MzlG"
+                                    "QzA0NDhFOUIwOTJGMjVERTZCRDY3MTMA",
+                                    "timestamp": "1779372805",
+                                    "text": {"body": "Hey"},
+                                    "from_logical_id": "95000398405635",
+                                    "type": "text",
+                                }
+                            ],
+                        },
+                        "field": "messages",
+                    }
+                ],
+            }
+        ],
+    }
