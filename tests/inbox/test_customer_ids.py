@@ -263,3 +263,26 @@ def test_a_checkbox_opt_in_starts_a_conversation_its_psid_continues(channels):
 
     assert Contact.objects.get().external_id == ms.PSID
     assert Conversation.objects.get().messages.count() == 2
+
+
+def test_a_username_customer_sharing_their_number_on_request_fills_in_the_phone(channels):
+    # Meta's business-scoped user ids guide: the answer to a REQUEST_CONTACT_INFO button.
+    deliver(wa.username_only_text("wamid.1"))
+    value = {
+        "contacts": [{"profile": {"name": wa.NAME, "username": "@sheena"}, "user_id": wa.BSUID}],
+        "messages": [
+            {
+                "id": "wamid.2",
+                "timestamp": wa.TS,
+                "type": "contacts",
+                "origin": "contact_request",
+                "contacts": [{"vcard": "BEGIN:VCARD...", "phones": [{"phone": "+1 650-555-1234"}]}],
+            }
+        ],
+    }
+
+    deliver(wa.delivery(value))
+
+    contact = Contact.objects.get()
+    assert (contact.external_id, contact.phone) == (wa.BSUID, "+1 650-555-1234")
+    assert Conversation.objects.get().messages.count() == 2

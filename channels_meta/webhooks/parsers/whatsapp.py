@@ -195,12 +195,25 @@ def _message(route: Route, message: dict, contacts: list[dict], echo: bool = Fal
         is_echo=echo,
         customer_name=customer.name,
         customer_username=customer.username,
-        customer_phone=customer.phone,
+        customer_phone=customer.phone or _shared_own_number(kind, message),
         kind="system" if kind == "system" or kind in SYSTEM_LINES else "message",
         referral=referral,
     )
     if kind == "system":
         yield from _system_changes(route, customer, body, when)
+
+
+def _shared_own_number(kind: str, message: dict) -> str:
+    """The number a username customer shared when the business asked for it (a
+    template's REQUEST_CONTACT_INFO button): a contact card with `origin`
+    `contact_request`."""
+    if kind != "contacts" or not as_str(message.get("origin")).startswith("contact_request"):
+        return ""
+    for card in map(as_dict, as_list(message.get("contacts"))):
+        for phone in map(as_dict, as_list(card.get("phones"))):
+            if phone.get("phone"):
+                return as_str(phone["phone"])[:32]
+    return ""
 
 
 def _system_changes(route: Route, customer: _Customer, system: dict, when: datetime) -> Iterator:
