@@ -120,3 +120,19 @@ def test_every_whatsapp_message_of_a_mixed_batch_is_recorded(channels):
     assert event.status == WebhookEventStatus.PROCESSED
     assert Message.objects.count() == 2
     assert Contact.objects.get(external_id="US.99").name == "Other"
+
+
+def test_an_edit_or_reaction_naming_no_message_fails_the_event_with_the_reason(channels):
+    edit = wa.edit("")
+    reaction = {
+        "sender": {"id": "psid-1"},
+        "recipient": {"id": p.PAGE_ID},
+        "timestamp": p.T_MS,
+        "reaction": {"action": "react", "emoji": "x"},
+    }
+
+    events = [deliver(edit), deliver(p.messaging("page", p.PAGE_ID, reaction))]
+
+    assert [event.status for event in events] == [WebhookEventStatus.FAILED] * 2
+    assert "edit without the id of its message" in events[0].error
+    assert "reaction without the id of its message" in events[1].error

@@ -99,6 +99,10 @@ def item_events(kind: str, entry_id: str, item: dict) -> Iterator:
     when = at(item.get("timestamp"))
     message = as_dict(item.get("message"))
     route = Route(kind, business)
+    for change in ("message_edit", "reaction"):
+        if change in item and not as_dict(item[change]).get("mid"):
+            yield _lost(kind, f"{change} without the id of its message", item)
+            return
     if message:
         if message.get("is_echo"):
             route = Route(kind, sender or entry_id)

@@ -139,6 +139,11 @@ def _message(route: Route, message: dict, contacts: list[dict], echo: bool = Fal
     kind = as_str(message.get("type"))
     when = at(message.get("timestamp"))
     body = as_dict(message.get(kind))
+    if kind in {"reaction", "edit", "revoke"} and not (
+        body.get("message_id") or body.get("original_message_id")
+    ):
+        yield _lost(f"{kind} without the id of its message", message)
+        return
     if kind == "reaction":
         yield ReactionEvent(
             route=route,
