@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from channels_meta.models import Channel
 from channels_meta.webhooks.events import DeletionEvent, EditEvent, ReactionEvent
@@ -25,9 +26,15 @@ def _wait(channel: Channel, external_id: str, kind: str, data: dict, at: datetim
         )
 
 
+def _target(channel: Channel, external_id: str) -> QuerySet[Message]:
+    """The message a change is about; none for an empty id (messages not sent yet have
+    no Meta id, and a change naming none must not touch them)."""
+    return Message.objects.filter(channel=channel, external_id=external_id).exclude(external_id="")
+
+
 def reaction_record(*, channel: Channel, event: ReactionEvent) -> bool:
     """The customer reacted to a message (an empty emoji takes the reaction back)."""
-    target = Message.objects.filter(channel=channel, external_id=event.target_external_id)
+    target = _target(channel, event.target_external_id)
     if target.exclude(reaction=event.emoji).update(reaction=event.emoji):
         return True
     if not target.exists():
@@ -59,7 +66,7 @@ def edit_record(*, channel: Channel, event: EditEvent) -> bool:
     """The sender edited a message: it shows the new text; the old one stays in its
     history."""
     attachments = list(event.attachments) if event.attachments is not None else None
-    message = Message.objects.filter(channel=channel, external_id=event.target_external_id).first()
+    message = _target(channel, event.target_external_id).first()
     if message is None:
         data = {"text": event.text, "attachments": attachments, "extra": event.extra}
         _wait(channel, event.target_external_id, PendingChangeKind.EDIT, data, event.at)
@@ -72,7 +79,7 @@ def edit_record(*, channel: Channel, event: EditEvent) -> bool:
 
 def deletion_record(*, channel: Channel, event: DeletionEvent) -> bool:
     """The sender deleted a message: it is marked deleted (staff still see it was there)."""
-    target = Message.objects.filter(channel=channel, external_id=event.target_external_id)
+    target = _target(channel, event.target_external_id)
     if target.update(is_deleted=True):
         return True
     _wait(channel, event.target_external_id, PendingChangeKind.DELETION, {}, event.at)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from channels_meta.webhooks.events import DeletionEvent, ReactionEvent, Route
 from inbox.models import Message, PendingChange
+from inbox.services import recording
 from tests.channels_meta.delivery import deliver
 from tests.inbox.payloads import messenger as ms
 from tests.inbox.payloads import whatsapp as wa
@@ -145,4 +147,33 @@ def test_an_instagram_edit_number_zero_is_the_message_itself(channels):
         "in",
     )
     assert "edits" not in message.extra
+    assert not PendingChange.objects.exists()
+
+
+def test_a_change_naming_no_message_never_touches_messages_not_sent_yet(channels, world):
+    deliver(wa.text_with_phone_and_bsuid("wamid.in"))
+    queued = Message.objects.create(
+        organization=world.org,
+        channel=channels["whatsapp"],
+        conversation=Message.objects.get().conversation,
+        direction="out",
+        external_id="",
+        text="On its way",
+        status="queued",
+    )
+    route = Route("whatsapp", channels["whatsapp"].external_id)
+    at = queued.created_at
+
+    recording.events_record(
+        channel=channels["whatsapp"],
+        events=[
+            DeletionEvent(route=route, customer_id=wa.PHONE, target_external_id="", at=at),
+            ReactionEvent(
+                route=route, customer_id=wa.PHONE, target_external_id="", emoji="x", at=at
+            ),
+        ],
+    )
+
+    queued.refresh_from_db()
+    assert (queued.is_deleted, queued.reaction) == (False, "")
     assert not PendingChange.objects.exists()

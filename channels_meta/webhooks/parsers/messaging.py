@@ -107,7 +107,9 @@ def item_events(kind: str, entry_id: str, item: dict) -> Iterator:
         if message.get("is_echo"):
             route = Route(kind, sender or entry_id)
             customer, customer_ref = recipient or recipient_ref, recipient_ref
-        if message.get("is_deleted") and not (message.get("text") or message.get("attachments")):
+        if not as_str(message.get("mid")):
+            yield _lost(kind, "message without a message id", message)
+        elif message.get("is_deleted") and not (message.get("text") or message.get("attachments")):
             # Instagram reports an unsent message as the message, emptied: it changes the
             # stored one (or waits for it), never adds a blank one.
             yield DeletionEvent(
