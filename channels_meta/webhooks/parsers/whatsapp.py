@@ -144,6 +144,10 @@ def _message(route: Route, message: dict, contacts: list[dict], echo: bool = Fal
     ):
         yield _lost(f"{kind} without the id of its message", message)
         return
+    if kind == "reaction" and echo:
+        # Message.reaction is the customer's; the business's own is only noted.
+        yield Unparsed(f"Not recorded: a reaction sent from the WhatsApp Business app ({body}).")
+        return
     if kind == "reaction":
         yield ReactionEvent(
             route=route,
