@@ -6,9 +6,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
+    # Channel and Organization exist since inbox's first migration; depending on later
+    # channels_meta migrations would tie this one to theirs for no reason.
     dependencies = [
-        ('accounts', '0006_audit_action_without_choices'),
-        ('channels_meta', '0005_message_template_organization_required'),
         ('inbox', '0004_pendingreceipt_organization_required'),
     ]
 
