@@ -11,15 +11,27 @@ from channels_meta.models import Channel
 
 class Contact(models.Model):
     """A customer as one channel knows them (Page-scoped id, Instagram-scoped id or
-    WhatsApp id)."""
+    WhatsApp id). A customer Meta identifies only by a WhatsApp business-scoped user id
+    or a Messenger user_ref is kept under that id until Meta gives the other; `other_id`
+    keeps the second kind of id, so either finds the same contact."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="contacts")
-    external_id = models.CharField(_("customer id at Meta"), max_length=64)
+    external_id = models.CharField(_("customer id at Meta"), max_length=160)
+    other_id = models.CharField(
+        _("other customer id at Meta"),
+        max_length=160,
+        blank=True,
+        help_text=_("WhatsApp business-scoped user id or Messenger user_ref."),
+    )
     name = models.CharField(_("name"), max_length=200, blank=True)
     username = models.CharField(_("username"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     profile_picture_url = models.URLField(_("profile picture"), max_length=1000, blank=True)
+    marketing_opt_out = models.BooleanField(_("stopped marketing messages"), default=False)
+    marketing_opt_out_at = models.DateTimeField(
+        _("marketing preference changed"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -30,6 +42,13 @@ class Contact(models.Model):
         verbose_name_plural = _("contacts")
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"], name="contact_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["channel", "other_id"],
+                condition=~Q(other_id=""),
+                name="contact_other_id_idx",
+            )
         ]
 
     def __str__(self) -> str:
@@ -68,6 +87,8 @@ class Conversation(models.Model):
     # A comment thread: the Instagram media and the top-level comment it hangs from.
     media_id = models.CharField(max_length=64, blank=True)
     comment_id = models.CharField(max_length=64, blank=True)
+    # The ad or link that brought the customer (Meta's referral, links made safe).
+    referral = models.JSONField(_("came from"), default=dict, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_inbound_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Starts the messaging window.")
@@ -115,6 +136,11 @@ class MessageStatus(models.TextChoices):
 STATUS_ORDER = ["queued", "sent", "delivered", "read"]
 
 
+class MessageKind(models.TextChoices):
+    MESSAGE = "message", _("Message")
+    SYSTEM = "system", _("System line")  # e.g. "the customer changed their number"
+
+
 class Message(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
@@ -122,12 +148,15 @@ class Message(models.Model):
         Conversation, on_delete=models.CASCADE, related_name="messages"
     )
     direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=8, choices=MessageKind.choices, default="message")
     external_id = models.CharField(_("message id at Meta"), max_length=200, blank=True)
     text = models.TextField(blank=True)
     attachments = models.JSONField(default=list, blank=True)
     reply_to_external_id = models.CharField(max_length=200, blank=True)
     extra = models.JSONField(
-        default=dict, blank=True, help_text=_("Quick replies, story replies, referrals.")
+        default=dict,
+        blank=True,
+        help_text=_("What else Meta sent: replies, referrals, orders, edits, statuses."),
     )
     reaction = models.CharField(_("customer's reaction"), max_length=32, blank=True)
     status = models.CharField(max_length=10, choices=MessageStatus.choices)
@@ -176,6 +205,7 @@ class PendingReceipt(models.Model):
     at = models.DateTimeField()
     error_code = models.IntegerField(null=True, blank=True)
     error_reason = models.CharField(max_length=500, blank=True)
+    details = models.JSONField(default=dict, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -188,3 +218,31 @@ class PendingReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} for {self.external_id}"
+
+
+class PendingChangeKind(models.TextChoices):
+    REACTION = "reaction", _("Reaction")
+    EDIT = "edit", _("Edit")
+    DELETION = "deletion", _("Deletion")
+
+
+class PendingChange(models.Model):
+    """A reaction, edit or deletion that Meta reported before the message it is about;
+    it is applied when the message is recorded."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=PendingChangeKind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["channel", "external_id"], name="pending_change_target_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.external_id}"

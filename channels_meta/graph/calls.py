@@ -9,6 +9,7 @@ as Meta's own rate limit is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -382,16 +383,24 @@ def private_reply_send(
     )
 
 
+# A WhatsApp business-scoped user id (BSUID): a country code, a dot, maybe `ENT.` (a
+# parent BSUID shared by a business's portfolios), then letters and digits.
+BSUID_PATTERN = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
+
+
 @sensitive_variables("token")
 def _whatsapp_send(*, phone_number_id: str, token: str, to: str, content: dict[str, Any]) -> Sent:
+    """Send to `to`, a phone id or, for a customer known only by their username, a
+    business-scoped user id: Meta takes those in `recipient` (`to` would win over it)."""
     _take(("whatsapp", phone_number_id), ("whatsapp_recipient", f"{phone_number_id}:{to}"))
+    address = "recipient" if BSUID_PATTERN.fullmatch(to) else "to"
     answer = client().post(
         _path(phone_number_id, "messages"),
         token=token,
         json_body={
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": to,
+            address: to,
             **content,
         },
     )
@@ -399,7 +408,7 @@ def _whatsapp_send(*, phone_number_id: str, token: str, to: str, content: dict[s
     contacts = answer.get("contacts") or [{}]
     return Sent(
         message_id=str(messages[0].get("id", "")),
-        recipient_id=str(contacts[0].get("wa_id", to)),
+        recipient_id=str(contacts[0].get("wa_id") or contacts[0].get("user_id") or to),
     )
 
 

@@ -16,7 +16,12 @@ class Route:
 
 @dataclass(frozen=True)
 class MessageEvent:
-    """A message from the customer, or (is_echo) one the business sent from anywhere."""
+    """A message from the customer, or (is_echo) one the business sent from anywhere.
+
+    `customer_id` is the id the contact is keyed on: the PSID, IGSID or WhatsApp phone
+    id when Meta gives one, else the only id it gave (a WhatsApp business-scoped user id,
+    a Messenger user_ref). `customer_other_id` is that second kind of id when Meta sent
+    it, so a contact first known by one is found again by the other."""
 
     route: Route
     customer_id: str
@@ -32,6 +37,9 @@ class MessageEvent:
     customer_name: str = ""
     customer_username: str = ""
     customer_phone: str = ""
+    customer_other_id: str = ""
+    kind: str = "message"  # message | system (a line about the conversation, not a bubble)
+    referral: dict = field(default_factory=dict, hash=False)  # the ad or link it came from
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,9 @@ class StatusEvent:
     watermark: datetime | None = None
     error_code: int | None = None
     error_reason: str = ""
+    # What else Meta said about the message: WhatsApp's pricing, conversation,
+    # biz_opaque_callback_data, the errors in full.
+    details: dict = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,57 @@ class ReactionEvent:
 
 
 @dataclass(frozen=True)
+class EditEvent:
+    """The sender changed a message they sent: its new text (and, for WhatsApp media,
+    caption and attachments)."""
+
+    route: Route
+    customer_id: str
+    target_external_id: str
+    text: str
+    at: datetime
+    attachments: tuple | None = None  # None: the edit says nothing about them
+    extra: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class DeletionEvent:
+    """The sender deleted (WhatsApp: revoked) a message they sent."""
+
+    route: Route
+    customer_id: str
+    target_external_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ContactChangeEvent:
+    """Meta says a customer's ids changed (a WhatsApp customer changed their number, so
+    their phone id and business-scoped user id)."""
+
+    route: Route
+    customer_id: str
+    at: datetime
+    new_customer_id: str = ""
+    new_other_id: str = ""
+    customer_other_id: str = ""
+
+
+@dataclass(frozen=True)
+class PreferenceEvent:
+    """A customer stopped or resumed a kind of message (WhatsApp `user_preferences`:
+    category `marketing_messages`, value `stop` or `resume`)."""
+
+    route: Route
+    customer_id: str
+    category: str
+    value: str
+    at: datetime
+    customer_other_id: str = ""
+    customer_name: str = ""
+
+
+@dataclass(frozen=True)
 class CommentEvent:
     route: Route
     comment_id: str
@@ -68,6 +130,7 @@ class CommentEvent:
     text: str
     at: datetime
     parent_id: str = ""
+    extra: dict = field(default_factory=dict, hash=False)  # live, mention, media type
 
 
 @dataclass(frozen=True)
@@ -83,12 +146,15 @@ class TemplateStatusEvent:
 
 @dataclass(frozen=True)
 class Unparsed:
-    """Something in the payload Padu does not handle (kept for the record)."""
+    """Something in the payload Padu does not handle (kept for the record). `lost` marks
+    something a customer sent that could not be stored: the delivery is then marked
+    failed, so staff see it and can replay it once Padu can read it."""
 
     reason: str
+    lost: bool = False
 
 
-# WhatsApp Business Account health (account_events.py reads them).
+# WhatsApp Business Account health (parsers/health.py reads them).
 
 
 @dataclass(frozen=True)

@@ -170,8 +170,11 @@ def _process_one(
     event.object_type = str(payload.get("object", ""))[:64] if isinstance(payload, dict) else ""
     items = parsers.parse(payload)
     notes = [item.reason for item in items if isinstance(item, Unparsed)]
+    # Something a customer sent that Padu could not store fails the event, with the
+    # reason, so it is seen and can be replayed; other notes are deliberate omissions.
+    lost = any(isinstance(item, Unparsed) and item.lost for item in items)
     if len(notes) == len(items):
-        return WebhookEventStatus.IGNORED, notes, set()
+        return (WebhookEventStatus.FAILED if lost else WebhookEventStatus.IGNORED), notes, set()
     missing: set[Route] = set()
     for item in items:
         if isinstance(item, Unparsed):
@@ -185,8 +188,9 @@ def _process_one(
             else:
                 inbox_events.setdefault(channel, []).append(item)
             touched.add(channel.pk)
-    status = WebhookEventStatus.UNROUTABLE if missing else WebhookEventStatus.PROCESSED
-    return status, notes, missing
+    if missing:
+        return WebhookEventStatus.UNROUTABLE, notes, missing
+    return (WebhookEventStatus.FAILED if lost else WebhookEventStatus.PROCESSED), notes, missing
 
 
 def unroutable_events_reopen(*, channel: Channel) -> list[int]:

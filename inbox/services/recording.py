@@ -1,5 +1,7 @@
 """Every change to contacts, conversations and messages that Meta reports goes through
-here; webhook processing hands each channel's events to `events_record`.
+here; webhook processing hands each channel's events to `events_record`, which records
+messages and comments itself and hands the rest to `contacts` (customers' ids and
+preferences), `changes` (reactions, edits, deletions) and `receipts` (statuses).
 
 Recording is idempotent: a message is stored once per (channel, Meta's id) whatever
 how often Meta delivers it, and outbound statuses only move forward. Each service is one
@@ -19,21 +21,52 @@ from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from channels_meta.models import Channel
-from channels_meta.webhooks.events import CommentEvent, MessageEvent, ReactionEvent, StatusEvent
+from channels_meta.webhooks.events import (
+    CommentEvent,
+    ContactChangeEvent,
+    DeletionEvent,
+    EditEvent,
+    MessageEvent,
+    PreferenceEvent,
+    ReactionEvent,
+    StatusEvent,
+)
 from inbox.models import (
-    STATUS_ORDER,
     Contact,
     Conversation,
     ConversationKind,
     ConversationStatus,
     Direction,
     Message,
+    MessageKind,
     MessageStatus,
-    PendingReceipt,
 )
+from inbox.services.changes import (
+    deletion_record,
+    edit_record,
+    pending_changes_apply,
+    reaction_record,
+)
+from inbox.services.contacts import (
+    Person,
+    contact_change_record,
+    contact_upsert,
+    contacts_resolve,
+    preference_record,
+)
+from inbox.services.receipts import advance, pending_receipts_apply, status_record
 
 Row = TypeVar("Row", bound=models.Model)
-InboxEvent = MessageEvent | StatusEvent | ReactionEvent | CommentEvent
+InboxEvent = (
+    MessageEvent
+    | StatusEvent
+    | ReactionEvent
+    | EditEvent
+    | DeletionEvent
+    | CommentEvent
+    | ContactChangeEvent
+    | PreferenceEvent
+)
 
 
 @transaction.atomic(savepoint=False)
@@ -55,60 +88,44 @@ def _event_record(channel: Channel, event: InboxEvent) -> None:
             status_record(channel=channel, event=event)
         case ReactionEvent():
             reaction_record(channel=channel, event=event)
+        case EditEvent():
+            edit_record(channel=channel, event=event)
+        case DeletionEvent():
+            deletion_record(channel=channel, event=event)
         case CommentEvent():
             comment_record(channel=channel, event=event)
+        case ContactChangeEvent():
+            contact_change_record(channel=channel, event=event)
+        case PreferenceEvent():
+            preference_record(channel=channel, event=event)
         case _:
             raise TypeError(f"The inbox does not record a {type(event).__name__}")
-
-
-def contact_upsert(
-    *, channel: Channel, external_id: str, name: str = "", username: str = "", phone: str = ""
-) -> Contact:
-    """The channel's contact for a customer id, created on first sight; names Meta
-    sends later fill in or correct what is known."""
-    contact, created = Contact.objects.get_or_create(
-        channel=channel,
-        external_id=external_id,
-        defaults={
-            "organization_id": channel.organization_id,
-            "name": name,
-            "username": username,
-            "phone": phone,
-        },
-    )
-    if not created:
-        _contact_correct(contact, name=name, username=username, phone=phone)
-    return contact
-
-
-def _contact_correct(contact: Contact, **names: str) -> None:
-    """Fill in or correct the contact's names with those Meta sent (an empty one says
-    nothing)."""
-    changed = {
-        field: value for field, value in names.items() if value and getattr(contact, field) != value
-    }
-    if changed:
-        Contact.objects.filter(pk=contact.pk).update(**changed)
-        for field, value in changed.items():
-            setattr(contact, field, value)
 
 
 class NewMessage(NamedTuple):
     at: datetime
     is_echo: bool  # sent by the business
+    kind: str = MessageKind.MESSAGE
+
+
+def _from_customer(event: Any) -> bool:
+    """A message the customer wrote (not the business's, not a system line): it counts
+    as unread and restarts the messaging window."""
+    return not event.is_echo and event.kind == MessageKind.MESSAGE
 
 
 def _touch(new_messages: dict[int, list]) -> None:
     """Move the clocks of the conversations that got new messages forward, in one
     UPDATE: `new_messages` maps a conversation id to its new messages (anything with
     `at` and `is_echo`). Inbound messages
-    count as unread, reopen a resolved conversation and restart the messaging window."""
+    count as unread, reopen a resolved conversation and restart the messaging window
+    (system lines do not)."""
     if not new_messages:
         return
     last_at, last_inbound_at, unread, inbound_ids = [], [], [], []
     for conversation_id, events in new_messages.items():
         last_at.append(When(pk=conversation_id, then=Value(max(e.at for e in events))))
-        inbound = [e for e in events if not e.is_echo]
+        inbound = [e for e in events if _from_customer(e)]
         if inbound:
             inbound_ids.append(conversation_id)
             last_inbound_at.append(When(pk=conversation_id, then=Value(max(e.at for e in inbound))))
@@ -133,22 +150,6 @@ def _touch(new_messages: dict[int, list]) -> None:
     Conversation.objects.filter(pk__in=list(new_messages)).update(**changes)
 
 
-def _pending_receipts_apply(channel: Channel, external_ids: list[str]) -> None:
-    """Apply the receipts that waited for these messages, now recorded."""
-    if not external_ids:
-        return
-    receipts = PendingReceipt.objects.filter(channel=channel, external_id__in=external_ids)
-    for receipt in receipts:
-        _advance(
-            Message.objects.filter(channel=channel, external_id=receipt.external_id),
-            receipt.status,
-            receipt.at,
-            receipt.error_code,
-            receipt.error_reason,
-        )
-    receipts.delete()
-
-
 def _rows_get_or_create(
     queryset: QuerySet[Row], key: str, keys: list, build: Callable[[Any], Row]
 ) -> dict[Any, Row]:
@@ -166,34 +167,19 @@ def _rows_get_or_create(
 
 
 def _contacts_upsert(channel: Channel, events: list[MessageEvent]) -> dict[str, Contact]:
-    """The contacts of a batch, by customer id, created if new; the names in the batch
-    fill in or correct what is known."""
-    wanted: dict[str, MessageEvent] = {}
-    for event in events:
-        wanted.setdefault(event.customer_id, event)
-        if event.customer_name or event.customer_phone:
-            wanted[event.customer_id] = event
-    contacts = _rows_get_or_create(
-        Contact.objects.filter(channel=channel),
-        "external_id",
-        list(wanted),
-        lambda customer: Contact(
-            organization_id=channel.organization_id,
-            channel=channel,
-            external_id=customer,
-            name=wanted[customer].customer_name,
-            username=wanted[customer].customer_username,
-            phone=wanted[customer].customer_phone,
-        ),
-    )
-    for customer, event in wanted.items():
-        _contact_correct(
-            contacts[customer],
-            name=event.customer_name,
-            username=event.customer_username,
-            phone=event.customer_phone,
+    """The contacts of a batch, by customer id, found by either of Meta's ids for them
+    and created if new; the names in the batch fill in or correct what is known."""
+    people = [
+        Person(
+            e.customer_id,
+            e.customer_other_id,
+            e.customer_name,
+            e.customer_username,
+            e.customer_phone,
         )
-    return contacts
+        for e in events
+    ]
+    return contacts_resolve(channel=channel, people=people)
 
 
 def _dm_conversations_upsert(channel: Channel, contacts: list[Contact]) -> dict[int, Conversation]:
@@ -240,6 +226,7 @@ def _message_row(channel: Channel, event: MessageEvent, conversation_id: int) ->
         channel=channel,
         conversation_id=conversation_id,
         direction=Direction.OUTBOUND if event.is_echo else Direction.INBOUND,
+        kind=event.kind,
         external_id=event.external_id,
         text=event.text,
         attachments=list(event.attachments),
@@ -273,7 +260,7 @@ def _messages_redelivered_apply(channel: Channel, events: list[MessageEvent], at
         stored.filter(external_id__in=deleted).update(is_deleted=True)
     echoed = [e.external_id for e in events if e.is_echo]
     if echoed:
-        _advance(stored.filter(external_id__in=echoed), MessageStatus.SENT, at)
+        advance(stored.filter(external_id__in=echoed), MessageStatus.SENT, at)
 
 
 def _messages_apply(channel: Channel, events: list[MessageEvent], new: dict[str, int]) -> None:
@@ -285,12 +272,23 @@ def _messages_apply(channel: Channel, events: list[MessageEvent], new: dict[str,
         if event.external_id in new:
             new_messages.setdefault(new[event.external_id], []).append(event)
     _touch(new_messages)
+    _referrals_remember(
+        {new[e.external_id]: e.referral for e in events if e.referral and e.external_id in new}
+    )
     _messages_redelivered_apply(
         channel, [e for e in events if e.external_id not in new], events[0].at
     )
-    _pending_receipts_apply(
-        channel, [e.external_id for e in events if e.is_echo and e.external_id in new]
+    pending_receipts_apply(
+        channel=channel,
+        external_ids=[e.external_id for e in events if e.is_echo and e.external_id in new],
     )
+    pending_changes_apply(channel=channel, external_ids=list(new))
+
+
+def _referrals_remember(referrals: dict[int, dict]) -> None:
+    """Conversations remember the latest ad or link that brought the customer."""
+    for conversation_id, referral in referrals.items():
+        Conversation.objects.filter(pk=conversation_id).update(referral=referral)
 
 
 @transaction.atomic(savepoint=False)
@@ -305,97 +303,25 @@ def messages_record(*, channel: Channel, events: list[MessageEvent]) -> set[str]
     return set(new)
 
 
-def _advance(
-    queryset, status: str, at: datetime, error_code: int | None = None, error_reason: str = ""
-) -> int:
-    """Move outbound messages forward to `status`, never back."""
-    if status == MessageStatus.FAILED:
-        return queryset.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENT]).update(
-            status=MessageStatus.FAILED, error_code=error_code, error_reason=error_reason
-        )
-    if status not in STATUS_ORDER:
-        return 0
-    earlier = STATUS_ORDER[: STATUS_ORDER.index(status)]
-    stamp = {
-        MessageStatus.SENT: "sent_at",
-        MessageStatus.DELIVERED: "delivered_at",
-        MessageStatus.READ: "read_at",
-    }.get(status)
-    if stamp:
-        queryset.filter(**{f"{stamp}__isnull": True}).update(**{stamp: at})
-    return queryset.filter(status__in=earlier).update(status=status)
-
-
-@transaction.atomic(savepoint=False)
-def status_record(*, channel: Channel, event: StatusEvent) -> int:
-    """Apply a sent/delivered/read/failed report; a report about a message Padu has not
-    recorded yet waits for it. Returns how many messages moved."""
-    outbound = Message.objects.filter(channel=channel, direction=Direction.OUTBOUND)
-    moved = 0
-    if event.external_ids:
-        ids = [external_id for external_id in event.external_ids if external_id]
-        known = set(outbound.filter(external_id__in=ids).values_list("external_id", flat=True))
-        moved += _advance(
-            outbound.filter(external_id__in=known),
-            event.status,
-            event.at,
-            event.error_code,
-            event.error_reason,
-        )
-        PendingReceipt.objects.bulk_create(
-            [
-                PendingReceipt(
-                    organization_id=channel.organization_id,
-                    channel=channel,
-                    external_id=external_id,
-                    status=event.status,
-                    at=event.at,
-                    error_code=event.error_code,
-                    error_reason=event.error_reason,
-                )
-                for external_id in ids
-                if external_id not in known
-            ],
-            ignore_conflicts=True,
-        )
-    if event.watermark is not None and event.customer_id:
-        moved += _advance(
-            outbound.filter(
-                conversation__contact__external_id=event.customer_id, sent_at__lte=event.watermark
-            ),
-            event.status,
-            event.at,
-        )
-    return moved
-
-
-def reaction_record(*, channel: Channel, event: ReactionEvent) -> bool:
-    """The customer reacted to a message (an empty emoji takes the reaction back)."""
-    return bool(
-        Message.objects.filter(channel=channel, external_id=event.target_external_id)
-        .exclude(reaction=event.emoji)
-        .update(reaction=event.emoji)
-    )
-
-
 @transaction.atomic(savepoint=False)
 def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
     """A comment on an Instagram post: a thread per top-level comment; replies join
     their parent's thread. The business's own comments are outbound."""
-    from_business = event.customer_id == channel.external_id
+    from_business = bool(event.customer_id) and event.customer_id == channel.external_id
     thread_id = event.parent_id or event.comment_id
+    # Meta leaves out `from` for some commenters (and mentions have no author): such a
+    # comment gets a contact of its own rather than one with an empty id.
+    customer_id = event.customer_id or f"comment-{event.comment_id}"
     contact = None
-    if not from_business:
-        contact = contact_upsert(
-            channel=channel, external_id=event.customer_id, username=event.username
-        )
+    if not from_business and (event.customer_id or not event.parent_id):
+        contact = contact_upsert(channel=channel, external_id=customer_id, username=event.username)
     conversation = Conversation.objects.filter(
         channel=channel, kind=ConversationKind.COMMENT, comment_id=thread_id
     ).first()
     if conversation is None:
         if contact is None:
             contact = contact_upsert(
-                channel=channel, external_id=event.customer_id, username=event.username
+                channel=channel, external_id=customer_id, username=event.username
             )
         conversation, _created = Conversation.objects.get_or_create(
             channel=channel,
@@ -407,6 +333,7 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
                 "media_id": event.media_id,
             },
         )
+    comment = {"media_id": event.media_id, "username": event.username}
     message, created = Message.objects.get_or_create(
         channel=channel,
         external_id=event.comment_id,
@@ -416,7 +343,7 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
             "direction": Direction.OUTBOUND if from_business else Direction.INBOUND,
             "text": event.text,
             "reply_to_external_id": event.parent_id,
-            "extra": {"comment": {"media_id": event.media_id, "username": event.username}},
+            "extra": {"comment": comment, **event.extra},
             "status": MessageStatus.SENT if from_business else MessageStatus.RECEIVED,
             "sent_at": event.at,
         },

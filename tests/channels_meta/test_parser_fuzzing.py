@@ -13,6 +13,7 @@ from channels_meta.models import Channel, ChannelKind, WebhookEvent
 from channels_meta.webhooks import parsers, processing
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
+from tests.inbox.payloads import whatsapp as wa
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -53,6 +54,28 @@ json_values = st.recursive(
                     "contacts",
                     "profile",
                     "wa_id",
+                    "user_id",
+                    "from_user_id",
+                    "user_ref",
+                    "prior_message",
+                    "message_edit",
+                    "num_edit",
+                    "referral",
+                    "postback",
+                    "system",
+                    "edit",
+                    "revoke",
+                    "original_message_id",
+                    "interactive",
+                    "nfm_reply",
+                    "response_json",
+                    "order",
+                    "product_items",
+                    "context",
+                    "message_echoes",
+                    "user_preferences",
+                    "sticker_id",
+                    "coordinates",
                 ]
             )
             | st.text(max_size=8),
@@ -66,6 +89,10 @@ objects = st.sampled_from(["page", "instagram", "whatsapp_business_account", "ot
 
 SAMPLES = [
     p.messaging("page", p.PAGE_ID, p.customer_message(p.PAGE_ID, "1", "m_1")),
+    wa.username_only_text(),
+    wa.flow_completion(),
+    wa.business_app_echo(),
+    wa.marketing_preference(),
     p.whatsapp_message("905550001122", "wamid.1"),
     p.whatsapp_status("wamid.1", "failed", errors=[{"code": 131047}]),
     p.comment("c1"),
@@ -94,6 +121,9 @@ def test_the_parser_never_raises_on_meta_like_deliveries(object_type, entries):
 def test_processing_truncated_or_altered_payloads_never_raises(world, sample, cut, noise):
     if not Channel.objects.exists():
         make_channel(world.org, kind=ChannelKind.MESSENGER, external_id=p.PAGE_ID)
+        make_channel(
+            world.org, kind=ChannelKind.WHATSAPP, external_id=p.PHONE_ID, waba_id=p.WABA_ID
+        )
     raw = p.encode(sample)
     altered = json.loads(raw)
     altered["entry"] = [*altered["entry"], noise]

@@ -1,0 +1,119 @@
+"""Meta's word on the business's messages: sent, delivered, read, failed, and what else
+it says about them (WhatsApp's pricing and conversation, statuses Padu does not track).
+Statuses only move forward; a report about a message not recorded yet waits for it in
+`PendingReceipt`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+
+from channels_meta.models import Channel
+from channels_meta.webhooks.events import StatusEvent
+from inbox.models import STATUS_ORDER, Direction, Message, MessageStatus, PendingReceipt
+
+# Known outbound statuses; others Meta reports (WhatsApp's `played`) go to the history.
+KNOWN_STATUSES = {*STATUS_ORDER, MessageStatus.FAILED}
+
+
+def pending_receipts_apply(*, channel: Channel, external_ids: list[str]) -> None:
+    """Apply the receipts that waited for these messages, now recorded."""
+    if not external_ids:
+        return
+    receipts = PendingReceipt.objects.filter(channel=channel, external_id__in=external_ids)
+    for receipt in receipts:
+        target = Message.objects.filter(channel=channel, external_id=receipt.external_id)
+        advance(target, receipt.status, receipt.at, receipt.error_code, receipt.error_reason)
+        _status_details_record(target, receipt.status, receipt.at, receipt.details)
+    receipts.delete()
+
+
+def advance(
+    queryset, status: str, at: datetime, error_code: int | None = None, error_reason: str = ""
+) -> int:
+    """Move outbound messages forward to `status`, never back."""
+    if status == MessageStatus.FAILED:
+        return queryset.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENT]).update(
+            status=MessageStatus.FAILED, error_code=error_code, error_reason=error_reason
+        )
+    if status not in STATUS_ORDER:
+        return 0
+    earlier = STATUS_ORDER[: STATUS_ORDER.index(status)]
+    stamp = {
+        MessageStatus.SENT: "sent_at",
+        MessageStatus.DELIVERED: "delivered_at",
+        MessageStatus.READ: "read_at",
+    }.get(status)
+    if stamp:
+        queryset.filter(**{f"{stamp}__isnull": True}).update(**{stamp: at})
+    return queryset.filter(status__in=earlier).update(status=status)
+
+
+@transaction.atomic(savepoint=False)
+def status_record(*, channel: Channel, event: StatusEvent) -> int:
+    """Apply a sent/delivered/read/failed report; a report about a message Padu has not
+    recorded yet waits for it. Returns how many messages moved."""
+    outbound = Message.objects.filter(channel=channel, direction=Direction.OUTBOUND)
+    moved = 0
+    if event.external_ids:
+        ids = [external_id for external_id in event.external_ids if external_id]
+        known = set(outbound.filter(external_id__in=ids).values_list("external_id", flat=True))
+        moved += advance(
+            outbound.filter(external_id__in=known),
+            event.status,
+            event.at,
+            event.error_code,
+            event.error_reason,
+        )
+        if known:
+            _status_details_record(
+                outbound.filter(external_id__in=known), event.status, event.at, event.details
+            )
+        PendingReceipt.objects.bulk_create(
+            [
+                PendingReceipt(
+                    organization_id=channel.organization_id,
+                    channel=channel,
+                    external_id=external_id,
+                    status=event.status[:10],
+                    at=event.at,
+                    error_code=event.error_code,
+                    error_reason=event.error_reason,
+                    details=event.details,
+                )
+                for external_id in ids
+                if external_id not in known
+            ],
+            ignore_conflicts=True,
+        )
+    if event.watermark is not None and event.customer_id:
+        customer = Q(conversation__contact__external_id=event.customer_id) | Q(
+            conversation__contact__other_id=event.customer_id
+        )
+        moved += advance(
+            outbound.filter(customer, sent_at__lte=event.watermark), event.status, event.at
+        )
+    return moved
+
+
+def _status_details_record(queryset, status: str, at: datetime, details: dict) -> None:
+    """Keep on the messages what Meta said besides the status (WhatsApp's pricing,
+    conversation, biz_opaque_callback_data, errors), and a status Padu does not track
+    (WhatsApp's `played`) in their `extra["statuses"]` history. Writes only changes."""
+    unknown = status not in KNOWN_STATUSES
+    if not details and not unknown:
+        return
+    changed = []
+    for message in queryset.select_for_update().only("pk", "extra"):
+        extra = {**message.extra, **details}
+        if unknown:
+            seen = {"status": status, "at": at.isoformat()}
+            history = message.extra.get("statuses", [])
+            extra["statuses"] = history if seen in history else [*history, seen]
+        if extra != message.extra:
+            message.extra = extra
+            changed.append(message)
+    if changed:
+        Message.objects.bulk_update(changed, ["extra"])
