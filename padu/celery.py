@@ -45,6 +45,10 @@ app.conf.update(
             "task": "channels_meta.tasks.templates_sync_all",
             "schedule": crontab(minute=37),
         },
+        "purge-stale-pending-receipts-and-changes": {
+            "task": "inbox.tasks.pending_purge_stale",
+            "schedule": crontab(minute=47, hour=3),
+        },
         "purge-expired-sessions": {
             "task": "accounts.tasks.sessions_purge_expired",
             "schedule": crontab(minute=27, hour=3),
