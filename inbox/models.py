@@ -32,6 +32,12 @@ class Contact(models.Model):
     marketing_opt_out_at = models.DateTimeField(
         _("marketing preference changed"), null=True, blank=True
     )
+    identity_changed_at = models.DateTimeField(
+        _("security code changed"),
+        null=True,
+        blank=True,
+        help_text=_("When WhatsApp last said the customer's identity (security code) changed."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -96,7 +96,8 @@ class DeletionEvent:
 @dataclass(frozen=True)
 class ContactChangeEvent:
     """Meta says a customer's ids changed (a WhatsApp customer changed their number, so
-    their phone id and business-scoped user id)."""
+    their phone id and business-scoped user id), or their identity did (a new phone or
+    reinstalled WhatsApp: a new security code)."""
 
     route: Route
     customer_id: str
@@ -104,6 +105,7 @@ class ContactChangeEvent:
     new_customer_id: str = ""
     new_other_id: str = ""
     customer_other_id: str = ""
+    identity_changed: bool = False
 
 
 @dataclass(frozen=True)

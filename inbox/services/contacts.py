@@ -176,9 +176,14 @@ def _contacts_merge(*, keep: Contact, gone: Contact) -> None:
 def contact_change_record(*, channel: Channel, event: ContactChangeEvent) -> Contact:
     """A customer's ids changed (a WhatsApp customer changed their number): the contact
     is found again by the new ones; if the new number already has a contact, the two
-    are merged into it."""
+    are merged into it. A changed identity is noted on the contact, for whoever answers
+    to see that the person behind the number may not be who it was."""
     person = Person(event.customer_id, event.customer_other_id)
     contact = contacts_resolve(channel=channel, people=[person])[event.customer_id]
+    if event.identity_changed:
+        Contact.objects.filter(pk=contact.pk).update(identity_changed_at=event.at)
+        contact.identity_changed_at = event.at
+        return contact
     new_id = event.new_customer_id
     if new_id and new_id != contact.external_id:
         existing = Contact.objects.filter(channel=channel, external_id=new_id).first()

@@ -188,6 +188,18 @@ def test_an_identity_change_is_a_system_line(channels):
     assert Conversation.objects.get().unread_count == 0
 
 
+def test_an_identity_change_is_noted_on_the_contact(channels):
+    deliver(wa.text_with_phone_and_bsuid("wamid.before"))
+    assert Contact.objects.get().identity_changed_at is None
+
+    deliver(wa.identity_changed())
+
+    contact = Contact.objects.get()
+    line = Message.objects.get(external_id="wamid.HBgLidentity")
+    assert contact.identity_changed_at == line.sent_at
+    assert contact.external_id == wa.PHONE
+
+
 def outbound(world, channels, wamid="wamid.out") -> Message:
     deliver(wa.text_with_phone_and_bsuid("wamid.in"))
     return Message.objects.create(

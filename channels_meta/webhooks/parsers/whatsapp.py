@@ -55,6 +55,7 @@ STATUS_FIELDS_READ = frozenset(
     }
 )
 CHANGED_NUMBER = {"user_changed_number", "customer_changed_number"}
+CHANGED_IDENTITY = {"customer_identity_changed", "user_identity_changed"}
 # A customer opening a chat for the first time: a line, not a bubble.
 SYSTEM_LINES = {"request_welcome"}
 
@@ -227,9 +228,17 @@ def _shared_own_number(kind: str, message: dict) -> str:
 
 def _system_changes(route: Route, customer: _Customer, system: dict, when: datetime) -> Iterator:
     """What a system message changes about the customer: a new number (and with it a
-    new business-scoped user id), or their marketing preference."""
+    new business-scoped user id), a new identity, or their marketing preference."""
     change = as_str(system.get("type"))
-    if change in CHANGED_NUMBER or change == "user_changed_user_id":
+    if change in CHANGED_IDENTITY:
+        yield ContactChangeEvent(
+            route=route,
+            customer_id=customer.id,
+            customer_other_id=customer.user_id,
+            at=when,
+            identity_changed=True,
+        )
+    elif change in CHANGED_NUMBER or change == "user_changed_user_id":
         yield ContactChangeEvent(
             route=route,
             customer_id=customer.id,
