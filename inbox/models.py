@@ -38,6 +38,21 @@ class Contact(models.Model):
         blank=True,
         help_text=_("When WhatsApp last said the customer's identity (security code) changed."),
     )
+    # Fields the business keeps for itself; Meta never changes them.
+    custom_name = models.CharField(
+        _("name used by your team"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown instead of the name the customer gave Meta."),
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    profile_checked_at = models.DateTimeField(
+        _("profile last fetched"),
+        null=True,
+        blank=True,
+        help_text=_("When Padu last asked Meta for the customer's name and picture."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -58,9 +73,52 @@ class Contact(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or (
-            f"@{self.username}" if self.username else self.phone or self.external_id
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return (
+            self.custom_name
+            or self.name
+            or (f"@{self.username}" if self.username else self.phone or self.external_id)
         )
+
+    @property
+    def handle(self) -> str:
+        """How the customer is reached on their channel: @username or phone number."""
+        return f"@{self.username}" if self.username else self.phone
+
+
+class Label(models.Model):
+    """An organisation's own tag for conversations, with a colour."""
+
+    class Colour(models.TextChoices):
+        GREY = "grey", _("Grey")
+        RED = "red", _("Red")
+        ORANGE = "orange", _("Orange")
+        YELLOW = "yellow", _("Yellow")
+        GREEN = "green", _("Green")
+        TEAL = "teal", _("Teal")
+        BLUE = "blue", _("Blue")
+        PURPLE = "purple", _("Purple")
+        PINK = "pink", _("Pink")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=50)
+    colour = models.CharField(_("colour"), max_length=8, choices=Colour.choices, default="blue")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="label_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ConversationKind(models.TextChoices):
@@ -90,9 +148,14 @@ class Conversation(models.Model):
         blank=True,
         related_name="+",
     )
-    # A comment thread: the Instagram media and the top-level comment it hangs from.
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
+    labels = models.ManyToManyField(Label, blank=True, related_name="conversations")
+    # A comment thread: the Instagram media and the top-level comment it hangs from, when
+    # that comment was written, and when the one private reply Meta allows was sent.
     media_id = models.CharField(max_length=64, blank=True)
     comment_id = models.CharField(max_length=64, blank=True)
+    comment_at = models.DateTimeField(null=True, blank=True)
+    private_reply_at = models.DateTimeField(null=True, blank=True)
     # The ad or link that brought the customer (Meta's referral, links made safe).
     referral = models.JSONField(_("came from"), default=dict, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -117,7 +180,17 @@ class Conversation(models.Model):
                 name="conversation_one_thread_per_comment",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "status", "-last_message_at"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "-last_message_at"]),
+            models.Index(
+                fields=["organization", "-last_message_at", "-id"], name="conv_org_recent"
+            ),
+            models.Index(
+                fields=["snoozed_until"],
+                condition=Q(status="snoozed"),
+                name="conversation_snoozed_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contact} ({self.get_kind_display()})"
@@ -140,6 +213,16 @@ class MessageStatus(models.TextChoices):
 # Outbound statuses only move forward along this order; `failed` may replace a status
 # that has not reached the customer yet.
 STATUS_ORDER = ["queued", "sent", "delivered", "read"]
+
+
+class SendMode(models.TextChoices):
+    """How an outbound message goes to Meta; empty for what Padu did not send."""
+
+    RESPONSE = "response", _("Reply")
+    HUMAN_AGENT = "human_agent", _("Reply by a person (human agent tag)")
+    TEMPLATE = "template", _("Message template")
+    PUBLIC_REPLY = "public", _("Public reply to a comment")
+    PRIVATE_REPLY = "private", _("Private reply to a comment")
 
 
 class MessageKind(models.TextChoices):
@@ -179,6 +262,9 @@ class Message(models.Model):
         blank=True,
         related_name="+",
     )
+    send_mode = models.CharField(max_length=12, choices=SendMode.choices, blank=True)
+    # Set when a worker takes the message to send it, so two deliveries never both call Meta.
+    send_claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()
@@ -252,3 +338,56 @@ class PendingChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.external_id}"
+
+
+class Note(models.Model):
+    """An internal note in a conversation: seen by the organisation's members only,
+    never sent to Meta."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(_("note"))
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class SavedReply(models.Model):
+    """An organisation-wide snippet inserted in the composer by typing `/` and its
+    shortcut; `{first_name}` becomes the contact's first name."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    shortcut = models.SlugField(_("shortcut"), max_length=40)
+    text = models.TextField(_("text"), max_length=4000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+        ordering = ["shortcut"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "shortcut"], name="saved_reply_unique_shortcut"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"

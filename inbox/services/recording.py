@@ -117,9 +117,8 @@ def _from_customer(event: Any) -> bool:
 def _touch(new_messages: dict[int, list]) -> None:
     """Move the clocks of the conversations that got new messages forward, in one
     UPDATE: `new_messages` maps a conversation id to its new messages (anything with
-    `at` and `is_echo`). Inbound messages
-    count as unread, reopen a resolved conversation and restart the messaging window
-    (system lines do not)."""
+    `at` and `is_echo`). Inbound messages count as unread, reopen a resolved or snoozed
+    conversation and restart the messaging window (system lines do not)."""
     if not new_messages:
         return
     last_at, last_inbound_at, unread, inbound_ids = [], [], [], []
@@ -142,7 +141,7 @@ def _touch(new_messages: dict[int, list]) -> None:
         changes["status"] = Case(
             When(
                 pk__in=inbound_ids,
-                status=ConversationStatus.RESOLVED,
+                status__in=[ConversationStatus.RESOLVED, ConversationStatus.SNOOZED],
                 then=Value(ConversationStatus.OPEN),
             ),
             default=F("status"),
@@ -331,8 +330,12 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
                 "organization_id": channel.organization_id,
                 "contact": contact,
                 "media_id": event.media_id,
+                "comment_at": event.at if event.comment_id == thread_id else None,
             },
         )
+    elif event.comment_id == thread_id and conversation.comment_at is None:
+        conversation.comment_at = event.at
+        conversation.save(update_fields=["comment_at"])
     comment = {"media_id": event.media_id, "username": event.username}
     message, created = Message.objects.get_or_create(
         channel=channel,

@@ -1,0 +1,159 @@
+"""Meta's messaging rules, decided in one place: what may be sent in a conversation now,
+until when, and why not. Pure functions of a conversation's facts; the reply service
+enforces the decision and the inbox only shows it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from channels_meta.models import ChannelStatus
+from inbox.models import Conversation, SendMode
+
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+PRIVATE_REPLY_WINDOW = timedelta(days=7)
+
+# The longest text each way of sending takes (Send API and comment limits).
+MAX_LENGTH = {
+    "messenger": 2000,
+    "instagram": 1000,
+    "whatsapp": 4096,
+    "instagram_comment": 2200,
+}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules look at in a conversation."""
+
+    channel_kind: str  # messenger | instagram | whatsapp
+    conversation_kind: str  # dm | comment
+    channel_active: bool = True
+    human_agent_enabled: bool = False
+    last_inbound_at: datetime | None = None  # the customer's last message
+    comment_at: datetime | None = None  # when the thread's top-level comment was written
+    private_reply_sent: bool = False
+
+
+@dataclass(frozen=True)
+class ReplyOptions:
+    """What may be sent now: `modes` (SendMode values, the first is the default), until
+    when the first one stays possible, and in words why anything is refused."""
+
+    modes: tuple[str, ...]
+    until: datetime | None = None
+    reason: str = ""
+    private_reply_until: datetime | None = None
+
+    @property
+    def closed(self) -> bool:
+        return not self.modes
+
+    def allows(self, mode: str) -> bool:
+        return mode in self.modes
+
+
+def reply_options(facts: Facts, now: datetime) -> ReplyOptions:
+    """Meta's windows: Messenger and Instagram answer within 24 hours of the customer's
+    last message, a person up to 7 days with the human agent tag where the channel may;
+    WhatsApp sends free text within 24 hours and approved templates at any time;
+    Instagram comments take public replies and one private reply within 7 days."""
+    if not facts.channel_active:
+        return ReplyOptions(
+            (), reason=_("This channel is not connected to Meta: reconnect it to reply.")
+        )
+    if facts.conversation_kind == "comment":
+        return _comment_options(facts, now)
+    last = facts.last_inbound_at
+    standard_until = last + STANDARD_WINDOW if last else None
+    if facts.channel_kind == "whatsapp":
+        if standard_until and now < standard_until:
+            return ReplyOptions((SendMode.RESPONSE, SendMode.TEMPLATE), until=standard_until)
+        return ReplyOptions(
+            (SendMode.TEMPLATE,),
+            reason=_(
+                "The customer last wrote more than 24 hours ago: WhatsApp allows only an "
+                "approved template until they write again."
+            ),
+        )
+    if standard_until and now < standard_until:
+        return ReplyOptions((SendMode.RESPONSE,), until=standard_until)
+    human_until = last + HUMAN_AGENT_WINDOW if last else None
+    if facts.human_agent_enabled and human_until and now < human_until:
+        return ReplyOptions((SendMode.HUMAN_AGENT,), until=human_until)
+    if facts.human_agent_enabled or not last:
+        reason = _("The customer has not written in the last 7 days: Meta allows no reply.")
+    else:
+        reason = _(
+            "The customer last wrote more than 24 hours ago. This channel may not send "
+            "human agent replies, so Meta allows no reply until they write again."
+        )
+    return ReplyOptions((), reason=reason)
+
+
+def _comment_options(facts: Facts, now: datetime) -> ReplyOptions:
+    private_until = facts.comment_at + PRIVATE_REPLY_WINDOW if facts.comment_at else None
+    if facts.private_reply_sent or not private_until or now >= private_until:
+        return ReplyOptions((SendMode.PUBLIC_REPLY,))
+    return ReplyOptions(
+        (SendMode.PUBLIC_REPLY, SendMode.PRIVATE_REPLY), private_reply_until=private_until
+    )
+
+
+def max_length(channel_kind: str, mode: str) -> int:
+    if mode == SendMode.PUBLIC_REPLY:
+        return MAX_LENGTH["instagram_comment"]
+    return MAX_LENGTH[channel_kind]
+
+
+def _time_left(until: datetime, now: datetime) -> str:
+    seconds = (until - now).total_seconds()
+    if seconds >= 48 * 3600:
+        days = math.floor(seconds / 86400)
+        return ngettext("%(n)d d left", "%(n)d d left", days) % {"n": days}
+    if seconds >= 3600:
+        hours = math.floor(seconds / 3600)
+        return ngettext("%(n)d h left", "%(n)d h left", hours) % {"n": hours}
+    minutes = max(1, math.ceil(seconds / 60))
+    return ngettext("%(n)d min left", "%(n)d min left", minutes) % {"n": minutes}
+
+
+def window_label(options: ReplyOptions, now: datetime) -> str:
+    """The reply window in a few words, as the conversation list shows it."""
+    if options.closed:
+        return _("closed")
+    first = options.modes[0]
+    if first == SendMode.TEMPLATE:
+        return _("template only")
+    if first == SendMode.PUBLIC_REPLY:
+        if options.private_reply_until:
+            return _("private reply: %(left)s") % {
+                "left": _time_left(options.private_reply_until, now)
+            }
+        return _("public reply")
+    left = _time_left(options.until, now) if options.until else ""
+    if first == SendMode.HUMAN_AGENT:
+        return _("human agent: %(left)s") % {"left": left}
+    return left
+
+
+def conversation_reply_options(conversation: Conversation, now: datetime) -> ReplyOptions:
+    """The options of a conversation loaded with its channel."""
+    channel = conversation.channel
+    return reply_options(
+        Facts(
+            channel_kind=channel.kind,
+            conversation_kind=conversation.kind,
+            channel_active=channel.status == ChannelStatus.ACTIVE,
+            human_agent_enabled=channel.human_agent_enabled,
+            last_inbound_at=conversation.last_inbound_at,
+            comment_at=conversation.comment_at,
+            private_reply_sent=conversation.private_reply_at is not None,
+        ),
+        now,
+    )
