@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.urls import tenant_patterns as organization_patterns
 from channels_meta.urls import tenant_patterns as channel_patterns
+from inbox.urls import tenant_patterns as inbox_patterns
 
 admin.site.site_header = _("Padu platform administration")
 admin.site.site_title = _("Padu administration")
@@ -13,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("o/<slug:org_slug>/", include(organization_patterns)),
     path("o/<slug:org_slug>/channels/", include(channel_patterns)),
+    path("o/<slug:org_slug>/inbox/", include(inbox_patterns)),
     path("", include("channels_meta.urls")),
     path("", include("accounts.urls")),
 ]

@@ -23,8 +23,10 @@ from django.urls.resolvers import RoutePattern
 from accounts.models import Invitation, Membership, Notice, Organization
 from accounts.services import invitation_create
 from channels_meta.models import Channel, ChannelStatus
+from inbox.models import Conversation, Message
 from tests.channels_meta.factories import make_channel
 from tests.conftest import World
+from tests.inbox.factories import make_conversation, make_message
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("accounts", "channels_meta", "inbox", "privacy")
@@ -40,6 +42,8 @@ class Rows:
     member: Membership
     invitation: Invitation
     notice: Notice
+    conversation: Conversation
+    message: Message
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,12 @@ def test_a_new_organisation_route_without_a_case_is_reported():
 
 def _rows(organization: Organization, owner: Membership, member: Membership) -> Rows:
     external_id = str(1_000_000 + organization.pk)
+    channel = make_channel(organization, external_id=external_id)
+    conversation = make_conversation(channel)
     return Rows(
-        channel=make_channel(organization, external_id=external_id),
+        channel=channel,
+        conversation=conversation,
+        message=make_message(conversation),
         member=member,
         invitation=invitation_create(
             actor=owner, email=f"new@{organization.slug}.example", role="agent"

@@ -1,0 +1,2 @@
+
+tenant_patterns: list = []
