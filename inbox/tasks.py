@@ -2,10 +2,37 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from inbox.services import pending
+from inbox.services import conversations, delivery, pending
+
+DELIVERY_RETRIES = 8
 
 
 @shared_task
 def pending_purge_stale() -> int:
     """Delete receipts and changes that waited a week for their message."""
     return pending.pending_purge_stale()
+
+
+@shared_task(bind=True, max_retries=DELIVERY_RETRIES, soft_time_limit=60, time_limit=90)
+def message_deliver(self, message_id: int) -> str:
+    """Send a queued reply to Meta once; retried while Meta asks to wait, then failed."""
+    try:
+        return delivery.message_deliver(message_id=message_id)
+    except delivery.Retry as wait:
+        if self.request.retries >= self.max_retries:
+            delivery.message_give_up(message_id=message_id)
+            return "gave up"
+        countdown = max(wait.countdown, 2**self.request.retries * 15)
+        raise self.retry(countdown=countdown) from None
+
+
+@shared_task(soft_time_limit=60)
+def deliveries_interrupted_fail() -> int:
+    """Fail replies whose delivery was cut off while talking to Meta."""
+    return delivery.deliveries_interrupted_fail()
+
+
+@shared_task(soft_time_limit=60)
+def conversations_unsnooze() -> int:
+    """Reopen snoozed conversations whose time has come."""
+    return conversations.conversations_unsnooze_due()

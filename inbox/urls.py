@@ -1,2 +1,22 @@
+from django.urls import path
 
-tenant_patterns: list = []
+from inbox.views import actions, live, pages
+
+tenant_patterns = [
+    path("", pages.inbox, name="inbox"),
+    path("live/", live.inbox_live, name="inbox_live"),
+    path("<int:conversation_id>/", pages.conversation, name="conversation"),
+    path("<int:conversation_id>/reply/", actions.reply, name="conversation_reply"),
+    path("<int:conversation_id>/template/", actions.template, name="conversation_template"),
+    path("<int:conversation_id>/assign/", actions.assign, name="conversation_assign"),
+    path("<int:conversation_id>/status/", actions.status, name="conversation_status"),
+    path("<int:conversation_id>/labels/", actions.labels, name="conversation_labels"),
+    path("<int:conversation_id>/unread/", actions.unread, name="conversation_unread"),
+    path("<int:conversation_id>/notes/", actions.note, name="conversation_note"),
+    path("<int:conversation_id>/contact/", actions.contact, name="conversation_contact"),
+    path(
+        "<int:conversation_id>/messages/<int:message_id>/retry/",
+        actions.retry,
+        name="message_retry",
+    ),
+]

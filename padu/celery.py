@@ -49,6 +49,14 @@ app.conf.update(
             "task": "inbox.tasks.pending_purge_stale",
             "schedule": crontab(minute=47, hour=3),
         },
+        "reopen-snoozed-conversations": {
+            "task": "inbox.tasks.conversations_unsnooze",
+            "schedule": 60.0,
+        },
+        "fail-interrupted-deliveries": {
+            "task": "inbox.tasks.deliveries_interrupted_fail",
+            "schedule": 300.0,
+        },
         "purge-expired-sessions": {
             "task": "accounts.tasks.sessions_purge_expired",
             "schedule": crontab(minute=27, hour=3),

@@ -80,6 +80,25 @@ CASES: dict[str, list[Case]] = {
         Case("get", lambda rows: (rows.channel.pk,)),
         Case("post", lambda rows: (rows.channel.pk,), managers_only=True),
     ],
+    "inbox": [Case("get")],
+    "inbox_live": [Case("get")],
+    **{
+        name: [Case(method, lambda rows: (rows.conversation.pk,))]
+        for name, method in (
+            ("conversation", "get"),
+            ("conversation_reply", "post"),
+            ("conversation_template", "post"),
+            ("conversation_assign", "post"),
+            ("conversation_status", "post"),
+            ("conversation_labels", "post"),
+            ("conversation_unread", "post"),
+            ("conversation_note", "post"),
+            ("conversation_contact", "post"),
+        )
+    },
+    "message_retry": [
+        Case("post", lambda rows: (rows.conversation.pk, rows.message.pk)),
+    ],
 }
 
 

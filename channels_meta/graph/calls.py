@@ -383,6 +383,18 @@ def private_reply_send(
     )
 
 
+@sensitive_variables("token")
+def comment_reply_send(*, comment_id: str, token: str, text: str, instagram_login: bool) -> Sent:
+    """Answer an Instagram comment publicly, under it."""
+    answer = client().post(
+        _path(comment_id, "replies"),
+        token=token,
+        host=_host(instagram_login),
+        json_body={"message": text},
+    )
+    return Sent(message_id=str(answer.get("id", "")), recipient_id="")
+
+
 # A WhatsApp business-scoped user id (BSUID): a country code, a dot, maybe `ENT.` (a
 # parent BSUID shared by a business's portfolios), then letters and digits.
 BSUID_PATTERN = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, User
+from channels_meta.models import MessageTemplate, TemplateStatus
+from inbox.models import Contact, ConversationKind, ConversationStatus, Label, SendMode
+from inbox.selectors import Cursor, ListFilters
+
+TABS = [("mine", _("Mine")), ("unassigned", _("Unassigned")), ("all", _("All"))]
+STATUS_FILTERS = [*ConversationStatus.choices, ("all", _("Any status"))]
+
+
+def parse_cursor(value: str) -> Cursor | None:
+    """A cursor from the URL, or None when it is missing or not one of ours."""
+    at, _sep, pk = (value or "").partition("~")
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    return Cursor(moment, int(pk)) if pk.isdigit() and moment.tzinfo else None
+
+
+class ListFilterForm(forms.Form):
+    """The list's filters, read from the query string; anything invalid is ignored."""
+
+    tab = forms.ChoiceField(choices=TABS, required=False)
+    status = forms.ChoiceField(choices=STATUS_FILTERS, required=False, label=_("Status"))
+    channel = forms.TypedChoiceField(coerce=int, required=False, label=_("Channel"))
+    kind = forms.ChoiceField(
+        choices=[("", _("Messages and comments")), *ConversationKind.choices],
+        required=False,
+        label=_("Kind"),
+    )
+    assignee = forms.TypedChoiceField(coerce=int, required=False, label=_("Assignee"))
+    label = forms.TypedChoiceField(coerce=int, required=False, label=_("Label"))
+    unread = forms.BooleanField(required=False, label=_("Unread only"))
+    q = forms.CharField(required=False, max_length=100, label=_("Search"), strip=True)
+
+    def __init__(self, *args, channels, members, labels, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", _("All channels"))] + [
+            (channel.pk, channel.name) for channel in channels
+        ]
+        self.fields["assignee"].choices = [("", _("Anyone"))] + [
+            (member.user_id, member.user.get_full_name()) for member in members
+        ]
+        self.fields["label"].choices = [("", _("Any label"))] + [
+            (label.pk, label.name) for label in labels
+        ]
+
+    def filters(self) -> ListFilters:
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
+        for name in self.errors:
+            data.pop(name, None)
+        return ListFilters(
+            tab=data.get("tab", "all"),
+            status=data.get("status", ConversationStatus.OPEN),
+            channel=data.get("channel"),
+            kind=data.get("kind", ""),
+            assignee=data.get("assignee"),
+            label=data.get("label"),
+            unread=data.get("unread", False),
+            q=data.get("q", ""),
+        )
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Reply"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, strip=False
+    )
+    mode = forms.ChoiceField(choices=SendMode.choices, required=False, label=_("Send as"))
+
+
+class TemplateForm(forms.Form):
+    template = forms.ModelChoiceField(queryset=MessageTemplate.objects.none(), label=_("Template"))
+    parameters = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, channel, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = channel.templates.filter(
+            status=TemplateStatus.APPROVED
+        ).order_by("name", "language")
+
+    def parameter_values(self) -> list[str]:
+        """Placeholder values, one field per placeholder (`p1`, `p2`, …)."""
+        values = []
+        for number in range(1, 11):
+            value = self.data.get(f"p{number}")
+            if value is None:
+                break
+            values.append(str(value))
+        return values
+
+
+class AssignForm(forms.Form):
+    assignee = forms.TypedChoiceField(coerce=int, required=False, label=_("Assignee"))
+
+    def __init__(self, *args, members, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", _("Nobody"))] + [
+            (member.user_id, member.user.get_full_name()) for member in members
+        ]
+
+    def assignee_user(self, members: list[Membership]) -> User | None:
+        wanted = self.cleaned_data.get("assignee")
+        return next((m.user for m in members if m.user_id == wanted), None)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ConversationStatus.choices, label=_("Status"))
+    snoozed_until = forms.DateTimeField(
+        required=False,
+        label=_("Snooze until"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class LabelsForm(forms.Form):
+    labels = forms.ModelMultipleChoiceField(
+        queryset=Label.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Labels"),
+    )
+
+    def __init__(self, *args, labels, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["labels"].queryset = labels
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["custom_name", "email", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}

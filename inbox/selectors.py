@@ -1,0 +1,277 @@
+"""Reads for the inbox pages: the conversation list (filters, search, keyset pages, tab
+counts) and a conversation's timeline, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import BooleanField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+
+from accounts.models import Membership, Organization
+from channels_meta.models import Channel
+from inbox.models import (
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Label,
+    Message,
+    Note,
+    SavedReply,
+)
+
+PAGE_SIZE = 25
+TIMELINE_PAGE_SIZE = 50
+WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The list's filters as the URL carries them; empty means any."""
+
+    tab: str = "all"  # mine | unassigned | all
+    status: str = ConversationStatus.OPEN  # or "all"
+    channel: int | None = None
+    kind: str = ""  # dm | comment
+    assignee: int | None = None
+    label: int | None = None
+    unread: bool = False
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of the list ends: the last row's activity time and id."""
+
+    at: datetime
+    pk: int
+
+    def encode(self) -> str:
+        return f"{self.at.isoformat()}~{self.pk}"
+
+
+@dataclass
+class ListPage:
+    conversations: list[Conversation]
+    next_cursor: Cursor | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> QuerySet:
+    """Conversations whose contact's name, handle or phone contains `q`, or with a message
+    whose words start with those of `q`. On PostgreSQL both use indexes (trigram and
+    full-text, made by the inbox's migrations); elsewhere a plain scan."""
+    messages = Message.objects.filter(organization_id=organization_id)
+    if connection.vendor == "postgresql":
+        contact_match = RawSQL(
+            "(inbox_contact.custom_name || ' ' || inbox_contact.name || ' ' || "
+            "inbox_contact.username || ' ' || inbox_contact.phone) ILIKE %s",
+            [_like(q)],
+            output_field=BooleanField(),
+        )
+        words = WORD.findall(q)
+        query = " & ".join(f"{word}:*" for word in words)
+        text_match = RawSQL(
+            "to_tsvector('simple', inbox_message.text) @@ to_tsquery('simple', %s)",
+            [query],
+            output_field=BooleanField(),
+        )
+        matching_messages = messages.filter(text_match) if words else messages.none()
+        return queryset.filter(
+            contact_match | Q(pk__in=matching_messages.values("conversation_id"))
+        )
+    text = Q(contact__custom_name__icontains=q) | Q(contact__name__icontains=q)
+    text |= Q(contact__username__icontains=q) | Q(contact__phone__icontains=q)
+    return queryset.filter(
+        text | Q(pk__in=messages.filter(text__icontains=q).values("conversation_id"))
+    )
+
+
+def _filtered(membership: Membership, filters: ListFilters) -> QuerySet[Conversation]:
+    """Every filter but the tab's."""
+    queryset = Conversation.objects.for_org(membership.organization).filter(
+        last_message_at__isnull=False
+    )
+    if filters.status != "all":
+        queryset = queryset.filter(status=filters.status)
+    if filters.channel:
+        queryset = queryset.filter(channel_id=filters.channel)
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
+    if filters.assignee:
+        queryset = queryset.filter(assignee_id=filters.assignee)
+    if filters.label:
+        queryset = queryset.filter(labels=filters.label)
+    if filters.unread:
+        queryset = queryset.filter(unread_count__gt=0)
+    if filters.q:
+        queryset = _search(queryset, membership.organization_id, filters.q)
+    return queryset
+
+
+def _tab(queryset: QuerySet[Conversation], membership: Membership, tab: str) -> QuerySet:
+    if tab == "mine":
+        return queryset.filter(assignee_id=membership.user_id)
+    if tab == "unassigned":
+        return queryset.filter(assignee__isnull=True)
+    return queryset
+
+
+def tab_counts(membership: Membership, filters: ListFilters) -> dict[str, int]:
+    """How many conversations each tab holds with the other filters, and how many of
+    them are unread, in one query."""
+    return _filtered(membership, filters).aggregate(
+        mine=Count("pk", filter=Q(assignee_id=membership.user_id)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        all=Count("pk"),
+        unread=Count("pk", filter=Q(unread_count__gt=0)),
+    )
+
+
+def _last_messages(conversations: list[Conversation]) -> None:
+    """Attach each conversation's latest message as `last_message`, in one query."""
+    ids = [c.last_message_pk for c in conversations if c.last_message_pk]
+    messages = Message.objects.select_related("author").in_bulk(ids)
+    for conversation in conversations:
+        conversation.last_message = messages.get(conversation.last_message_pk)
+
+
+def conversation_page(
+    membership: Membership, filters: ListFilters, after: Cursor | None = None
+) -> ListPage:
+    """One page of the list, newest activity first, after `after` (keyset: no OFFSET)."""
+    queryset = _tab(_filtered(membership, filters), membership, filters.tab)
+    if after is not None:
+        queryset = queryset.filter(
+            Q(last_message_at__lt=after.at) | Q(last_message_at=after.at, pk__lt=after.pk)
+        )
+    latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-sent_at", "-pk")
+    rows = list(
+        queryset.select_related("channel", "contact", "assignee")
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
+        .annotate(last_message_pk=Subquery(latest.values("pk")[:1]))
+        .order_by("-last_message_at", "-pk")[: PAGE_SIZE + 1]
+    )
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    _last_messages(rows)
+    next_cursor = Cursor(rows[-1].last_message_at, rows[-1].pk) if more else None
+    return ListPage(rows, next_cursor)
+
+
+@dataclass
+class Timeline:
+    """A page of a conversation: messages and notes in time order, oldest first."""
+
+    items: list[Message | Note]
+    older: Cursor | None
+    quoted: dict[str, Message] = field(default_factory=dict)  # replied-to messages by Meta id
+
+
+def timeline_page(conversation: Conversation, before: Cursor | None = None) -> Timeline:
+    """The latest messages of a conversation (or those before `before`), with the notes
+    written among them."""
+    messages = conversation.messages.select_related("author").order_by("-sent_at", "-pk")
+    if before is not None:
+        messages = messages.filter(
+            Q(sent_at__lt=before.at) | Q(sent_at=before.at, pk__lt=before.pk)
+        )
+    page = list(messages[: TIMELINE_PAGE_SIZE + 1])
+    more = len(page) > TIMELINE_PAGE_SIZE
+    page = page[:TIMELINE_PAGE_SIZE]
+    notes = conversation.notes.select_related("author")
+    if more:
+        notes = notes.filter(created_at__gte=page[-1].sent_at)
+    if before is not None:
+        notes = notes.filter(created_at__lt=before.at)
+    items: list[Message | Note] = [*page, *notes]
+    items.sort(key=_moment)
+    older = Cursor(page[-1].sent_at, page[-1].pk) if more else None
+    replied_to = {m.reply_to_external_id for m in page if m.reply_to_external_id}
+    quoted = {}
+    if replied_to:
+        quoted = {
+            m.external_id: m
+            for m in conversation.messages.filter(external_id__in=replied_to).only(
+                "external_id", "text", "direction", "attachments"
+            )
+        }
+    return Timeline(items, older, quoted)
+
+
+def _moment(item: Message | Note) -> datetime:
+    if isinstance(item, Message):
+        return item.sent_at or item.created_at
+    return item.created_at
+
+
+def earlier_conversations(conversation: Conversation) -> QuerySet[Conversation]:
+    """The customer's other conversations on the same channel (comment threads, say)."""
+    return (
+        Conversation.objects.filter(
+            organization_id=conversation.organization_id, contact=conversation.contact_id
+        )
+        .exclude(pk=conversation.pk)
+        .order_by("-last_message_at")[:10]
+    )
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the inbox's filters and forms offer: the organisation's members, channels
+    and labels."""
+
+    members: list[Membership]
+    channels: list[Channel]
+    labels: list[Label]
+
+
+def inbox_choices(organization: Organization) -> Choices:
+    return Choices(
+        members=list(
+            Membership.objects.for_org(organization)
+            .select_related("user")
+            .order_by("user__full_name", "user__email")
+        ),
+        channels=list(Channel.objects.for_org(organization).order_by("kind", "name")),
+        labels=list(Label.objects.for_org(organization)),
+    )
+
+
+def saved_replies(organization: Organization) -> QuerySet[SavedReply]:
+    return SavedReply.objects.for_org(organization)
+
+
+def labels_of(organization: Organization) -> QuerySet[Label]:
+    return Label.objects.for_org(organization)
+
+
+def open_unread_count(organization: Organization) -> int:
+    """Open conversations with something unread, for the tab title."""
+    return (
+        Conversation.objects.for_org(organization)
+        .filter(status=ConversationStatus.OPEN, unread_count__gt=0)
+        .count()
+    )
+
+
+def new_for_member(membership: Membership, since: datetime, limit: int) -> list[Message]:
+    """Customers' latest messages recorded after `since` in conversations assigned to the
+    member, newest first."""
+    return list(
+        Message.objects.for_org(membership.organization)
+        .filter(
+            direction=Direction.INBOUND,
+            created_at__gt=since,
+            conversation__assignee_id=membership.user_id,
+        )
+        .select_related("conversation__contact")
+        .order_by("-created_at")[:limit]
+    )

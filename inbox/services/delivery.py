@@ -1,0 +1,194 @@
+"""Delivering queued replies to Meta. A worker claims the message before calling Meta, so a
+delivery that runs twice sends once; Meta's answer makes it `sent` (with Meta's id),
+`failed` (with the reason in words), or leaves it queued for a retry (rate limits,
+Meta briefly unavailable)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from channels_meta.graph import calls
+from channels_meta.graph.errors import (
+    GraphError,
+    OutsideWindow,
+    RateLimited,
+    TokenInvalid,
+    TransientError,
+)
+from channels_meta.models import Channel, ChannelStatus
+from channels_meta.services.tokens import token_refusal_handled
+from inbox import live
+from inbox.models import Conversation, Message, MessageStatus, SendMode
+from inbox.services.receipts import pending_receipts_apply
+
+logger = logging.getLogger(__name__)
+# A claim this old belongs to a worker that died while calling Meta: whether Meta got the
+# message is unknown, so it is not sent again on its own.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+class Retry(Exception):
+    """Meta cannot take the message now; deliver it again after `countdown` seconds."""
+
+    def __init__(self, countdown: float) -> None:
+        super().__init__(countdown)
+        self.countdown = countdown
+
+
+def _recipient(message: Message) -> str:
+    contact = message.conversation.contact
+    return contact.external_id
+
+
+def _send(message: Message, channel: Channel) -> calls.Sent:
+    token = channel.get_token()
+    conversation = message.conversation
+    mode = message.send_mode
+    instagram_login = channel.uses_instagram_login
+    if mode == SendMode.PUBLIC_REPLY:
+        return calls.comment_reply_send(
+            comment_id=conversation.comment_id,
+            token=token,
+            text=message.text,
+            instagram_login=instagram_login,
+        )
+    if mode == SendMode.PRIVATE_REPLY:
+        return calls.private_reply_send(
+            kind=channel.kind,
+            account_id=channel.external_id,
+            token=token,
+            comment_id=conversation.comment_id,
+            text=message.text,
+            instagram_login=instagram_login,
+        )
+    if channel.kind == "whatsapp":
+        if mode == SendMode.TEMPLATE:
+            template = message.extra["template"]
+            return calls.whatsapp_template_send(
+                phone_number_id=channel.external_id,
+                token=token,
+                to=_recipient(message),
+                name=template["name"],
+                language=template["language"],
+                components=template["components"],
+            )
+        return calls.whatsapp_text_send(
+            phone_number_id=channel.external_id,
+            token=token,
+            to=_recipient(message),
+            text=message.text,
+        )
+    return calls.message_send(
+        kind=channel.kind,
+        account_id=channel.external_id,
+        token=token,
+        recipient_id=_recipient(message),
+        text=message.text,
+        instagram_login=instagram_login,
+        tag="HUMAN_AGENT" if mode == SendMode.HUMAN_AGENT else "",
+    )
+
+
+def failure_reason(error: GraphError) -> str:
+    """What went wrong, in words staff can act on."""
+    if isinstance(error, TokenInvalid):
+        return _("The channel lost its connection to Meta: reconnect it, then send again.")
+    if isinstance(error, OutsideWindow):
+        return _("Meta refused it: the customer's messaging window had closed.")
+    if error.subcode == 2534023:
+        return _("Meta refused it: this comment already has its private reply.")
+    if error.subcode in (2018108, 1545041) or error.code == 551:
+        return _("Meta refused it: this person isn't available to receive messages now.")
+    if error.subcode == 2018001:
+        return _("Meta refused it: the customer could not be found.")
+    if error.code == 131048:
+        return _("WhatsApp refused it for spam limits: wait before writing to this number.")
+    return _("Meta refused the message: %(reason)s") % {"reason": error.message}
+
+
+def _fail(message: Message, reason: str, code: int | None = None) -> None:
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(
+            status=MessageStatus.FAILED, error_code=code, error_reason=reason[:500]
+        )
+        if message.send_mode == SendMode.PRIVATE_REPLY:
+            # Meta did not take it, so the one private reply is still there to use.
+            Conversation.objects.filter(pk=message.conversation_id).update(private_reply_at=None)
+        live.changed(
+            organization_id=message.organization_id, conversation_ids=[message.conversation_id]
+        )
+
+
+def _claim(message_id: int) -> Message | None:
+    claimed = Message.objects.filter(
+        pk=message_id, status=MessageStatus.QUEUED, send_claimed_at__isnull=True
+    ).update(send_claimed_at=timezone.now())
+    if not claimed:
+        return None
+    return Message.objects.select_related("conversation__contact", "channel").get(pk=message_id)
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Send one queued message to Meta, at most once whatever how often this runs; raise
+    Retry when Meta asks to wait or is briefly unavailable. Returns what happened."""
+    message = _claim(message_id)
+    if message is None:
+        return "not queued"
+    channel = message.channel
+    if channel.status != ChannelStatus.ACTIVE or not channel.has_token:
+        _fail(message, _("The channel is not connected to Meta: reconnect it, then send again."))
+        return "failed"
+    try:
+        with token_refusal_handled(channel):
+            sent = _send(message, channel)
+    except (RateLimited, TransientError) as error:
+        Message.objects.filter(pk=message.pk).update(send_claimed_at=None)
+        countdown = error.retry_after if isinstance(error, RateLimited) else 30
+        raise Retry(countdown) from error
+    except GraphError as error:
+        logger.info("Meta refused message %s: %s", message.pk, error)
+        _fail(message, failure_reason(error), error.code)
+        return "failed"
+
+    _sent_record(message, sent)
+    return "sent"
+
+
+@transaction.atomic
+def _sent_record(message: Message, sent: calls.Sent) -> None:
+    Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.SENT, external_id=sent.message_id, sent_at=timezone.now()
+    )
+    if sent.message_id:
+        pending_receipts_apply(channel=message.channel, external_ids=[sent.message_id])
+    live.changed(
+        organization_id=message.organization_id, conversation_ids=[message.conversation_id]
+    )
+
+
+def message_give_up(*, message_id: int) -> None:
+    """Mark a message failed when its retries ran out."""
+    message = Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED).first()
+    if message is not None:
+        _fail(message, _("Meta could not be reached for a long time: send it again."))
+
+
+def deliveries_interrupted_fail() -> int:
+    """Fail messages whose worker died while sending them: Meta may or may not have them,
+    so staff decide whether to send again."""
+    stale = Message.objects.filter(
+        status=MessageStatus.QUEUED, send_claimed_at__lt=timezone.now() - CLAIM_TIMEOUT
+    )
+    count = 0
+    for message in stale:
+        _fail(
+            message,
+            _("Padu could not confirm that Meta got this message: check before sending again."),
+        )
+        count += 1
+    return count

@@ -1,0 +1,215 @@
+"""Staff answering customers: every rule of Meta's (windows, tags, the one private reply
+to a comment, templates outside WhatsApp's window, lengths) is checked here, before a
+message is stored `queued`; a worker then delivers it (`inbox.services.delivery`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.errors import RuleError
+from accounts.models import Membership
+from channels_meta.models import ChannelStatus, MessageTemplate, TemplateStatus
+from inbox import live, policy
+from inbox.models import Conversation, Direction, Message, MessageStatus, SendMode
+
+TEMPLATE_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+MAX_PARAMETER_LENGTH = 1024
+
+
+class ReplyRefused(RuleError):
+    """The reply breaks one of Meta's rules; the message says which, in words."""
+
+
+def _enqueue_delivery(message: Message) -> None:
+    from inbox.tasks import message_deliver
+
+    transaction.on_commit(lambda: message_deliver.delay(message.pk))
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("channel")
+        .get(pk=conversation.pk)
+    )
+
+
+def _check_text(text: str, channel_kind: str, mode: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ReplyRefused(_("Write a message first."))
+    limit = policy.max_length(channel_kind, mode)
+    if len(text) > limit:
+        raise ReplyRefused(
+            _("This channel takes at most %(limit)d characters; the message has %(length)d.")
+            % {"limit": limit, "length": len(text)}
+        )
+    return text
+
+
+def _check_mode(options: policy.ReplyOptions, mode: str) -> str:
+    mode = mode or (options.modes[0] if options.modes else "")
+    if options.closed:
+        raise ReplyRefused(options.reason)
+    if not options.allows(mode):
+        if mode == SendMode.PRIVATE_REPLY:
+            raise ReplyRefused(
+                _("This comment already has its private reply, or is more than 7 days old.")
+            )
+        raise ReplyRefused(options.reason or _("That kind of reply is not possible here."))
+    return mode
+
+
+@transaction.atomic
+def reply_send(
+    *,
+    membership: Membership,
+    conversation: Conversation,
+    text: str,
+    mode: str = "",
+    now: datetime | None = None,
+) -> Message:
+    """Store a member's text reply as `queued` and deliver it after commit, if Meta's
+    rules allow that `mode` (by default the first the conversation allows) now."""
+    now = now or timezone.now()
+    conversation = _locked(conversation)
+    options = policy.conversation_reply_options(conversation, now)
+    if mode == SendMode.TEMPLATE:
+        raise ReplyRefused(_("Choose a template to send a template message."))
+    mode = _check_mode(options, mode)
+    text = _check_text(text, conversation.channel.kind, mode)
+    if mode == SendMode.PRIVATE_REPLY:
+        conversation.private_reply_at = now
+        conversation.save(update_fields=["private_reply_at"])
+    return _queue(membership, conversation, text=text, mode=mode, now=now)
+
+
+def _queue(
+    membership: Membership,
+    conversation: Conversation,
+    *,
+    text: str,
+    mode: str,
+    now: datetime,
+    extra: dict | None = None,
+) -> Message:
+    message = Message.objects.create(
+        organization_id=conversation.organization_id,
+        channel_id=conversation.channel_id,
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        text=text,
+        extra=extra or {},
+        status=MessageStatus.QUEUED,
+        send_mode=mode,
+        author=membership.user,
+        sent_at=now,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    _enqueue_delivery(message)
+    live.changed(organization_id=conversation.organization_id, conversation_ids=[conversation.pk])
+    return message
+
+
+def template_body(template: MessageTemplate) -> str:
+    """The text of a template's body, with its {{n}} placeholders."""
+    for component in template.components or []:
+        if str(component.get("type", "")).upper() == "BODY":
+            return str(component.get("text", ""))
+    return ""
+
+
+def template_placeholders(template: MessageTemplate) -> list[int]:
+    """The numbers of the body's placeholders, in order, each once."""
+    return sorted({int(n) for n in TEMPLATE_PLACEHOLDER.findall(template_body(template))})
+
+
+def template_render(template: MessageTemplate, parameters: Sequence[str]) -> str:
+    """The body as the customer will read it."""
+    values = dict(zip(template_placeholders(template), parameters, strict=False))
+    return TEMPLATE_PLACEHOLDER.sub(
+        lambda match: values.get(int(match.group(1)), match.group(0)), template_body(template)
+    )
+
+
+@transaction.atomic
+def template_send(
+    *,
+    membership: Membership,
+    conversation: Conversation,
+    template: MessageTemplate,
+    parameters: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Message:
+    """Store an approved WhatsApp template, its placeholders filled in, as `queued` and
+    deliver it after commit: allowed at any time in a WhatsApp conversation."""
+    now = now or timezone.now()
+    conversation = _locked(conversation)
+    _check_mode(policy.conversation_reply_options(conversation, now), SendMode.TEMPLATE)
+    if template.channel_id != conversation.channel_id or template.status != TemplateStatus.APPROVED:
+        raise ReplyRefused(_("Only the channel's approved templates can be sent."))
+    wanted = template_placeholders(template)
+    values = [value.strip() for value in parameters]
+    if len(values) != len(wanted) or not all(values):
+        raise ReplyRefused(
+            _("Fill in every placeholder of the template (%(count)d).") % {"count": len(wanted)}
+        )
+    if any(len(value) > MAX_PARAMETER_LENGTH for value in values):
+        raise ReplyRefused(_("A placeholder's text is too long."))
+    components = (
+        [{"type": "body", "parameters": [{"type": "text", "text": v} for v in values]}]
+        if values
+        else []
+    )
+    extra = {
+        "template": {
+            "id": template.pk,
+            "name": template.name,
+            "language": template.language,
+            "components": components,
+        }
+    }
+    return _queue(
+        membership,
+        conversation,
+        text=template_render(template, values),
+        mode=SendMode.TEMPLATE,
+        now=now,
+        extra=extra,
+    )
+
+
+@transaction.atomic
+def message_retry(
+    *, membership: Membership, message: Message, now: datetime | None = None
+) -> Message:
+    """Send a failed message again, if Meta's rules still allow it."""
+    now = now or timezone.now()
+    conversation = _locked(message.conversation)
+    if message.status != MessageStatus.FAILED or not message.send_mode:
+        raise ReplyRefused(_("Only a message that failed can be sent again."))
+    if conversation.channel.status != ChannelStatus.ACTIVE:
+        raise ReplyRefused(_("Reconnect the channel before sending again."))
+    _check_mode(policy.conversation_reply_options(conversation, now), message.send_mode)
+    if message.send_mode == SendMode.PRIVATE_REPLY:
+        conversation.private_reply_at = now
+        conversation.save(update_fields=["private_reply_at"])
+    claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
+        status=MessageStatus.QUEUED,
+        error_code=None,
+        error_reason="",
+        send_claimed_at=None,
+        sent_at=now,
+        author=membership.user,
+    )
+    message.refresh_from_db()
+    if claimed:
+        _enqueue_delivery(message)
+        live.changed(organization_id=message.organization_id, conversation_ids=[conversation.pk])
+    return message

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from inbox.models import Message, MessageStatus
+
+register = template.Library()
+
+STATUS_WORDS = {
+    MessageStatus.QUEUED: _("Queued"),
+    MessageStatus.SENT: _("Sent"),
+    MessageStatus.DELIVERED: _("Delivered"),
+    MessageStatus.READ: _("Read"),
+    MessageStatus.FAILED: _("Failed"),
+}
+STATUS_SIGNS = {
+    MessageStatus.QUEUED: "◷",
+    MessageStatus.SENT: "✓",
+    MessageStatus.DELIVERED: "✓✓",
+    MessageStatus.READ: "✓✓",
+    MessageStatus.FAILED: "!",
+}
+
+
+@register.filter
+def short_time(moment: datetime | None) -> str:
+    """ "14:05" today, "3 Nov" this year, "3 Nov 2025" before."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    today = timezone.localdate()
+    if local.date() == today:
+        return date_format(local, "H:i")
+    if local.year == today.year:
+        return date_format(local, "j M")
+    return date_format(local, "j M Y")
+
+
+@register.filter
+def status_words(message: Message) -> str:
+    return str(STATUS_WORDS.get(message.status, message.get_status_display()))
+
+
+@register.filter
+def status_sign(message: Message) -> str:
+    return STATUS_SIGNS.get(message.status, "")
+
+
+@register.filter
+def lookup(mapping: dict, key: object) -> object:
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def initials(name: str) -> str:
+    """One or two letters for an avatar."""
+    words = [word for word in str(name).lstrip("@+").split() if word[:1].isalnum()]
+    return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+@register.filter
+def is_note(item: object) -> bool:
+    return not isinstance(item, Message)

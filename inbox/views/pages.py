@@ -1,0 +1,144 @@
+"""The inbox's pages: the conversation list and a conversation, each also served as a
+single pane (`?pane=list|timeline|conversation`) for htmx to refresh or page through."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.tenancy import get_for_member, tenant_view
+from channels_meta.models import TemplateStatus
+from inbox import live, policy, selectors
+from inbox.forms import (
+    AssignForm,
+    ContactForm,
+    LabelsForm,
+    ListFilterForm,
+    StatusForm,
+    parse_cursor,
+)
+from inbox.models import Conversation, SendMode
+from inbox.services import replies
+from inbox.services.conversations import conversation_mark_read
+
+
+def _list_context(request: HttpRequest, choices: selectors.Choices) -> dict:
+    form = ListFilterForm(
+        request.GET, channels=choices.channels, members=choices.members, labels=choices.labels
+    )
+    filters = form.filters()
+    after = parse_cursor(request.GET.get("after", ""))
+    page = selectors.conversation_page(request.membership, filters, after)
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("pane", None)
+    now = timezone.now()
+    for conversation in page.conversations:
+        options = policy.conversation_reply_options(conversation, now)
+        conversation.window_label = policy.window_label(options, now)
+    return {
+        "filter_form": form,
+        "filters": filters,
+        "page": page,
+        "counts": selectors.tab_counts(request.membership, filters),
+        "query": query.urlencode(),
+        "tab_queries": {tab: _with(query, tab=tab) for tab in ("mine", "unassigned", "all")},
+        "labels": choices.labels,
+    }
+
+
+def _with(query, **changes) -> str:
+    changed = query.copy()
+    for name, value in changes.items():
+        changed[name] = value
+    return changed.urlencode()
+
+
+def _conversation_context(
+    request: HttpRequest, conversation: Conversation, choices: selectors.Choices
+) -> dict:
+    now = timezone.now()
+    options = policy.conversation_reply_options(conversation, now)
+    timeline = selectors.timeline_page(conversation, parse_cursor(request.GET.get("before", "")))
+    channel = conversation.channel
+    templates = []
+    if SendMode.TEMPLATE in options.modes:
+        templates = [
+            {
+                "template": template,
+                "body": replies.template_body(template),
+                "placeholders": replies.template_placeholders(template),
+            }
+            for template in channel.templates.filter(status=TemplateStatus.APPROVED).order_by(
+                "name", "language"
+            )
+        ]
+    text_mode = next((mode for mode in options.modes if mode != SendMode.TEMPLATE), "")
+    return {
+        "templates": templates,
+        "max_length": policy.max_length(channel.kind, text_mode) if text_mode else 0,
+        "conversation": conversation,
+        "contact": conversation.contact,
+        "timeline": timeline,
+        "options": options,
+        "window_label": policy.window_label(options, now),
+        "assign_form": AssignForm(
+            initial={"assignee": conversation.assignee_id}, members=choices.members
+        ),
+        "status_form": StatusForm(initial={"status": conversation.status}),
+        "labels_form": LabelsForm(
+            initial={"labels": [label.pk for label in conversation.labels.all()]},
+            labels=selectors.labels_of(request.organization),
+        ),
+        "contact_form": ContactForm(instance=conversation.contact),
+        "earlier": selectors.earlier_conversations(conversation),
+        "saved_replies": selectors.saved_replies(request.organization),
+        "label_choices": choices.labels,
+    }
+
+
+def _page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
+    pane = request.GET.get("pane", "")
+    choices = selectors.inbox_choices(request.organization)
+    context: dict = {"organization": request.organization, "pane": pane}
+    if pane in ("", "list", "more"):
+        context.update(_list_context(request, choices))
+    if conversation is not None and pane not in ("list", "more"):
+        conversation_mark_read(conversation=conversation)
+        context.update(_conversation_context(request, conversation, choices))
+    context["live_stamps"] = live.stamps(
+        organization_id=request.organization.pk,
+        conversation_id=conversation.pk if conversation else None,
+    )
+    template = {
+        "list": "inbox/_list.html",
+        "more": "inbox/_rows.html",
+        "timeline": "inbox/_timeline.html",
+        "older": "inbox/_timeline_items.html",
+        "conversation": "inbox/_conversation.html",
+    }.get(pane, "inbox/inbox.html")
+    return render(request, template, context)
+
+
+@require_GET
+@tenant_view()
+def inbox(request: HttpRequest) -> HttpResponse:
+    return _page(request, None)
+
+
+def conversation_for_member(request: HttpRequest, conversation_id: int) -> Conversation:
+    return get_for_member(
+        Conversation.objects.select_related("channel", "contact", "assignee").prefetch_related(
+            "labels"
+        ),
+        request.membership,
+        conversation_id,
+    )
+
+
+@require_GET
+@tenant_view()
+def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    return _page(request, conversation_for_member(request, conversation_id))
