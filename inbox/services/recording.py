@@ -17,7 +17,7 @@ from itertools import groupby
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, models, transaction
-from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from channels_meta.models import Channel
@@ -31,6 +31,7 @@ from channels_meta.webhooks.events import (
     ReactionEvent,
     StatusEvent,
 )
+from inbox import live
 from inbox.models import (
     Contact,
     Conversation,
@@ -74,12 +75,33 @@ def events_record(*, channel: Channel, events: Iterable[InboxEvent]) -> None:
     """Record one channel's events in the order they arrived: consecutive messages as
     one batch, anything else after the messages before it, so a receipt is applied
     after the message it is about."""
+    events = list(events)
     for is_message, run in groupby(events, key=lambda event: isinstance(event, MessageEvent)):
         if is_message:
             messages_record(channel=channel, events=list(run))
             continue
         for event in run:
             _event_record(channel, event)
+    live.changed(
+        organization_id=channel.organization_id,
+        conversation_ids=_conversations_touched(channel, events),
+    )
+
+
+def _conversations_touched(channel: Channel, events: list[InboxEvent]) -> list[int]:
+    """The conversations a batch may have changed, in one query: the customers' direct
+    conversations and the comment threads."""
+    customers = {event.customer_id for event in events if getattr(event, "customer_id", "")}
+    threads = {
+        event.parent_id or event.comment_id for event in events if isinstance(event, CommentEvent)
+    }
+    if not customers and not threads:
+        return []
+    return list(
+        Conversation.objects.filter(channel=channel)
+        .filter(Q(contact__external_id__in=customers) | Q(comment_id__in=threads))
+        .values_list("pk", flat=True)
+    )
 
 
 def _event_record(channel: Channel, event: InboxEvent) -> None:

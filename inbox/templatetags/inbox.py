@@ -66,3 +66,16 @@ def initials(name: str) -> str:
 @register.filter
 def is_note(item: object) -> bool:
     return not isinstance(item, Message)
+
+
+CHANNEL_SHORT_NAMES = {
+    "messenger": _("Messenger"),
+    "instagram": _("Instagram"),
+    "whatsapp": _("WhatsApp"),
+}
+
+
+@register.filter
+def channel_short(kind: str) -> str:
+    """The channel's kind in one word, for badges."""
+    return str(CHANNEL_SHORT_NAMES.get(kind, kind))

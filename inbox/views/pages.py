@@ -103,11 +103,11 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
     pane = request.GET.get("pane", "")
     choices = selectors.inbox_choices(request.organization)
     context: dict = {"organization": request.organization, "pane": pane}
-    if pane in ("", "list", "more"):
-        context.update(_list_context(request, choices))
     if conversation is not None and pane not in ("list", "more"):
         conversation_mark_read(conversation=conversation)
         context.update(_conversation_context(request, conversation, choices))
+    if pane in ("", "list", "more"):
+        context.update(_list_context(request, choices))
     context["live_stamps"] = live.stamps(
         organization_id=request.organization.pk,
         conversation_id=conversation.pk if conversation else None,
