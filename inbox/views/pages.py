@@ -14,7 +14,6 @@ from inbox import live, policy, selectors
 from inbox.forms import (
     AssignForm,
     ContactForm,
-    LabelsForm,
     ListFilterForm,
     StatusForm,
     parse_cursor,
@@ -88,10 +87,6 @@ def _conversation_context(
             initial={"assignee": conversation.assignee_id}, members=choices.members
         ),
         "status_form": StatusForm(initial={"status": conversation.status}),
-        "labels_form": LabelsForm(
-            initial={"labels": [label.pk for label in conversation.labels.all()]},
-            labels=selectors.labels_of(request.organization),
-        ),
         "contact_form": ContactForm(instance=conversation.contact),
         "earlier": selectors.earlier_conversations(conversation),
         "saved_replies": selectors.saved_replies(request.organization),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from channels_meta.models import ChannelKind
-from inbox.models import Direction
+from inbox.models import Direction, Label
 from tests.channels_meta.factories import make_channel
 from tests.inbox.factories import make_conversation, make_message
 
@@ -56,3 +58,43 @@ def test_a_conversation_page_shows_messages_and_the_composer(client, world, what
     assert "Merhaba!" in html
     assert "Hello, how can we help?" in html
     assert 'name="text"' in html
+
+
+def _conversations(channel, count):
+    for number in range(count):
+        conversation = make_conversation(channel, name=f"Customer {number}")
+        make_message(conversation, text=f"Question {number}")
+        make_message(conversation, text="Answer", direction=Direction.OUTBOUND)
+        conversation.labels.add(
+            Label.objects.get_or_create(organization=channel.organization, name="VIP")[0]
+        )
+
+
+def _queries(client, url) -> int:
+    client.get(url)  # the first visit also saves the session
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_list_takes_the_same_few_queries_whatever_its_size(client, world, whatsapp):
+    client.force_login(world.agent.user)
+    url = reverse("inbox", args=[world.org.slug])
+    _conversations(whatsapp, 2)
+    few = _queries(client, url)
+    _conversations(whatsapp, 30)
+
+    assert _queries(client, url) == few <= 12
+
+
+def test_a_conversation_takes_the_same_few_queries_whatever_its_length(client, world, whatsapp):
+    client.force_login(world.agent.user)
+    _conversations(whatsapp, 5)
+    conversation = make_conversation(whatsapp)
+    url = reverse("conversation", args=[world.org.slug, conversation.pk])
+    make_message(conversation, text="First")
+    short = _queries(client, url)
+    for number in range(60):
+        make_message(conversation, text=f"Message {number}", reply_to_external_id="mid.1")
+
+    assert _queries(client, url) == short + 1 <= 21  # + the messages replied to
