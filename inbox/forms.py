@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, User
 from channels_meta.models import MessageTemplate, TemplateStatus
-from inbox.models import Contact, ConversationKind, ConversationStatus, Label, SendMode
+from inbox.models import Contact, ConversationKind, ConversationStatus, Label, SavedReply, SendMode
 from inbox.selectors import Cursor, ListFilters
 
 TABS = [("mine", _("Mine")), ("unassigned", _("Unassigned")), ("all", _("All"))]
@@ -144,3 +144,17 @@ class ContactForm(forms.ModelForm):
         model = Contact
         fields = ["custom_name", "email", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class LabelForm(forms.ModelForm):
+    class Meta:
+        model = Label
+        fields = ["name", "colour"]
+
+
+class SavedReplyForm(forms.ModelForm):
+    class Meta:
+        model = SavedReply
+        fields = ["shortcut", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"text": _("{first_name} becomes the customer's first name.")}

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from inbox.views import actions, live, pages
+from inbox.views import actions, library, live, pages
 
 tenant_patterns = [
     path("", pages.inbox, name="inbox"),
     path("live/", live.inbox_live, name="inbox_live"),
+    path("library/", library.inbox_library, name="inbox_library"),
+    path("library/labels/<int:label_id>/delete/", library.label_delete, name="label_delete"),
+    path(
+        "library/saved-replies/<int:saved_reply_id>/delete/",
+        library.saved_reply_delete,
+        name="saved_reply_delete",
+    ),
     path("<int:conversation_id>/", pages.conversation, name="conversation"),
     path("<int:conversation_id>/reply/", actions.reply, name="conversation_reply"),
     path("<int:conversation_id>/template/", actions.template, name="conversation_template"),

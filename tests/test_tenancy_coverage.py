@@ -23,7 +23,7 @@ from django.urls.resolvers import RoutePattern
 from accounts.models import Invitation, Membership, Notice, Organization
 from accounts.services import invitation_create
 from channels_meta.models import Channel, ChannelStatus
-from inbox.models import Conversation, Message
+from inbox.models import Conversation, Label, Message, SavedReply
 from tests.channels_meta.factories import make_channel
 from tests.conftest import World
 from tests.inbox.factories import make_conversation, make_message
@@ -44,6 +44,8 @@ class Rows:
     notice: Notice
     conversation: Conversation
     message: Message
+    label: Label
+    saved_reply: SavedReply
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ CASES: dict[str, list[Case]] = {
     ],
     "inbox": [Case("get")],
     "inbox_live": [Case("get")],
+    "inbox_library": [Case("get"), Case("post", managers_only=True)],
+    "label_delete": [Case("post", lambda rows: (rows.label.pk,), managers_only=True)],
+    "saved_reply_delete": [
+        Case("post", lambda rows: (rows.saved_reply.pk,), managers_only=True),
+    ],
     **{
         name: [Case(method, lambda rows: (rows.conversation.pk,))]
         for name, method in (
@@ -159,6 +166,8 @@ def _rows(organization: Organization, owner: Membership, member: Membership) -> 
         channel=channel,
         conversation=conversation,
         message=make_message(conversation),
+        label=Label.objects.create(organization=organization, name="VIP"),
+        saved_reply=SavedReply.objects.create(organization=organization, shortcut="hi", text="Hi"),
         member=member,
         invitation=invitation_create(
             actor=owner, email=f"new@{organization.slug}.example", role="agent"
