@@ -7,13 +7,25 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
-from django.db.models import BooleanField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    Count,
+    F,
+    Func,
+    Lookup,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+)
 
 from accounts.models import Membership, Organization
 from channels_meta.models import Channel
 from inbox.models import (
+    Contact,
     Conversation,
     ConversationStatus,
     Direction,
@@ -64,33 +76,67 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+class ILike(Lookup):
+    lookup_name = "ilike"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
+
+
+class SearchableText(TextField):
+    """Text searched with ILIKE, which PostgreSQL's trigram indexes serve."""
+
+
+SearchableText.register_lookup(ILike)
+
+
+class ContactHaystack(Func):
+    """A contact's names, handle and phone in one string, as the trigram index has them."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = SearchableText()
+
+    def __init__(self) -> None:
+        super().__init__(F("custom_name"), F("name"), F("username"), F("phone"))
+
+
+class SimpleTextVector(Func):
+    """A message's words, as the full-text index has them."""
+
+    template = "to_tsvector('simple', %(expressions)s)"
+    output_field = SearchVectorField()
+
+
 def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> QuerySet:
     """Conversations whose contact's name, handle or phone contains `q`, or with a message
     whose words start with those of `q`. On PostgreSQL both use indexes (trigram and
     full-text, made by the inbox's migrations); elsewhere a plain scan."""
+    contacts = Contact.objects.filter(organization_id=organization_id)
     messages = Message.objects.filter(organization_id=organization_id)
     if connection.vendor == "postgresql":
-        contact_match = RawSQL(
-            "(inbox_contact.custom_name || ' ' || inbox_contact.name || ' ' || "
-            "inbox_contact.username || ' ' || inbox_contact.phone) ILIKE %s",
-            [_like(q)],
-            output_field=BooleanField(),
-        )
+        contacts = contacts.alias(haystack=ContactHaystack()).filter(haystack__ilike=_like(q))
         words = WORD.findall(q)
-        query = " & ".join(f"{word}:*" for word in words)
-        text_match = RawSQL(
-            "to_tsvector('simple', inbox_message.text) @@ to_tsquery('simple', %s)",
-            [query],
-            output_field=BooleanField(),
+        query = SearchQuery(
+            " & ".join(f"{word}:*" for word in words), config="simple", search_type="raw"
         )
-        matching_messages = messages.filter(text_match) if words else messages.none()
-        return queryset.filter(
-            contact_match | Q(pk__in=matching_messages.values("conversation_id"))
+        messages = (
+            messages.alias(words=SimpleTextVector("text")).filter(words=query)
+            if words
+            else messages.none()
         )
-    text = Q(contact__custom_name__icontains=q) | Q(contact__name__icontains=q)
-    text |= Q(contact__username__icontains=q) | Q(contact__phone__icontains=q)
+    else:
+        contacts = contacts.filter(
+            Q(custom_name__icontains=q)
+            | Q(name__icontains=q)
+            | Q(username__icontains=q)
+            | Q(phone__icontains=q)
+        )
+        messages = messages.filter(text__icontains=q)
     return queryset.filter(
-        text | Q(pk__in=messages.filter(text__icontains=q).values("conversation_id"))
+        Q(contact_id__in=contacts.values("pk")) | Q(pk__in=messages.values("conversation_id"))
     )
 
 
