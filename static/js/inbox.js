@@ -140,9 +140,15 @@
     });
   });
 
-  // Ask for notifications on the first click in the inbox, as browsers require a gesture.
-  document.addEventListener("click", function ask() {
-    if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
-    document.removeEventListener("click", ask);
-  });
+  // Notifications only when the person asks for them.
+  function offerNotifications() {
+    var button = document.querySelector("[data-notifications]");
+    if (!button || !("Notification" in window) || Notification.permission !== "default") return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      Notification.requestPermission().then(function () { button.hidden = true; });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", offerNotifications);
+  document.addEventListener("htmx:afterSwap", offerNotifications);
 })();
