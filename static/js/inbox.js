@@ -143,7 +143,8 @@
   // Notifications only when the person asks for them.
   function offerNotifications() {
     var button = document.querySelector("[data-notifications]");
-    if (!button || !("Notification" in window) || Notification.permission !== "default") return;
+    if (!button || button.dataset.ready || !("Notification" in window) || Notification.permission !== "default") return;
+    button.dataset.ready = "1";
     button.hidden = false;
     button.addEventListener("click", function () {
       Notification.requestPermission().then(function () { button.hidden = true; });
