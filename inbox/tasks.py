@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from inbox.services import conversations, delivery, pending
+from inbox.services import conversations, delivery, pending, receipts
 
 DELIVERY_RETRIES = 8
 
@@ -36,3 +36,9 @@ def deliveries_interrupted_fail() -> int:
 def conversations_unsnooze() -> int:
     """Reopen snoozed conversations whose time has come."""
     return conversations.conversations_unsnooze_due()
+
+
+@shared_task(soft_time_limit=60)
+def pending_receipts_sweep() -> int:
+    """Apply receipts that crossed the recording of their message."""
+    return receipts.pending_receipts_sweep()

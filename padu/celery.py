@@ -53,6 +53,10 @@ app.conf.update(
             "task": "inbox.tasks.conversations_unsnooze",
             "schedule": 60.0,
         },
+        "apply-crossed-receipts": {
+            "task": "inbox.tasks.pending_receipts_sweep",
+            "schedule": 60.0,
+        },
         "fail-interrupted-deliveries": {
             "task": "inbox.tasks.deliveries_interrupted_fail",
             "schedule": 300.0,

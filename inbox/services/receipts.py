@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from channels_meta.models import Channel
 from channels_meta.webhooks.events import StatusEvent
@@ -28,6 +28,29 @@ def pending_receipts_apply(*, channel: Channel, external_ids: list[str]) -> None
         advance(target, receipt.status, receipt.at, receipt.error_code, receipt.error_reason)
         _status_details_record(target, receipt.status, receipt.at, receipt.details)
     receipts.delete()
+
+
+def pending_receipts_sweep(*, batch: int = 500) -> int:
+    """Apply waiting receipts whose message has been recorded since: a receipt and the
+    recording of its message can cross in concurrent transactions, each missing the
+    other. Returns how many were applied."""
+    matched = PendingReceipt.objects.filter(
+        Exists(
+            Message.objects.filter(
+                channel_id=OuterRef("channel_id"), external_id=OuterRef("external_id")
+            )
+        )
+    )
+    applied = 0
+    for channel_id in matched.values_list("channel_id", flat=True).distinct()[:batch]:
+        external_ids = list(
+            matched.filter(channel_id=channel_id).values_list("external_id", flat=True)[:batch]
+        )
+        with transaction.atomic():
+            channel = Channel.objects.get(pk=channel_id)
+            pending_receipts_apply(channel=channel, external_ids=external_ids)
+        applied += len(external_ids)
+    return applied
 
 
 def advance(

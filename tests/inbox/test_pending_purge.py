@@ -9,8 +9,17 @@ import pytest
 from django.utils import timezone
 
 from inbox import tasks
-from inbox.models import MessageStatus, PendingChange, PendingChangeKind, PendingReceipt
+from inbox.models import (
+    Direction,
+    MessageStatus,
+    PendingChange,
+    PendingChangeKind,
+    PendingReceipt,
+)
+from inbox.services.receipts import pending_receipts_sweep
 from padu.celery import app as celery_app
+from tests.channels_meta.factories import make_channel
+from tests.inbox.factories import make_conversation, make_message
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +60,25 @@ def test_the_purge_runs_every_night():
     schedule = celery_app.conf.beat_schedule.values()
 
     assert "inbox.tasks.pending_purge_stale" in {entry["task"] for entry in schedule}
+
+
+def test_a_receipt_that_crossed_its_message_is_applied_by_the_sweep(world):
+    channel = make_channel(world.org)
+    message = make_message(
+        make_conversation(channel),
+        direction=Direction.OUTBOUND,
+        external_id="wamid.crossed",
+        status=MessageStatus.SENT,
+    )
+    PendingReceipt.objects.create(
+        organization=world.org,
+        channel=channel,
+        external_id="wamid.crossed",
+        status=MessageStatus.DELIVERED,
+        at=timezone.now(),
+    )
+
+    assert pending_receipts_sweep() == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DELIVERED
+    assert not PendingReceipt.objects.exists()
