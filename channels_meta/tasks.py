@@ -1,27 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
+from celery import shared_task
 
-from celery import Task, shared_task
-
-from channels_meta.graph.errors import RateLimited, TransientError
+from channels_meta.graph.task_base import META_RETRIES, delay_in_batches
+from channels_meta.graph.task_base import MetaTask as MetaTask  # also importable from here
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services import templates, tokens
 from channels_meta.webhooks import processing
 
 SWEEP_BATCH = 50
-
-
-class MetaTask(Task):
-    """A task that calls Meta. When Meta, or Padu's own outbound limit, says to slow
-    down (RateLimited), the task is retried once the wait it named is over, rather
-    than on a backoff schedule."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().__call__(*args, **kwargs)
-        except RateLimited as error:
-            raise self.retry(exc=error, countdown=error.retry_after) from None
 
 
 @shared_task(soft_time_limit=15 * 60)
@@ -43,13 +30,7 @@ def templates_sync_all() -> int:
     return len(channel_ids)
 
 
-@shared_task(
-    base=MetaTask,
-    soft_time_limit=2 * 60,
-    autoretry_for=(TransientError,),
-    retry_backoff=30,
-    max_retries=5,
-)
+@shared_task(soft_time_limit=2 * 60, **META_RETRIES)
 def templates_sync_channel(channel_id: int) -> int:
     """Sync one channel's WhatsApp templates (it may have been disconnected since)."""
     channel = Channel.objects.filter(pk=channel_id, status=ChannelStatus.ACTIVE).first()
@@ -77,10 +58,7 @@ def webhook_events_process(event_ids: list[int]) -> dict[str, int]:
 @shared_task(soft_time_limit=60)
 def webhook_events_sweep() -> int:
     """Re-enqueue deliveries left pending (their task was lost, or failed and may retry)."""
-    event_ids = processing.stale_pending_events()
-    for start in range(0, len(event_ids), SWEEP_BATCH):
-        webhook_events_process.delay(event_ids[start : start + SWEEP_BATCH])
-    return len(event_ids)
+    return delay_in_batches(webhook_events_process, processing.stale_pending_events(), SWEEP_BATCH)
 
 
 @shared_task(soft_time_limit=60)

@@ -69,7 +69,13 @@ class Contact(models.Model):
                 fields=["channel", "other_id"],
                 condition=~Q(other_id=""),
                 name="contact_other_id_idx",
-            )
+            ),
+            # The contacts whose profile Meta was not asked for yet, for the sweep.
+            models.Index(
+                fields=["channel", "created_at"],
+                condition=Q(profile_checked_at__isnull=True),
+                name="contact_profile_unchecked_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -314,6 +314,11 @@ WEBHOOK_ENQUEUE_BATCH_SECONDS = env.float("WEBHOOK_ENQUEUE_BATCH_SECONDS", defau
 # they are at most this many days old.
 WEBHOOK_REPLAY_MAX_AGE_DAYS = env.int("WEBHOOK_REPLAY_MAX_AGE_DAYS", default=7)
 META_HTTP_TIMEOUT_SECONDS = env.float("META_HTTP_TIMEOUT_SECONDS", default=10.0)
+# Customers' profile pictures are kept only when Meta serves them over https from one of
+# these hosts or a host under them (or from the Graph host itself, as the simulator does).
+META_PROFILE_PICTURE_HOSTS = env.list(
+    "META_PROFILE_PICTURE_HOSTS", default=["fbcdn.net", "fbsbx.com", "cdninstagram.com"]
+)
 META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com").rstrip("/")
 META_INSTAGRAM_AUTHORIZE_URL = env.str(
     "META_INSTAGRAM_AUTHORIZE_URL", default="https://www.instagram.com/oauth/authorize"

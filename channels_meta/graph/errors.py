@@ -120,6 +120,12 @@ class PermanentError(GraphError):
     """The request will never succeed as it is (bad parameter, person unavailable, spam)."""
 
 
+class ProfileUnavailable(PermanentError):
+    """Meta shows Padu no profile of this person: they have not written to the account
+    (Instagram asks for their consent first), they blocked it, or they have none (a
+    Messenger account made with a phone number). Asking again will not change that."""
+
+
 class TransientError(GraphError):
     """Meta failed or could not be reached; the same request may succeed later."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from channels_meta.simulator import dialogs, edges, oauth, sending
+from channels_meta.simulator import dialogs, edges, oauth, profiles, sending
 from channels_meta.simulator.customers import Customers
 from channels_meta.simulator.http import GraphFault, Request, Response, invalid_parameter, ok
 from channels_meta.simulator.state import SimulatorState
@@ -88,9 +88,18 @@ class MetaSimulator:
             ("POST", re.compile(rf"^/{ID}/messages$"), self._with_sim(sending.send_message)),
             ("POST", re.compile(rf"^/{ID}/replies$"), self._with_sim(sending.reply_to_comment)),
             ("GET", re.compile(r"^/_sim/state$"), lambda request: ok(self.state.describe())),
+            ("GET", re.compile(r"^/_sim/pictures/(?P<customer_id>[0-9]+)\.png$"), profiles.picture),
             ("POST", re.compile(r"^/_sim/(?P<action>[a-z_]+)$"), self._control),
-            ("GET", re.compile(rf"^/{ID}$"), self._with_state(edges.node)),
+            ("GET", re.compile(rf"^/{ID}$"), self._node),
         ]
+
+    def _node(self, request: Request, object_id: str) -> Response:
+        """A business's node (a Page, an account, a number), or else a customer's profile."""
+        state = self.state
+        businesses = (state.pages, state.instagram_accounts, state.phone_numbers, state.wabas)
+        if any(object_id in assets for assets in businesses):
+            return edges.node(state, request, object_id)
+        return profiles.user_profile(self, request, object_id)
 
     def _with_state(self, handler: Callable) -> Callable:
         return lambda request, *args: handler(self.state, request, *args)

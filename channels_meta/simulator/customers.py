@@ -6,24 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from channels_meta.simulator.http import invalid_parameter
+from channels_meta.simulator.profiles import NAMES, customer_note, username_of
 from channels_meta.simulator.state import Comment
 from channels_meta.simulator.webhooks import messaging_entry, whatsapp_entry
 
 if TYPE_CHECKING:
     from channels_meta.simulator.app import MetaSimulator
 
-NAMES = [
-    "Ayşe Yılmaz",
-    "Mehmet Demir",
-    "مریم رضایی",
-    "Олег Смирнов",
-    "प्रिया शर्मा",
-    "João Silva",
-    "Fatima Zahra",
-    "Emily Clarke",
-    "سارا احمدی",
-    "Zeynep Kaya",
-]
 MEDIA_TYPES = {
     "image": "image/jpeg",
     "audio": "audio/ogg",
@@ -60,7 +49,8 @@ class Customers:
     def send_message(self, body: dict) -> dict:
         """A customer writes: `text`, media (`media_type`), a reply (`reply_to` a message
         id) or, on Instagram, a reply to the business's story (`story_reply`). The
-        messaging window opens."""
+        messaging window opens. On Messenger and Instagram the customer may give their
+        profile's `name`, `username` and `picture_url`, or have none (`no_profile`)."""
         kind, business_id = body.get("kind", ""), str(body.get("business_id", ""))
         self._business(kind, business_id)
         with self.state.lock:
@@ -71,6 +61,7 @@ class Customers:
                 mid = "wamid.HBgL" + self.state.new_id(24)
                 entry = self._whatsapp_message(business_id, customer_id, mid, body, now)
             else:
+                customer_note(self.state, customer_id, body)
                 mid = ("m_" if kind == "messenger" else "aWdf") + self.state.new_id(20)
                 message: dict = {"mid": mid}
                 if body.get("text"):
@@ -180,11 +171,13 @@ class Customers:
         account_id = str(body.get("instagram_id", ""))
         self._business("instagram", account_id)
         with self.state.lock:
+            customer_id = self._customer_id("instagram", body)
+            customer_note(self.state, customer_id, body)
             comment = Comment(
                 id=self.state.new_id(17),
                 instagram_id=account_id,
-                from_id=self._customer_id("instagram", body),
-                username=body.get("username") or "a_customer",
+                from_id=customer_id,
+                username=username_of(self.state, customer_id),
                 text=body.get("text", ""),
                 media_id=str(body.get("media_id") or self.state.new_id(17)),
                 created_at=self.state.event_time(),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from channels_meta.simulator.state import (
     Comment,
+    CustomerProfile,
     InstagramAccount,
     MetaUser,
     Page,
@@ -49,6 +50,7 @@ def snapshot(state: SimulatorState) -> dict:
                 for (business_id, customer_id), at in state.last_inbound.items()
             ],
             "comments": [asdict(comment) for comment in state.comments.values()],
+            "profiles": [asdict(profile) for profile in state.profiles.values()],
             "regulars": [list(regular) for regular in state.regulars],
             "last_event_at": state._last_event_at,
         }
@@ -77,6 +79,7 @@ def restore(state: SimulatorState, data: dict) -> None:
             (business_id, customer_id): at for business_id, customer_id, at in data["last_inbound"]
         }
         state.comments = {c["id"]: Comment(**c) for c in data["comments"]}
+        state.profiles = {p["id"]: CustomerProfile(**p) for p in data.get("profiles", [])}
         state.regulars = [tuple(regular) for regular in data["regulars"]]
         state._last_event_at = data["last_event_at"]
         state.generation = data["generation"] + 1

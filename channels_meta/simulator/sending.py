@@ -19,7 +19,8 @@ RATES = {"messenger": (250, 1.0), "instagram": (100, 1.0), "whatsapp": (80, 1.0)
 RATE_ERRORS = {"messenger": 613, "instagram": 4, "whatsapp": 130429}
 
 
-def _check_rate(sim: MetaSimulator, kind: str, business_id: str) -> None:
+def check_rate(sim: MetaSimulator, kind: str, business_id: str) -> None:
+    """Count a call an account makes; Meta's rate limit error when it made too many."""
     if not sim.enforce_rates:
         return
     calls, seconds = RATES[kind]
@@ -98,7 +99,7 @@ def send_message(sim: MetaSimulator, request: Request, object_id: str) -> Respon
         kind = "messenger" if object_id in state.pages else "instagram"
         if object_id not in state.pages and object_id not in state.instagram_accounts:
             raise invalid_parameter(f"(#100) Object with ID '{object_id}' cannot send messages.")
-        _check_rate(sim, kind, object_id)
+        check_rate(sim, kind, object_id)
         recipient = body.get("recipient") or {}
         message = body.get("message") or {}
         if not isinstance(recipient, dict) or not isinstance(message, dict):
@@ -126,7 +127,7 @@ def _send_whatsapp(sim: MetaSimulator, phone_id: str, body: dict) -> Response:
         raise invalid_parameter("(#100) The parameter messaging_product is required.")
     if body.get("status") == "read":
         return ok({"success": True})
-    _check_rate(sim, "whatsapp", phone_id)
+    check_rate(sim, "whatsapp", phone_id)
     recipient = str(body.get("to") or "")
     if not recipient.lstrip("+").isdigit():
         raise invalid_parameter("(#100) Param to must be a valid WhatsApp phone number.")

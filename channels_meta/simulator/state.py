@@ -136,6 +136,18 @@ class Comment:
 
 
 @dataclass
+class CustomerProfile:
+    """What a customer changed about their profile from the one they are given (see
+    profiles.py): their name, username or picture, or that Meta shows none of it."""
+
+    id: str
+    name: str = ""
+    username: str = ""
+    picture_url: str = ""
+    available: bool = True
+
+
+@dataclass
 class SentMessage:
     id: str
     channel_kind: str  # messenger | instagram | whatsapp
@@ -209,6 +221,8 @@ class SimulatorState:
         self.instagram_login_ids: set[str] = set()
         self.last_inbound: dict[tuple[str, str], float] = {}
         self.comments: dict[str, Comment] = {}
+        # Customers' own profile details, by customer id (the others have made-up ones).
+        self.profiles: dict[str, CustomerProfile] = {}
         self.sent: list[SentMessage] = []
         self.calls: dict[str, list[float]] = {}
         # What customers sent, in order: (kind, business id, customer id, message id).

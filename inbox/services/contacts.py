@@ -26,6 +26,13 @@ class Person(NamedTuple):
     phone: str = ""
 
 
+class Resolved(NamedTuple):
+    """The contacts of a batch's customers, by customer id, and those created for it."""
+
+    contacts: dict[str, Contact]
+    created: list[Contact]
+
+
 def _combined(known: Person, later: Person) -> Person:
     """What two events say about one customer: the later one's names win."""
     return Person(*(new or old for old, new in zip(known, later, strict=True)))
@@ -43,21 +50,22 @@ def contact_upsert(
     """The channel's contact for a customer id, created on first sight; names Meta
     sends later fill in or correct what is known."""
     person = Person(external_id, other_id, name, username, phone)
-    return contacts_resolve(channel=channel, people=[person])[external_id]
+    return contacts_resolve(channel=channel, people=[person]).contacts[external_id]
 
 
 @transaction.atomic(savepoint=False)
-def contacts_resolve(*, channel: Channel, people: list[Person]) -> dict[str, Contact]:
+def contacts_resolve(*, channel: Channel, people: list[Person]) -> Resolved:
     """The contact of each person, by customer id: found by either of their ids (one
     query for all), created if new, merged when they turn out to be one customer; the
-    names and ids Meta sent fill in or correct what is known."""
+    names and ids Meta sent fill in or correct what is known. Says which contacts it
+    created (a concurrent worker creating the same one may say so too)."""
     wanted: dict[str, Person] = {}
     for person in people:
         if person.customer_id:
             known = wanted.get(person.customer_id)
             wanted[person.customer_id] = _combined(known, person) if known else person
     if not wanted:
-        return {}
+        return Resolved({}, [])
     ids = set(wanted) | {person.other_id for person in wanted.values() if person.other_id}
     stored = list(
         Contact.objects.filter(channel=channel).filter(Q(external_id__in=ids) | Q(other_id__in=ids))
@@ -68,6 +76,7 @@ def contacts_resolve(*, channel: Channel, people: list[Person]) -> dict[str, Con
         if contact is not None:
             found[customer] = contact
     missing = [customer for customer in wanted if customer not in found]
+    created = []
     if missing:
         Contact.objects.bulk_create(
             [
@@ -86,6 +95,7 @@ def contacts_resolve(*, channel: Channel, people: list[Person]) -> dict[str, Con
         )
         for contact in Contact.objects.filter(channel=channel, external_id__in=missing):
             found[contact.external_id] = contact
+            created.append(contact)
     for customer, person in wanted.items():
         contact = found[customer]
         # Keyed on the second kind of id until now: Meta has given the first.
@@ -98,7 +108,7 @@ def contacts_resolve(*, channel: Channel, people: list[Person]) -> dict[str, Con
             username=person.username,
             phone=person.phone,
         )
-    return found
+    return Resolved(found, created)
 
 
 def _one_contact(customer: str, other_id: str, stored: list[Contact]) -> Contact | None:
@@ -179,7 +189,7 @@ def contact_change_record(*, channel: Channel, event: ContactChangeEvent) -> Con
     are merged into it. A changed identity is noted on the contact, for whoever answers
     to see that the person behind the number may not be who it was."""
     person = Person(event.customer_id, event.customer_other_id)
-    contact = contacts_resolve(channel=channel, people=[person])[event.customer_id]
+    contact = contacts_resolve(channel=channel, people=[person]).contacts[event.customer_id]
     if event.identity_changed:
         Contact.objects.filter(pk=contact.pk).update(identity_changed_at=event.at)
         contact.identity_changed_at = event.at
@@ -202,7 +212,7 @@ def preference_record(*, channel: Channel, event: PreferenceEvent) -> Contact:
     """A customer stopped (`stop`) or resumed (`resume`) marketing messages; an older
     report than the one recorded changes nothing."""
     person = Person(event.customer_id, event.customer_other_id, event.customer_name)
-    contact = contacts_resolve(channel=channel, people=[person])[event.customer_id]
+    contact = contacts_resolve(channel=channel, people=[person]).contacts[event.customer_id]
     if contact.marketing_opt_out_at is None or contact.marketing_opt_out_at <= event.at:
         opted_out = event.value == "stop"
         Contact.objects.filter(pk=contact.pk).update(

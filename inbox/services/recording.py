@@ -50,11 +50,13 @@ from inbox.services.changes import (
 )
 from inbox.services.contacts import (
     Person,
+    Resolved,
     contact_change_record,
     contact_upsert,
     contacts_resolve,
     preference_record,
 )
+from inbox.services.profiles import contact_profiles_fetch_soon
 from inbox.services.receipts import advance, pending_receipts_apply, status_record
 
 Row = TypeVar("Row", bound=models.Model)
@@ -74,14 +76,17 @@ InboxEvent = (
 def events_record(*, channel: Channel, events: Iterable[InboxEvent]) -> None:
     """Record one channel's events in the order they arrived: consecutive messages as
     one batch, anything else after the messages before it, so a receipt is applied
-    after the message it is about."""
+    after the message it is about. The profiles of the customers who wrote for the first
+    time are looked up after the commit, in one task; open inbox pages are told."""
     events = list(events)
+    new_customers: list[int] = []
     for is_message, run in groupby(events, key=lambda event: isinstance(event, MessageEvent)):
         if is_message:
-            messages_record(channel=channel, events=list(run))
+            new_customers += messages_record(channel=channel, events=list(run)).new_customers
             continue
         for event in run:
             _event_record(channel, event)
+    contact_profiles_fetch_soon(channel=channel, contact_ids=new_customers)
     live.changed(
         organization_id=channel.organization_id,
         conversation_ids=_conversations_touched(channel, events),
@@ -122,6 +127,14 @@ def _event_record(channel: Channel, event: InboxEvent) -> None:
             preference_record(channel=channel, event=event)
         case _:
             raise TypeError(f"The inbox does not record a {type(event).__name__}")
+
+
+class Recorded(NamedTuple):
+    """What a batch of messages added: Meta's ids of the new messages, and the contacts
+    created for customers who wrote (not for those only the business wrote to)."""
+
+    message_ids: set[str]
+    new_customers: list[int]
 
 
 class NewMessage(NamedTuple):
@@ -187,7 +200,7 @@ def _rows_get_or_create(
     return rows
 
 
-def _contacts_upsert(channel: Channel, events: list[MessageEvent]) -> dict[str, Contact]:
+def _contacts_upsert(channel: Channel, events: list[MessageEvent]) -> Resolved:
     """The contacts of a batch, by customer id, found by either of Meta's ids for them
     and created if new; the names in the batch fill in or correct what is known."""
     people = [
@@ -259,17 +272,26 @@ def _message_row(channel: Channel, event: MessageEvent, conversation_id: int) ->
     )
 
 
-def _messages_insert(channel: Channel, events: list[MessageEvent]) -> dict[str, int]:
+def _messages_insert(
+    channel: Channel, events: list[MessageEvent]
+) -> tuple[dict[str, int], list[int]]:
     """Store the batch's messages not stored yet, with the contacts and conversations
     they need; returns the conversation id of each message this call inserted, by
-    Meta's id."""
-    contacts = _contacts_upsert(channel, events)
+    Meta's id, and the ids of the contacts created for customers who wrote."""
+    contacts, created = _contacts_upsert(channel, events)
     conversations = _dm_conversations_upsert(channel, list(contacts.values()))
     conversation_of = {
         customer: conversations[contact.pk].pk for customer, contact in contacts.items()
     }
     new = _insert_new([_message_row(channel, e, conversation_of[e.customer_id]) for e in events])
-    return {e.external_id: conversation_of[e.customer_id] for e in events if e.external_id in new}
+    # Meta shows a customer's profile once they have written, not when only the business
+    # has (a private reply to a comment, a message from another app).
+    wrote = {contacts[e.customer_id].pk for e in events if not e.is_echo}
+    new_customers = [contact.pk for contact in created if contact.pk in wrote]
+    return (
+        {e.external_id: conversation_of[e.customer_id] for e in events if e.external_id in new},
+        new_customers,
+    )
 
 
 def _messages_redelivered_apply(channel: Channel, events: list[MessageEvent], at: datetime) -> None:
@@ -313,15 +335,16 @@ def _referrals_remember(referrals: dict[int, dict]) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def messages_record(*, channel: Channel, events: list[MessageEvent]) -> set[str]:
+def messages_record(*, channel: Channel, events: list[MessageEvent]) -> Recorded:
     """Store customers' messages and echoes of the business's own, each once whatever
-    how often Meta delivers it; returns the Meta ids that were new."""
+    how often Meta delivers it; returns the Meta ids that were new and the contacts
+    created for customers who wrote."""
     unique = list({e.external_id: e for e in events if e.external_id and e.customer_id}.values())
     if not unique:
-        return set()
-    new = _messages_insert(channel, unique)
+        return Recorded(set(), [])
+    new, new_customers = _messages_insert(channel, unique)
     _messages_apply(channel, unique, new)
-    return set(new)
+    return Recorded(set(new), new_customers)
 
 
 @transaction.atomic(savepoint=False)

@@ -37,6 +37,18 @@ class Receiver:
         return [b"ok"]
 
 
+class Recording(httpx.BaseTransport):
+    """The simulator, with a note of every request Padu sends it."""
+
+    def __init__(self, app) -> None:
+        self.inner = httpx.WSGITransport(app=app)
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.inner.handle_request(request)
+
+
 @dataclass
 class Meta:
     sim: MetaSimulator
@@ -85,3 +97,11 @@ def meta(settings) -> Meta:
     http = httpx.Client(transport=transport, base_url="https://graph.facebook.com")
     yield Meta(sim=sim, state=state, sender=sender, receiver=receiver, http=http)
     graph_client.use_transport(None)
+
+
+@pytest.fixture
+def recording(meta) -> Recording:
+    """The simulator where Meta is, noting Padu's requests."""
+    transport = Recording(meta.sim)
+    graph_client.use_transport(transport)
+    return transport

@@ -7,52 +7,37 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from django.urls import reverse
 
 from channels_meta import oauth
 from channels_meta.graph import calls
-from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services.channels import channels_connect
-from tests.channels_meta.conftest import APP_SECRET, INSTAGRAM_APP_ID, INSTAGRAM_APP_SECRET
+from tests.channels_meta.conftest import (
+    APP_SECRET,
+    INSTAGRAM_APP_ID,
+    INSTAGRAM_APP_SECRET,
+    Recording,
+)
 from tests.channels_meta.payloads import sign
 from tests.channels_meta.test_connect import connect, start
 
 pytestmark = pytest.mark.django_db
 
 
-class Recording(httpx.BaseTransport):
-    """The simulator, with a note of every request Padu sends it."""
-
-    def __init__(self, app) -> None:
-        self.inner = httpx.WSGITransport(app=app)
-        self.requests: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.inner.handle_request(request)
-
-    def subscriptions(self) -> list[tuple[str, str, str, str]]:
-        """(method, host, node, subscribed_fields) of each subscribed_apps request."""
-        return [
-            (
-                request.method,
-                request.url.host,
-                request.url.path.split("/")[2],
-                request.url.params.get("subscribed_fields", ""),
-            )
-            for request in self.requests
-            if request.url.path.endswith("/subscribed_apps")
-        ]
-
-
-@pytest.fixture
-def recording(meta) -> Recording:
-    transport = Recording(meta.sim)
-    graph_client.use_transport(transport)
-    return transport
+def subscriptions(recording: Recording) -> list[tuple[str, str, str, str]]:
+    """(method, host, node, subscribed_fields) of each subscribed_apps request."""
+    return [
+        (
+            request.method,
+            request.url.host,
+            request.url.path.split("/")[2],
+            request.url.params.get("subscribed_fields", ""),
+        )
+        for request in recording.requests
+        if request.url.path.endswith("/subscribed_apps")
+    ]
 
 
 @pytest.fixture
@@ -111,7 +96,7 @@ def test_an_instagram_login_account_subscribes_on_graph_instagram_com_with_insta
     connect(owner_client, meta, world.org, "instagram")
 
     channel = Channel.objects.get()
-    assert recording.subscriptions() == [
+    assert subscriptions(recording) == [
         ("POST", "graph.instagram.com", channel.external_id, calls.INSTAGRAM_FIELDS)
     ]
     assert meta.state.subscriptions[channel.external_id] == set(calls.INSTAGRAM_FIELDS.split(","))
@@ -127,7 +112,7 @@ def test_a_page_linked_instagram_account_gets_its_webhooks_through_its_page(
         Channel.objects.filter(kind=ChannelKind.MESSENGER).values_list("external_id", flat=True)
     )
     assert instagram.page_id in pages
-    assert sorted(recording.subscriptions()) == sorted(
+    assert sorted(subscriptions(recording)) == sorted(
         ("POST", "graph.facebook.com", page_id, calls.PAGE_FIELDS) for page_id in pages
     )
     # Meta delivers the account's events with the Instagram fields ticked in the dashboard.
@@ -187,7 +172,7 @@ def test_disconnecting_a_page_linked_instagram_account_keeps_the_page_subscribed
     instagram.refresh_from_db()
     assert instagram.status == ChannelStatus.DISCONNECTED
     assert instagram.page_id in meta.state.subscriptions
-    assert not [call for call in recording.subscriptions() if call[0] == "DELETE"]
+    assert not [call for call in subscriptions(recording) if call[0] == "DELETE"]
 
 
 def test_an_instagram_account_connected_with_a_pasted_token_is_saved_with_a_warning(world, meta):

@@ -47,7 +47,9 @@ def test_what_the_simulator_remembers_survives_a_restart(meta, tmp_path):
         "/_sim/comment", json={"instagram_id": account["id"], "text": "Price?"}
     ).json()
     meta.state.comments[comment["comment_id"]].private_replied = True
-    written = meta.customer_writes(kind="instagram", business_id=account["id"], text="hi")
+    written = meta.customer_writes(
+        kind="instagram", business_id=account["id"], text="hi", name="Sara Ahmadi"
+    )
     meta.http.post("/_sim/expire_token", json={"token": account["system_token"]})
     path = tmp_path / "simulator-state.json"
 
@@ -56,6 +58,7 @@ def test_what_the_simulator_remembers_survives_a_restart(meta, tmp_path):
 
     assert state.comments[comment["comment_id"]].private_replied
     assert (account["id"], written["customer_id"]) in state.last_inbound
+    assert state.profiles[written["customer_id"]].name == "Sara Ahmadi"
     assert state.token_problem(account["system_token"])[0] == 463
     assert state.phone_numbers == meta.state.phone_numbers
     assert state.wabas == meta.state.wabas
