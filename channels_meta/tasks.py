@@ -1,27 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
+from celery import shared_task
 
-from celery import Task, shared_task
-
-from channels_meta.graph.errors import RateLimited, TransientError
+from channels_meta.graph.errors import TransientError
+from channels_meta.graph.tasks import MetaTask
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services import templates, tokens
 from channels_meta.webhooks import processing
 
 SWEEP_BATCH = 50
-
-
-class MetaTask(Task):
-    """A task that calls Meta. When Meta, or Padu's own outbound limit, says to slow
-    down (RateLimited), the task is retried once the wait it named is over, rather
-    than on a backoff schedule."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().__call__(*args, **kwargs)
-        except RateLimited as error:
-            raise self.retry(exc=error, countdown=error.retry_after) from None
 
 
 @shared_task(soft_time_limit=15 * 60)

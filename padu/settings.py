@@ -314,6 +314,14 @@ WEBHOOK_ENQUEUE_BATCH_SECONDS = env.float("WEBHOOK_ENQUEUE_BATCH_SECONDS", defau
 # they are at most this many days old.
 WEBHOOK_REPLAY_MAX_AGE_DAYS = env.int("WEBHOOK_REPLAY_MAX_AGE_DAYS", default=7)
 META_HTTP_TIMEOUT_SECONDS = env.float("META_HTTP_TIMEOUT_SECONDS", default=10.0)
+# Where Meta serves attachments: WhatsApp's media URLs (lookaside.fbsbx.com) and the CDN
+# links of Messenger and Instagram attachments. A name is an https host; `*.` takes its
+# subdomains; a full origin (`http://127.0.0.1:8900`) admits the simulator in rehearsals.
+# Padu downloads attachments from these hosts only.
+META_MEDIA_HOSTS = env.list(
+    "META_MEDIA_HOSTS",
+    default=["lookaside.fbsbx.com", "cdn.fbsbx.com", "*.fbcdn.net", "*.cdninstagram.com"],
+)
 META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com").rstrip("/")
 META_INSTAGRAM_AUTHORIZE_URL = env.str(
     "META_INSTAGRAM_AUTHORIZE_URL", default="https://www.instagram.com/oauth/authorize"
