@@ -209,6 +209,8 @@ class SimulatorState:
         self.instagram_login_ids: set[str] = set()
         self.last_inbound: dict[tuple[str, str], float] = {}
         self.comments: dict[str, Comment] = {}
+        # Files customers sent (simulator.media.Media), by media id.
+        self.media: dict = {}
         self.sent: list[SentMessage] = []
         self.calls: dict[str, list[float]] = {}
         # What customers sent, in order: (kind, business id, customer id, message id).
