@@ -1,2 +1,12 @@
+from django.urls import path
 
-tenant_patterns: list = []
+from inbox.views import media
+
+tenant_patterns: list = [
+    path("media/<int:attachment_id>/", media.attachment, name="attachment"),
+    path(
+        "media/<int:attachment_id>/thumbnail/",
+        media.attachment_thumbnail,
+        name="attachment_thumbnail",
+    ),
+]

@@ -45,6 +45,10 @@ app.conf.update(
             "task": "channels_meta.tasks.templates_sync_all",
             "schedule": crontab(minute=37),
         },
+        "sweep-attachments": {
+            "task": "inbox.tasks.attachments_sweep",
+            "schedule": 5 * 60.0,
+        },
         "purge-stale-pending-receipts-and-changes": {
             "task": "inbox.tasks.pending_purge_stale",
             "schedule": crontab(minute=47, hour=3),

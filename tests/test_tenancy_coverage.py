@@ -23,10 +23,10 @@ from django.urls.resolvers import RoutePattern
 from accounts.models import Invitation, Membership, Notice, Organization
 from accounts.services import invitation_create
 from channels_meta.models import Channel, ChannelStatus
-from inbox.models import Conversation, Message
+from inbox.models import Attachment, Conversation, Message
 from tests.channels_meta.factories import make_channel
 from tests.conftest import World
-from tests.inbox.factories import make_conversation, make_message
+from tests.inbox.factories import make_attachment, make_conversation, make_message
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("accounts", "channels_meta", "inbox", "privacy")
@@ -44,6 +44,7 @@ class Rows:
     notice: Notice
     conversation: Conversation
     message: Message
+    attachment: Attachment
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ CASES: dict[str, list[Case]] = {
         Case("get", lambda rows: (rows.channel.pk,)),
         Case("post", lambda rows: (rows.channel.pk,), managers_only=True),
     ],
+    "attachment": [Case("get", lambda rows: (rows.attachment.pk,))],
+    "attachment_thumbnail": [Case("get", lambda rows: (rows.attachment.pk,))],
 }
 
 
@@ -136,10 +139,12 @@ def _rows(organization: Organization, owner: Membership, member: Membership) -> 
     external_id = str(1_000_000 + organization.pk)
     channel = make_channel(organization, external_id=external_id)
     conversation = make_conversation(channel)
+    message = make_message(conversation)
     return Rows(
         channel=channel,
         conversation=conversation,
-        message=make_message(conversation),
+        message=message,
+        attachment=make_attachment(message),
         member=member,
         invitation=invitation_create(
             actor=owner, email=f"new@{organization.slug}.example", role="agent"

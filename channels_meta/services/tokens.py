@@ -75,6 +75,19 @@ def token_unreadable_report(*, channel: Channel, error: vault.VaultError) -> Non
     )
 
 
+@sensitive_variables()
+def channel_token_read(*, channel: Channel) -> str | None:
+    """The channel's token for a call to Meta, or None when it has none or Padu cannot
+    decrypt it (platform staff are told, as `token_unreadable_report` does)."""
+    if not channel.has_token:
+        return None
+    try:
+        return channel.get_token()
+    except vault.VaultError as error:
+        token_unreadable_report(channel=channel, error=error)
+        return None
+
+
 @transaction.atomic
 def channel_mark_needs_reauth(*, channel: Channel, reason: str, permission: str = "") -> bool:
     """Flag an active channel whose token Meta refuses (or that lacks `permission`), and
