@@ -16,7 +16,9 @@ COPY accounts ./accounts
 COPY channels_meta ./channels_meta
 COPY inbox ./inbox
 COPY privacy ./privacy
-RUN pip install .
+# `docker compose build --build-arg PADU_EXTRAS=[s3]` adds S3-compatible media storage.
+ARG PADU_EXTRAS=""
+RUN pip install ".${PADU_EXTRAS}"
 
 COPY manage.py ./
 COPY templates ./templates
@@ -28,7 +30,7 @@ RUN PADU_ENV=production DEBUG=false ALLOWED_HOSTS=build \
     SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only \
     TOKEN_ENCRYPTION_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     python manage.py collectstatic --noinput \
-    && mkdir -p /app/var && chown -R padu:padu /app/var
+    && mkdir -p /app/var/media && chown -R padu:padu /app/var
 
 USER padu
 EXPOSE 8000

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from channels_meta.graph.task_base import META_RETRIES, delay_in_batches
-from inbox.services import conversations, delivery, pending, profiles, receipts
+from channels_meta.graph.errors import TransientError
+from channels_meta.graph.task_base import META_RETRIES, MetaTask, delay_in_batches
+from inbox.services import conversations, delivery, media, pending, profiles, receipts
 
 DELIVERY_RETRIES = 8
 SWEEP_BATCH = 50
@@ -57,3 +58,27 @@ def contact_profiles_fetch(contact_ids: list[int]) -> dict[str, int]:
 def contact_profiles_sweep() -> int:
     """Look up, in batches, the profiles the worker missed."""
     return delay_in_batches(contact_profiles_fetch, profiles.contacts_profile_due(), SWEEP_BATCH)
+
+
+@shared_task(
+    base=MetaTask,
+    soft_time_limit=10 * 60,
+    time_limit=11 * 60,
+    autoretry_for=(TransientError,),
+    retry_backoff=30,
+    retry_backoff_max=10 * 60,
+    max_retries=media.MAX_ATTEMPTS,
+)
+def attachments_fetch(message_ids: list[int]) -> dict[str, int]:
+    """Fetch and keep the attachments of one recorded batch of messages; a second run
+    downloads nothing twice."""
+    return media.attachments_fetch(message_ids=message_ids)
+
+
+@shared_task(soft_time_limit=60)
+def attachments_sweep() -> int:
+    """Fetch attachments left behind (their task was lost, or Meta kept failing)."""
+    batches = media.attachments_sweep()
+    for message_ids in batches:
+        attachments_fetch.delay(message_ids)
+    return len(batches)

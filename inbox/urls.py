@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox.views import actions, library, live, pages
+from inbox.views import actions, library, live, media, pages
 
 tenant_patterns = [
     path("", pages.inbox, name="inbox"),
@@ -25,5 +25,11 @@ tenant_patterns = [
         "<int:conversation_id>/messages/<int:message_id>/retry/",
         actions.retry,
         name="message_retry",
+    ),
+    path("media/<int:attachment_id>/", media.attachment, name="attachment"),
+    path(
+        "media/<int:attachment_id>/thumbnail/",
+        media.attachment_thumbnail,
+        name="attachment_thumbnail",
     ),
 ]

@@ -49,6 +49,10 @@ app.conf.update(
             "task": "inbox.tasks.contact_profiles_sweep",
             "schedule": 5 * 60.0,
         },
+        "sweep-attachments": {
+            "task": "inbox.tasks.attachments_sweep",
+            "schedule": 5 * 60.0,
+        },
         "purge-stale-pending-receipts-and-changes": {
             "task": "inbox.tasks.pending_purge_stale",
             "schedule": crontab(minute=47, hour=3),

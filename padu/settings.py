@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -241,8 +242,56 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+def media_storage() -> dict:
+    """Where customers' attachments are kept: files under `var/media` (readable by Padu's
+    user only), or an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (the
+    optional `s3` extra, django-storages). Neither has a public URL: files are served
+    only by Padu's authorised views."""
+    bucket = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(VAR_DIR / "media"),
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        }
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured(
+            "AWS_STORAGE_BUCKET_NAME is set but django-storages is not installed: "
+            "install Padu with the s3 extra (pip install 'padu[s3]')."
+        )
+    options: dict = {
+        "bucket_name": bucket,
+        # Private objects, never overwritten, and no public links.
+        "default_acl": None,
+        "file_overwrite": False,
+        "querystring_auth": True,
+    }
+    for name, option in (
+        ("AWS_S3_ENDPOINT_URL", "endpoint_url"),
+        ("AWS_S3_REGION_NAME", "region_name"),
+        ("AWS_LOCATION", "location"),
+        ("AWS_S3_ADDRESSING_STYLE", "addressing_style"),
+    ):
+        value = env.str(name, default="")
+        if value:
+            options[option] = value
+    for name, option in (
+        ("AWS_ACCESS_KEY_ID", "access_key"),
+        ("AWS_SECRET_ACCESS_KEY", "secret_key"),
+    ):
+        value = secret(name)
+        if value:
+            options[option] = value
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -319,6 +368,20 @@ META_HTTP_TIMEOUT_SECONDS = env.float("META_HTTP_TIMEOUT_SECONDS", default=10.0)
 META_PROFILE_PICTURE_HOSTS = env.list(
     "META_PROFILE_PICTURE_HOSTS", default=["fbcdn.net", "fbsbx.com", "cdninstagram.com"]
 )
+# Where Meta serves attachments: WhatsApp's media URLs (lookaside.fbsbx.com) and the CDN
+# links of Messenger and Instagram attachments. A name is an https host; `*.` takes its
+# subdomains; a full origin (`http://127.0.0.1:8900`) admits the simulator in rehearsals.
+# Padu downloads attachments from these hosts only.
+META_MEDIA_HOSTS = env.list(
+    "META_MEDIA_HOSTS",
+    default=["lookaside.fbsbx.com", "cdn.fbsbx.com", "*.fbcdn.net", "*.cdninstagram.com"],
+)
+# Attachments larger than this are not kept (the message says why); images with more
+# pixels than MEDIA_MAX_IMAGE_PIXELS neither.
+MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=25 * 1024 * 1024)
+MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_PIXELS", default=50_000_000)
+# The longest side of an image's thumbnail, in pixels.
+MEDIA_THUMBNAIL_PIXELS = 320
 META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com").rstrip("/")
 META_INSTAGRAM_AUTHORIZE_URL = env.str(
     "META_INSTAGRAM_AUTHORIZE_URL", default="https://www.instagram.com/oauth/authorize"

@@ -108,6 +108,18 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _media_storage(settings, tmp_path):
+    """Files the test stores (customers' attachments) go to its own folder."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
 def _english(settings):
     settings.LANGUAGE_CODE = "en"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import secrets
 import subprocess
@@ -99,3 +100,59 @@ def test_the_refusal_never_prints_the_secret_itself():
 
     assert "SECRET_KEY" in result.stderr
     assert secret not in result.stderr + result.stdout
+
+
+# Where customers' attachments are kept.
+
+
+def test_attachments_are_kept_under_var_media_with_no_public_address(monkeypatch):
+    from padu import settings as padu_settings
+
+    monkeypatch.delenv("AWS_STORAGE_BUCKET_NAME", raising=False)
+
+    storage = padu_settings.media_storage()
+
+    assert storage["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert storage["OPTIONS"]["location"] == str(padu_settings.VAR_DIR / "media")
+    assert storage["OPTIONS"]["file_permissions_mode"] == 0o600
+    assert not getattr(padu_settings, "MEDIA_URL", "")
+    assert not str(padu_settings.VAR_DIR / "media").startswith(str(padu_settings.STATIC_ROOT))
+
+
+def test_an_s3_bucket_takes_only_the_settings_that_are_set(monkeypatch, tmp_path):
+    from padu import settings as padu_settings
+
+    secret_file = tmp_path / "s3_secret"
+    secret_file.write_text("s3-secret-key\n")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    for name in ("AWS_S3_REGION_NAME", "AWS_LOCATION", "AWS_S3_ADDRESSING_STYLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_STORAGE_BUCKET_NAME", "padu-media")
+    monkeypatch.setenv("AWS_S3_ENDPOINT_URL", "https://s3.example.com")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "padu")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY_FILE", str(secret_file))
+
+    storage = padu_settings.media_storage()
+
+    assert storage == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "padu-media",
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "endpoint_url": "https://s3.example.com",
+            "access_key": "padu",
+            "secret_key": "s3-secret-key",
+        },
+    }
+
+
+def test_an_s3_bucket_without_django_storages_refuses_to_start_and_says_what_to_install():
+    if importlib.util.find_spec("storages") is not None:
+        pytest.skip("django-storages is installed here")
+
+    result = manage("check", AWS_STORAGE_BUCKET_NAME="padu-media")
+
+    assert result.returncode != 0
+    assert "pip install 'padu[s3]'" in result.stderr

@@ -18,7 +18,7 @@ from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.state import SimulatorState
 from channels_meta.simulator.traffic import Traffic
 from channels_meta.simulator.webhooks import WebhookSender
-from inbox.models import Conversation, Message
+from inbox.models import Attachment, Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,7 @@ def simulator(settings, world):
         time_scale=0.0001,
     )
     sim = MetaSimulator(state, sender, duplicate_rate=0.5, reorder_rate=1.0)
+    settings.META_MEDIA_HOSTS = [sim.public_url]
     graph_client.use_transport(httpx.WSGITransport(app=sim))
     assets = state.describe()
     accounts = [
@@ -82,6 +83,10 @@ def test_simulated_traffic_lands_once_each_and_in_order(
     entries_delivered = sum(len(delivery.entries) for delivery in simulator.webhooks.delivered)
     assert entries_delivered > len(sent) * 1.3  # duplicates were sent, and ignored
     assert not WebhookEvent.objects.exclude(status="processed").exists()
+    # Every photo a customer sent is fetched from the simulator and kept, once.
+    photos = stored.exclude(attachments=[])
+    assert photos.exists()
+    assert list(Attachment.objects.values_list("status", flat=True)) == ["stored"] * photos.count()
     for conversation in Conversation.objects.filter(kind="dm"):
         customer = conversation.contact.external_id
         comments = simulator.state.comments

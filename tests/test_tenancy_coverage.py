@@ -23,10 +23,10 @@ from django.urls.resolvers import RoutePattern
 from accounts.models import Invitation, Membership, Notice, Organization
 from accounts.services import invitation_create
 from channels_meta.models import Channel, ChannelStatus
-from inbox.models import Conversation, Label, Message, SavedReply
+from inbox.models import Attachment, Conversation, Label, Message, SavedReply
 from tests.channels_meta.factories import make_channel
 from tests.conftest import World
-from tests.inbox.factories import make_conversation, make_message
+from tests.inbox.factories import make_attachment, make_conversation, make_message
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("accounts", "channels_meta", "inbox", "privacy")
@@ -46,6 +46,7 @@ class Rows:
     message: Message
     label: Label
     saved_reply: SavedReply
+    attachment: Attachment
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ CASES: dict[str, list[Case]] = {
     "message_retry": [
         Case("post", lambda rows: (rows.conversation.pk, rows.message.pk)),
     ],
+    "attachment": [Case("get", lambda rows: (rows.attachment.pk,))],
+    "attachment_thumbnail": [Case("get", lambda rows: (rows.attachment.pk,))],
 }
 
 
@@ -162,10 +165,12 @@ def _rows(organization: Organization, owner: Membership, member: Membership) -> 
     external_id = str(1_000_000 + organization.pk)
     channel = make_channel(organization, external_id=external_id)
     conversation = make_conversation(channel)
+    message = make_message(conversation)
     return Rows(
         channel=channel,
         conversation=conversation,
-        message=make_message(conversation),
+        message=message,
+        attachment=make_attachment(message),
         label=Label.objects.create(organization=organization, name="VIP"),
         saved_reply=SavedReply.objects.create(organization=organization, shortcut="hi", text="Hi"),
         member=member,

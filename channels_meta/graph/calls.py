@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from channels_meta.graph import ratelimit
-from channels_meta.graph.client import client
+from channels_meta.graph.client import Downloaded, client
 from channels_meta.graph.errors import (
     GraphError,
     PermanentError,
@@ -27,6 +27,7 @@ from channels_meta.graph.errors import (
     RateLimited,
     UnsafeRequest,
 )
+from channels_meta.graph.hosts import media_url_allowed as media_url_allowed
 from channels_meta.graph.ids import node_id, picture_url
 
 # Webhook fields Padu subscribes accounts to (META.md). A Page names its fields; so does an
@@ -545,3 +546,40 @@ def user_profile_get(
         username=username if kind == "instagram" and _is_username(username) else "",
         picture_url=picture_url(answer.get("profile_pic")),
     )
+
+
+# Attachments customers send.
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """Where WhatsApp keeps a media file for a few minutes, and what Meta says it is."""
+
+    url: str
+    mime_type: str
+    size: int | None
+
+
+@sensitive_variables("token")
+def whatsapp_media_get(*, media_id: str, phone_number_id: str, token: str) -> MediaInfo:
+    """The short-lived URL of a media file a customer sent to a WhatsApp number (only if
+    it was sent to that number), with its type and size."""
+    answer = client().get(
+        _path(media_id), token=token, params={"phone_number_id": node_id(phone_number_id)}
+    )
+    size = answer.get("file_size")
+    if isinstance(size, str) and size.isdigit():
+        size = int(size)
+    return MediaInfo(
+        url=str(answer.get("url") or ""),
+        mime_type=str(answer.get("mime_type") or "")[:100],
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+    )
+
+
+@sensitive_variables("token")
+def media_download(*, url: str, into: BinaryIO, max_bytes: int, token: str = "") -> Downloaded:
+    """Stream an attachment from Meta's media hosts into `into`, at most `max_bytes`
+    (MediaTooLarge beyond). WhatsApp's media URLs need the channel's token; Messenger's
+    and Instagram's CDN links are signed and get none."""
+    return client().download(url, into=into, max_bytes=max_bytes, token=token or None)

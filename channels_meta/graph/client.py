@@ -4,23 +4,50 @@ It builds versioned URLs, sends the access token in the Authorization header (ne
 a URL Padu logs), applies timeouts, follows `paging.next`, and turns Meta's error
 envelope into typed exceptions whose messages never contain a token. It sends nothing
 anywhere but the configured Meta hosts: paths are checked, and so are absolute URLs
-(Meta's `paging.next`).
+(Meta's `paging.next`); attachments are downloaded from Meta's media hosts
+(META_MEDIA_HOSTS) only, redirects included.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 import httpx
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
-from channels_meta.graph.errors import TransientError, UnsafeRequest, error_for_response, scrub
+from channels_meta.graph.errors import (
+    MediaTooLarge,
+    PermanentError,
+    TransientError,
+    UnsafeRequest,
+    error_for_response,
+    scrub,
+)
+from channels_meta.graph.hosts import media_url_allowed, origin
 
 # A relative Graph path: plain segments, nothing that could change the host or the query.
 PATH_PATTERN = re.compile(r"[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*")
+# Redirects a media download may follow, each to one of Meta's media hosts.
+MAX_MEDIA_REDIRECTS = 3
+# How much of a refusal's body is read to find Meta's error in it.
+ERROR_BODY_BYTES = 64 * 1024
+# Headers of a refusal worth keeping once its (decoded) body is read.
+ERROR_HEADERS = ("Content-Type", "Retry-After", "X-Business-Use-Case-Usage", "X-Ad-Account-Usage")
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """What a media download wrote: its size, the type Meta's server named (a claim,
+    not a fact) and the SHA-256 of the bytes."""
+
+    size: int
+    content_type: str
+    sha256: str
 
 
 class GraphClient:
@@ -54,13 +81,45 @@ class GraphClient:
         `paging.next` is), else UnsafeRequest."""
         try:
             parsed = httpx.URL(url)
-            allowed = {_origin(httpx.URL(base)) for base in self.hosts.values()}
-            on_meta = not parsed.userinfo and _origin(parsed) in allowed
+            allowed = {origin(httpx.URL(base)) for base in self.hosts.values()}
+            on_meta = not parsed.userinfo and origin(parsed) in allowed
         except (httpx.InvalidURL, TypeError, ValueError):
             on_meta = False
         if not on_meta:
             raise UnsafeRequest("Refused to send a request to a host that is not Meta's.")
         return url
+
+    def _checked_media(self, url: str) -> httpx.URL:
+        """`url` when it is on one of Meta's media hosts, else UnsafeRequest."""
+        if not media_url_allowed(url):
+            raise UnsafeRequest("Refused to download from a host that is not one of Meta's.")
+        return httpx.URL(url)
+
+    @sensitive_variables()
+    def download(
+        self, url: str, *, into: BinaryIO, max_bytes: int, token: str | None = None
+    ) -> Downloaded:
+        """Stream a file from one of Meta's media hosts into `into`, and say what was
+        written. More than `max_bytes` is MediaTooLarge (what was written must be thrown
+        away). The token goes only to the host `url` names, never to a redirect's."""
+        target = self._checked_media(url)
+        first_host = target.host
+        for _ in range(MAX_MEDIA_REDIRECTS + 1):
+            send_token = token and target.host == first_host
+            headers = {"Authorization": f"Bearer {token}"} if send_token else {}
+            try:
+                with self._http.stream("GET", target, headers=headers) as response:
+                    if not response.is_redirect:
+                        return _written(response, into, max_bytes, (token or "",))
+                    location = response.headers.get("Location", "")
+                    target = self._checked_media(str(response.url.join(location)))
+            except httpx.TimeoutException:
+                raise TransientError("Meta did not answer in time.") from None
+            except httpx.TransportError as error:
+                raise TransientError(
+                    scrub(f"Could not reach Meta: {type(error).__name__}", (token or "",))
+                ) from None
+        raise PermanentError("Meta redirected the download too many times.")
 
     @sensitive_variables()
     def request(
@@ -127,11 +186,39 @@ class GraphClient:
         self._http.close()
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default_port = {"http": 80, "https": 443}.get(url.scheme)
-    if default_port is None or not url.host:
-        raise ValueError("not an http(s) URL with a host")
-    return (url.scheme, url.host, url.port or default_port)
+def _written(
+    response: httpx.Response, into: BinaryIO, max_bytes: int, secrets: tuple[str, ...]
+) -> Downloaded:
+    """Copy a streamed answer into `into`, or raise what Meta's refusal means."""
+    if not response.is_success:
+        body = b""
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) >= ERROR_BODY_BYTES:
+                break
+        headers = {
+            name: response.headers[name] for name in ERROR_HEADERS if name in response.headers
+        }
+        refusal = httpx.Response(response.status_code, headers=headers, content=body)
+        raise error_for_response(refusal, secrets)
+    too_large = MediaTooLarge(
+        f"The file is larger than {max_bytes} bytes.", limit=max_bytes, status=response.status_code
+    )
+    announced = response.headers.get("Content-Length", "")
+    if announced.isdigit() and int(announced) > max_bytes:
+        raise too_large
+    size, digest = 0, hashlib.sha256()
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        digest.update(chunk)
+        into.write(chunk)
+    return Downloaded(
+        size=size,
+        content_type=response.headers.get("Content-Type", "")[:200],
+        sha256=digest.hexdigest(),
+    )
 
 
 _shared: dict[str, Any] = {"transport": None, "client": None}

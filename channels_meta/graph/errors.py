@@ -130,6 +130,14 @@ class TransientError(GraphError):
     """Meta failed or could not be reached; the same request may succeed later."""
 
 
+class MediaTooLarge(PermanentError):
+    """An attachment is larger than Padu keeps; what was downloaded must be thrown away."""
+
+    def __init__(self, message: str, *, limit: int, **kw) -> None:
+        super().__init__(message, **kw)
+        self.limit = limit
+
+
 class UnsafeRequest(PermanentError):
     """Padu refused to send a request: it would have left Meta's hosts or carried an id
     that is not one of Meta's."""

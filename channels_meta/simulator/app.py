@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from channels_meta.simulator import dialogs, edges, oauth, profiles, sending
+from channels_meta.simulator import dialogs, edges, media, oauth, profiles, sending
 from channels_meta.simulator.customers import Customers
 from channels_meta.simulator.http import GraphFault, Request, Response, invalid_parameter, ok
 from channels_meta.simulator.state import SimulatorState
@@ -20,9 +20,13 @@ from channels_meta.simulator.webhooks import whatsapp_entry as wa_entry
 ID = r"(?P<object_id>[A-Za-z0-9_.\-]+)"
 
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8900"
+
+
 class MetaSimulator:
     """Meta, as far as Padu can tell. `duplicate_rate` re-sends that share of webhook
-    entries; `reorder_rate` sends that share of status updates in the wrong order."""
+    entries; `reorder_rate` sends that share of status updates in the wrong order.
+    `public_url` is the simulator's own address, on which it serves customers' media."""
 
     def __init__(
         self,
@@ -32,9 +36,11 @@ class MetaSimulator:
         enforce_rates: bool = True,
         duplicate_rate: float = 0.0,
         reorder_rate: float = 0.0,
+        public_url: str = DEFAULT_PUBLIC_URL,
     ) -> None:
         self.state = state
         self.webhooks = webhooks
+        self.public_url = public_url.rstrip("/")
         self.enforce_rates = enforce_rates
         self.duplicate_rate = duplicate_rate
         self.reorder_rate = reorder_rate
@@ -90,12 +96,25 @@ class MetaSimulator:
             ("GET", re.compile(r"^/_sim/state$"), lambda request: ok(self.state.describe())),
             ("GET", re.compile(r"^/_sim/pictures/(?P<customer_id>[0-9]+)\.png$"), profiles.picture),
             ("POST", re.compile(r"^/_sim/(?P<action>[a-z_]+)$"), self._control),
+            (
+                "GET",
+                re.compile(r"^/whatsapp_business/attachments/?$"),
+                self._with_state(media.whatsapp_media_download),
+            ),
+            (
+                "GET",
+                re.compile(r"^/cdn/(?P<media_id>[0-9]+)/(?P<name>[^/]+)$"),
+                self._with_state(media.cdn_file),
+            ),
             ("GET", re.compile(rf"^/{ID}$"), self._node),
         ]
 
     def _node(self, request: Request, object_id: str) -> Response:
-        """A business's node (a Page, an account, a number), or else a customer's profile."""
+        """A business's node (a Page, an account, a number), a customer's WhatsApp media,
+        or else a customer's profile."""
         state = self.state
+        if object_id in state.media:
+            return media.whatsapp_media(state, request, object_id, base_url=self.public_url)
         businesses = (state.pages, state.instagram_accounts, state.phone_numbers, state.wabas)
         if any(object_id in assets for assets in businesses):
             return edges.node(state, request, object_id)
@@ -210,6 +229,7 @@ class MetaSimulator:
             "comment": self.customers.comment,
             "reaction": self.customers.react,
             "expire_token": self._expire_token,
+            "expire_media": self._expire_media,
             "template_status": self._template_status,
             "flush": lambda body: {"delivered": self._flush()},
         }
@@ -235,6 +255,14 @@ class MetaSimulator:
                     token.expires_at = now - 1
                     expired += 1
         return {"expired": expired}
+
+    def _expire_media(self, body: dict) -> dict:
+        """Meta no longer has a file (`media_id`): its links and its media id stop working."""
+        with self.state.lock:
+            found = self.state.media.get(str(body.get("media_id", "")))
+            if found is not None:
+                found.expired = True
+        return {"expired": int(found is not None)}
 
     def _template_status(self, body: dict) -> dict:
         """Meta reviews a template: its status changes and a webhook says so."""

@@ -3,23 +3,24 @@ Meta tells Padu through webhooks."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import TYPE_CHECKING
 
 from channels_meta.simulator.http import invalid_parameter
+from channels_meta.simulator.media import cdn_link, media_store
 from channels_meta.simulator.profiles import NAMES, customer_note, username_of
 from channels_meta.simulator.state import Comment
 from channels_meta.simulator.webhooks import messaging_entry, whatsapp_entry
 
 if TYPE_CHECKING:
     from channels_meta.simulator.app import MetaSimulator
+    from channels_meta.simulator.media import Media
 
-MEDIA_TYPES = {
-    "image": "image/jpeg",
-    "audio": "audio/ogg",
-    "video": "video/mp4",
-    "document": "application/pdf",
-    "sticker": "image/webp",
-}
+# WhatsApp's media message types (each carries a media id); Messenger and Instagram
+# send image, video, audio and file attachments as links.
+MEDIA_TYPES = {"image", "audio", "video", "document", "sticker"}
+LINKED_MEDIA_TYPES = {"image", "audio", "video", "file", "document"}
 
 
 class Customers:
@@ -47,31 +48,37 @@ class Customers:
             raise invalid_parameter(f"No {kind} business with id {business_id!r}.")
 
     def send_message(self, body: dict) -> dict:
-        """A customer writes: `text`, media (`media_type`), a reply (`reply_to` a message
-        id) or, on Instagram, a reply to the business's story (`story_reply`). The
-        messaging window opens. On Messenger and Instagram the customer may give their
-        profile's `name`, `username` and `picture_url`, or have none (`no_profile`)."""
+        """A customer writes: `text`, media (`media_type`; the file in `media_content`,
+        base64, with `media_mime_type` and `media_filename`, else a sample: a small
+        picture for images), a reply (`reply_to` a message id) or, on Instagram, a reply
+        to the business's story (`story_reply`). The messaging window opens. On Messenger
+        and Instagram the customer may give their profile's `name`, `username` and
+        `picture_url`, or have none (`no_profile`)."""
         kind, business_id = body.get("kind", ""), str(body.get("business_id", ""))
         self._business(kind, business_id)
+        media_type = str(body.get("media_type") or "")
         with self.state.lock:
             customer_id = self._customer_id(kind, body)
             now = self.state.event_time()
             self.state.last_inbound[(business_id, customer_id)] = now
+            media = None
+            if media_type in (MEDIA_TYPES if kind == "whatsapp" else LINKED_MEDIA_TYPES):
+                media = media_store(self.state, business_id, media_type, body)
             if kind == "whatsapp":
                 mid = "wamid.HBgL" + self.state.new_id(24)
-                entry = self._whatsapp_message(business_id, customer_id, mid, body, now)
+                entry = self._whatsapp_message(business_id, customer_id, mid, body, now, media)
             else:
                 customer_note(self.state, customer_id, body)
                 mid = ("m_" if kind == "messenger" else "aWdf") + self.state.new_id(20)
                 message: dict = {"mid": mid}
                 if body.get("text"):
                     message["text"] = body["text"]
-                if body.get("media_type"):
+                if media is not None:
+                    link = cdn_link(self.state, self.sim.public_url, media)
+                    message["attachments"] = [{"type": media_type, "payload": {"url": link}}]
+                elif media_type:
                     message["attachments"] = [
-                        {
-                            "type": body["media_type"],
-                            "payload": {"url": f"https://scontent.example/{mid}.bin"},
-                        }
+                        {"type": media_type, "payload": {"url": f"https://scontent.example/{mid}"}}
                     ]
                 if body.get("reply_to"):
                     message["reply_to"] = {"mid": body["reply_to"]}
@@ -92,23 +99,26 @@ class Customers:
                 entry = messaging_entry(business_id, [item], int(now * 1000))
             self.state.inbound_log.append((kind, business_id, customer_id, mid))
         self.sim.emit(kind, entry)
-        return {"mid": mid, "customer_id": customer_id}
+        sent = {"mid": mid, "customer_id": customer_id}
+        return {**sent, "media_id": media.id} if media is not None else sent
 
     def _whatsapp_message(
-        self, phone_id: str, wa_id: str, mid: str, body: dict, now: float
+        self, phone_id: str, wa_id: str, mid: str, body: dict, now: float, media: Media | None
     ) -> dict:
         phone = self.state.phone_numbers[phone_id]
         message: dict = {"from": wa_id, "id": mid, "timestamp": str(int(now))}
         media_type = body.get("media_type")
-        if media_type in MEDIA_TYPES:
-            media = {
-                "id": self.state.new_id(16),
-                "mime_type": MEDIA_TYPES[media_type],
-                "sha256": "c2hhMjU2",
+        if media is not None:
+            described = {
+                "id": media.id,
+                "mime_type": media.mime_type,
+                "sha256": base64.b64encode(hashlib.sha256(media.content).digest()).decode(),
             }
             if body.get("text"):
-                media["caption"] = body["text"]
-            message.update(type=media_type, **{media_type: media})
+                described["caption"] = body["text"]
+            if media_type == "document":
+                described["filename"] = media.filename
+            message.update(type=media_type, **{media_type: described})
         elif media_type == "location":
             message.update(
                 type="location",

@@ -3,7 +3,7 @@ tokens it issued still work, the accounts it subscribed are still subscribed, a 
 answered privately cannot be answered again, and messaging windows stay open.
 
 Not kept: what was sent and received (logs for tests), rate-limit counters, webhooks
-waiting to be delivered.
+waiting to be delivered, media customers sent.
 """
 
 from __future__ import annotations

@@ -223,6 +223,8 @@ class SimulatorState:
         self.comments: dict[str, Comment] = {}
         # Customers' own profile details, by customer id (the others have made-up ones).
         self.profiles: dict[str, CustomerProfile] = {}
+        # Files customers sent (simulator.media.Media), by media id.
+        self.media: dict = {}
         self.sent: list[SentMessage] = []
         self.calls: dict[str, list[float]] = {}
         # What customers sent, in order: (kind, business id, customer id, message id).

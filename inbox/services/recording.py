@@ -31,7 +31,7 @@ from channels_meta.webhooks.events import (
     ReactionEvent,
     StatusEvent,
 )
-from inbox import live
+from inbox import live, tasks
 from inbox.models import (
     Contact,
     Conversation,
@@ -56,6 +56,7 @@ from inbox.services.contacts import (
     contacts_resolve,
     preference_record,
 )
+from inbox.services.media import attachments_fetch_soon, downloadable
 from inbox.services.profiles import contact_profiles_fetch_soon
 from inbox.services.receipts import advance, pending_receipts_apply, status_record
 
@@ -231,12 +232,13 @@ def _dm_conversations_upsert(channel: Channel, contacts: list[Contact]) -> dict[
     )
 
 
-def _insert_new(rows: list[Message]) -> set[str]:
+def _insert_new(rows: list[Message]) -> dict[str, int]:
     """Insert messages, skipping those already stored (by this or a concurrent worker);
-    returns the Meta ids this call inserted. Django's bulk_create cannot say which rows
-    it inserted when it skips conflicts, so this is one INSERT ... ON CONFLICT."""
+    returns the row id of each message this call inserted, by Meta's id. Django's
+    bulk_create cannot say which rows it inserted when it skips conflicts, so this is one
+    INSERT ... ON CONFLICT."""
     if not rows:
-        return set()
+        return {}
     fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -247,11 +249,11 @@ def _insert_new(rows: list[Message]) -> set[str]:
         f"INSERT INTO {Message._meta.db_table} ({columns}) VALUES "  # noqa: S608
         + ", ".join([row_sql] * len(rows))
         + " ON CONFLICT (channel_id, external_id) WHERE NOT (external_id = '') DO NOTHING"
-        " RETURNING external_id"
+        " RETURNING external_id, id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        return {external_id for (external_id,) in cursor.fetchall()}
+        return dict(cursor.fetchall())
 
 
 def _message_row(channel: Channel, event: MessageEvent, conversation_id: int) -> Message:
@@ -269,6 +271,7 @@ def _message_row(channel: Channel, event: MessageEvent, conversation_id: int) ->
         status=MessageStatus.SENT if event.is_echo else MessageStatus.RECEIVED,
         sent_at=event.at,
         is_deleted=event.is_deleted,
+        media_pending=any(downloadable(attachment) for attachment in event.attachments),
     )
 
 
@@ -276,14 +279,22 @@ def _messages_insert(
     channel: Channel, events: list[MessageEvent]
 ) -> tuple[dict[str, int], list[int]]:
     """Store the batch's messages not stored yet, with the contacts and conversations
-    they need; returns the conversation id of each message this call inserted, by
-    Meta's id, and the ids of the contacts created for customers who wrote."""
+    they need, and have their attachments fetched once this commits; returns the
+    conversation id of each message this call inserted, by Meta's id, and the ids of
+    the contacts created for customers who wrote."""
     contacts, created = _contacts_upsert(channel, events)
     conversations = _dm_conversations_upsert(channel, list(contacts.values()))
     conversation_of = {
         customer: conversations[contact.pk].pk for customer, contact in contacts.items()
     }
-    new = _insert_new([_message_row(channel, e, conversation_of[e.customer_id]) for e in events])
+    rows = [_message_row(channel, e, conversation_of[e.customer_id]) for e in events]
+    new = _insert_new(rows)
+    attachments_fetch_soon(
+        message_ids=[
+            new[row.external_id] for row in rows if row.media_pending and row.external_id in new
+        ],
+        enqueue=lambda message_ids: tasks.attachments_fetch.delay(message_ids),
+    )
     # Meta shows a customer's profile once they have written, not when only the business
     # has (a private reply to a comment, a message from another app).
     wrote = {contacts[e.customer_id].pk for e in events if not e.is_echo}

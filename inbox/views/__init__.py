@@ -1,0 +1,1 @@
+"""The inbox's web views, one module per concept."""

@@ -10,6 +10,8 @@ from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.state import SimulatorState
 from channels_meta.simulator.webhooks import WebhookSender
 
+# Where the simulator serves customers' media in tests: Padu downloads from it alone.
+SIMULATOR_MEDIA_URL = "https://media.simulator.test"
 APP_ID = "4242424242"
 APP_SECRET = "simulated-app-secret"
 INSTAGRAM_APP_ID = "5353535353"
@@ -75,6 +77,7 @@ def meta(settings) -> Meta:
     settings.META_GRAPH_URL = "https://graph.facebook.com"
     settings.META_INSTAGRAM_GRAPH_URL = "https://graph.instagram.com"
     settings.META_INSTAGRAM_API_URL = "https://api.instagram.com"
+    settings.META_MEDIA_HOSTS = ["media.simulator.test"]
     state = SimulatorState(
         app_id=APP_ID,
         app_secret=APP_SECRET,
@@ -91,7 +94,7 @@ def meta(settings) -> Meta:
         transport=httpx.WSGITransport(app=receiver),
         time_scale=0.001,
     )
-    sim = MetaSimulator(state, sender)
+    sim = MetaSimulator(state, sender, public_url=SIMULATOR_MEDIA_URL)
     transport = httpx.WSGITransport(app=sim)
     graph_client.use_transport(transport)
     http = httpx.Client(transport=transport, base_url="https://graph.facebook.com")

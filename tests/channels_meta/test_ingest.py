@@ -459,6 +459,30 @@ def test_only_https_links_are_kept_from_attachments_and_story_replies(
     assert message.extra["story_reply"] == {"id": "9", **expected}
 
 
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("http://127.0.0.1:8900/cdn/1/photo.jpg", True),
+        ("http://127.0.0.1:8901/cdn/1/photo.jpg", False),
+        ("http://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1", False),
+    ],
+)
+def test_an_http_link_is_kept_only_on_the_rehearsals_media_origin(channels, settings, url, kept):
+    settings.META_MEDIA_HOSTS = ["lookaside.fbsbx.com", "http://127.0.0.1:8900"]
+    attachments = [{"type": "image", "payload": {"url": url}}]
+
+    deliver(
+        p.messaging(
+            "page",
+            p.PAGE_ID,
+            p.customer_message(p.PAGE_ID, "psid-1", "m_http", attachments=attachments),
+        )
+    )
+
+    expected = {"url": url} if kept else {"url": "", "dropped_url_scheme": "http"}
+    assert Message.objects.get().attachments == [{"type": "image", **expected}]
+
+
 def test_links_in_referrals_and_shared_whatsapp_contacts_are_made_safe_too(channels):
     deliver(
         p.messaging(

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from itertools import count
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
+from PIL import Image
 
 from channels_meta.models import Channel
-from inbox.models import Contact, Conversation, Direction, Message, MessageStatus
+from inbox.models import (
+    Attachment,
+    AttachmentKind,
+    AttachmentStatus,
+    Contact,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+)
 
 _serial = count(1)
 
@@ -60,3 +72,29 @@ def make_message(
         sent_at=at or conversation.last_message_at or timezone.now(),
         **fields,
     )
+
+
+def png(width: int = 40, height: int = 30, colour: str = "teal") -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(output, "PNG")
+    return output.getvalue()
+
+
+def make_attachment(message: Message, *, content: bytes | None = None, **fields) -> Attachment:
+    """A stored image attachment of `message`, with its file and thumbnail in storage."""
+    content = png() if content is None else content
+    attachment = Attachment(
+        organization_id=message.organization_id,
+        message=message,
+        position=fields.pop("position", 0),
+        kind=fields.pop("kind", AttachmentKind.IMAGE),
+        mime_type=fields.pop("mime_type", "image/png"),
+        size=len(content),
+        file_name=fields.pop("file_name", "photo.png"),
+        status=fields.pop("status", AttachmentStatus.STORED),
+        **fields,
+    )
+    attachment.file.save("photo.png", ContentFile(content), save=False)
+    attachment.thumbnail.save("thumbnail.jpg", ContentFile(png(8, 6)), save=False)
+    attachment.save()
+    return attachment

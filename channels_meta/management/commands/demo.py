@@ -220,6 +220,8 @@ class Command(BaseCommand):
             "META_INSTAGRAM_API_URL": simulator,
             "META_DIALOG_URL": simulator,
             "META_INSTAGRAM_AUTHORIZE_URL": f"{simulator}/oauth/authorize",
+            # Customers' media comes from the simulator's own address.
+            "META_MEDIA_HOSTS": simulator,
         }
 
     def _commands(self, port: int, simulator_port: int) -> dict[str, list[str]]:

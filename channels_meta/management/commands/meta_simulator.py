@@ -36,6 +36,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8900)
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--target", default="", help="Padu's webhook URL.")
+        parser.add_argument(
+            "--public-url",
+            default="",
+            help="The simulator's address as Padu reaches it, for links to customers' media "
+            "(default: http://HOST:PORT).",
+        )
         parser.add_argument("--customers", type=int, default=20)
         parser.add_argument("--rate", type=float, default=0.0, help="Customer events per second.")
         parser.add_argument(
@@ -95,7 +101,11 @@ class Command(BaseCommand):
                 time_scale=options["retry_scale"],
             )
         simulator = MetaSimulator(
-            state, sender, duplicate_rate=options["duplicates"], reorder_rate=options["reorder"]
+            state,
+            sender,
+            duplicate_rate=options["duplicates"],
+            reorder_rate=options["reorder"],
+            public_url=options["public_url"] or f"http://{options['host']}:{options['port']}",
         )
         stop = threading.Event()
         threads = []

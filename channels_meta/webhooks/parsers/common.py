@@ -1,5 +1,6 @@
 """Reading Meta's JSON defensively: every helper takes whatever is there and gives back
-the expected type, and every URL kept is an https URL."""
+the expected type, and every URL kept is an https URL (or, in rehearsals, an http one
+on the simulator's configured media origin)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+from channels_meta.graph.hosts import media_url_allowed
 
 
 def at(value: Any) -> datetime:
@@ -35,14 +38,17 @@ def as_str(value: Any) -> str:
 
 
 def safe_url(value: Any) -> tuple[str, str]:
-    """(url, "") for an https URL with a host; ("", scheme) for anything else, so a
-    `javascript:` or `data:` link never reaches a page and staff can see one was dropped."""
+    """(url, "") for an https URL with a host (or an http one on a media origin configured
+    for rehearsals, the simulator's); ("", scheme) for anything else, so a `javascript:`
+    or `data:` link never reaches a page and staff can see one was dropped."""
     url = as_str(value)
     if not url:
         return "", ""
     try:
         parts = urlsplit(url)
-        safe = parts.scheme == "https" and bool(parts.hostname)
+        safe = bool(parts.hostname) and (
+            parts.scheme == "https" or (parts.scheme == "http" and media_url_allowed(url))
+        )
     except ValueError:
         parts, safe = None, False
     if safe and not any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):

@@ -1,0 +1,460 @@
+"""Customers' attachments: fetched from Meta by a worker soon after their messages are
+recorded, checked by their content, kept through Django's storage API, and erased with
+their messages.
+
+Meta's links do not last (Messenger's and Instagram's CDN links expire; a WhatsApp media
+URL lives minutes and needs the channel's token), so the messages a transaction records
+with attachments are handed to one task as soon as it commits; recording itself only
+marks them (`Message.media_pending`). The task makes an Attachment row per file and
+fetches each once: a worker claims a row before downloading, and only the claimant may
+store it. What is refused or fails says why in `reason`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from channels_meta.graph import calls
+from channels_meta.graph.errors import (
+    GraphError,
+    MediaTooLarge,
+    RateLimited,
+    TokenInvalid,
+    TransientError,
+    UnsafeRequest,
+)
+from channels_meta.graph.ids import NODE_ID_PATTERN
+from channels_meta.models import Channel, ChannelKind
+from channels_meta.services.tokens import channel_token_get, token_refusal_handled
+from inbox import filetypes
+from inbox.models import Attachment, AttachmentKind, AttachmentStatus, Message
+
+if TYPE_CHECKING:
+    from channels_meta.graph.calls import Downloaded
+
+# Meta's attachment types that are files to fetch, and the kind each is.
+KINDS = {
+    "image": AttachmentKind.IMAGE,
+    "video": AttachmentKind.VIDEO,
+    "audio": AttachmentKind.AUDIO,
+    "file": AttachmentKind.DOCUMENT,
+    "document": AttachmentKind.DOCUMENT,
+    "sticker": AttachmentKind.STICKER,
+}
+DEFAULT_NAMES = {
+    AttachmentKind.IMAGE: "image",
+    AttachmentKind.VIDEO: "video",
+    AttachmentKind.AUDIO: "audio",
+    AttachmentKind.VOICE: "voice-note",
+    AttachmentKind.DOCUMENT: "document",
+    AttachmentKind.STICKER: "sticker",
+    AttachmentKind.OTHER: "file",
+}
+# A claim older than this belongs to a worker that died; another may take the file.
+CLAIM_SECONDS = 15 * 60
+# Meta failing (5xx, timeouts) this many times fails the attachment.
+MAX_ATTEMPTS = 5
+# The sweeper takes up what was left alone this long; gives up after GIVE_UP.
+SWEEP_AFTER_SECONDS = 5 * 60
+GIVE_UP = timedelta(days=2)
+SWEEP_BATCH = 50
+# Connection attribute holding the transaction's batch of messages to fetch for.
+_BATCH = "padu_attachment_batch"
+
+
+def downloadable(attachment: object) -> bool:
+    """Whether a recorded attachment (Message.attachments item) is a file to fetch."""
+    return (
+        isinstance(attachment, dict)
+        and attachment.get("type") in KINDS
+        and bool(attachment.get("media_id") or attachment.get("url"))
+    )
+
+
+# After recording: one task per transaction.
+
+
+class _Batch:
+    """The messages with attachments one transaction recorded: handed to `enqueue` (one
+    task) when it commits."""
+
+    def __init__(self, connection, enqueue: Callable[[list[int]], object]) -> None:
+        self.connection = connection
+        self.enqueue = enqueue
+        self.message_ids: list[int] = []
+
+    def hand_over(self) -> None:
+        if getattr(self.connection, _BATCH, None) is self:
+            delattr(self.connection, _BATCH)
+        self.enqueue(sorted(set(self.message_ids)))
+
+
+def attachments_fetch_soon(
+    *, message_ids: list[int], enqueue: Callable[[list[int]], object]
+) -> None:
+    """Have these messages' attachments fetched once the transaction commits: every
+    call in one transaction joins the same batch, handed to `enqueue` (one task). If the
+    broker is down then, the sweeper finds the messages later (they stay
+    `media_pending`)."""
+    if not message_ids:
+        return
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        enqueue(sorted(set(message_ids)))
+        return
+    batch = getattr(connection, _BATCH, None)
+    # A batch whose transaction was rolled back lost its callback: start another.
+    waiting = (getattr(entry[1], "__self__", None) for entry in connection.run_on_commit)
+    if batch is None or batch not in waiting:
+        batch = _Batch(connection, enqueue)
+        setattr(connection, _BATCH, batch)
+        transaction.on_commit(batch.hand_over, robust=True)
+    batch.message_ids.extend(message_ids)
+
+
+# Taking the files in hand.
+
+
+def _source(channel_kind: str, item: dict) -> tuple[str, str]:
+    """(source, "") where Padu may fetch the file from, or ("", why not)."""
+    media_id = str(item.get("media_id") or "")
+    if channel_kind == ChannelKind.WHATSAPP and media_id:
+        if NODE_ID_PATTERN.fullmatch(media_id):
+            return media_id, ""
+        return "", _("Meta's media id for this file is not one Padu can use.")
+    url = str(item.get("url") or "")
+    if calls.media_url_allowed(url):
+        return url, ""
+    return "", _("The file's link is not on Meta's media hosts, so Padu did not follow it.")
+
+
+def _given_name(item: dict) -> str:
+    """What Meta or the customer called the file: its name, its title, or the last part
+    of its link."""
+    name = str(item.get("filename") or item.get("title") or "")
+    if not name and item.get("url"):
+        name = unquote(urlsplit(str(item["url"])).path.rsplit("/", 1)[-1])
+    return name[:200]
+
+
+def _row(message: Message, channel_kind: str, position: int, item: dict) -> Attachment:
+    kind = KINDS[item["type"]]
+    if kind == AttachmentKind.AUDIO and item.get("voice"):
+        kind = AttachmentKind.VOICE
+    source, refusal = _source(channel_kind, item)
+    return Attachment(
+        organization_id=message.organization_id,
+        message=message,
+        position=position,
+        kind=kind,
+        mime_type=str(item.get("mime_type") or "")[:100],
+        file_name=_given_name(item),
+        source=source,
+        status=AttachmentStatus.REFUSED if refusal else AttachmentStatus.PENDING,
+        reason=refusal,
+    )
+
+
+def attachments_create(*, message_ids: list[int]) -> int:
+    """Make the Attachment rows of these messages' files, once however often it runs
+    (a link Padu will not follow is refused at once); returns how many messages were
+    taken in hand."""
+    messages = list(
+        Message.objects.filter(pk__in=message_ids, media_pending=True).select_related("channel")
+    )
+    rows = [
+        _row(message, message.channel.kind, position, item)
+        for message in messages
+        for position, item in enumerate(message.attachments or [])
+        if downloadable(item)
+    ]
+    with transaction.atomic():
+        Attachment.objects.bulk_create(rows, ignore_conflicts=True)
+        Message.objects.filter(pk__in=[m.pk for m in messages]).update(media_pending=False)
+    return len(messages)
+
+
+# Fetching one file.
+
+
+class _Settled(Exception):
+    """The attachment will not be fetched: `status` (failed or refused) and why."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _claim(attachment: Attachment) -> object | None:
+    """Take the attachment for this worker: the claim's time, or None when it is not
+    pending or another worker has it."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=CLAIM_SECONDS)
+    claimed = (
+        Attachment.objects.filter(pk=attachment.pk, status=AttachmentStatus.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .update(claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+    return now if claimed == 1 else None
+
+
+def _mine(attachment: Attachment, claimed_at: object) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(
+        pk=attachment.pk, status=AttachmentStatus.PENDING, claimed_at=claimed_at
+    )
+
+
+def _release(attachment: Attachment, claimed_at: object, *, attempt_counts: bool) -> None:
+    """Give the attachment back for a later try (a rate limit's wait is no attempt)."""
+    _mine(attachment, claimed_at).update(
+        claimed_at=None,
+        attempts=F("attempts") - (0 if attempt_counts else 1),
+        updated_at=timezone.now(),
+    )
+
+
+def _settle(attachment: Attachment, claimed_at: object, status: str, reason: str) -> str:
+    _mine(attachment, claimed_at).update(
+        status=status, reason=reason[:300], claimed_at=None, updated_at=timezone.now()
+    )
+    return status
+
+
+def _settled_for(error: GraphError) -> _Settled:
+    """What a refusal from Meta (or from Padu's Graph layer) means for the file."""
+    if isinstance(error, MediaTooLarge):
+        return _Settled(
+            AttachmentStatus.REFUSED,
+            _("The file is larger than the %(limit)s Padu keeps.")
+            % {"limit": filesizeformat(error.limit)},
+        )
+    if isinstance(error, UnsafeRequest):
+        return _Settled(
+            AttachmentStatus.REFUSED,
+            _("Meta's link for the file is not on its media hosts, so Padu did not follow it."),
+        )
+    if isinstance(error, TokenInvalid):
+        return _Settled(
+            AttachmentStatus.FAILED,
+            _("Meta refused the channel's token; reconnect the channel. (%(error)s)")
+            % {"error": error},
+        )
+    # A CDN link past its `oe`, or (subcode 33) a WhatsApp media id Meta no longer has.
+    if error.status in (403, 404, 410) or error.subcode == 33:
+        return _Settled(
+            AttachmentStatus.FAILED,
+            _("Meta no longer has the file: its link expired or was removed."),
+        )
+    return _Settled(
+        AttachmentStatus.FAILED, _("Meta refused the file: %(error)s") % {"error": error}
+    )
+
+
+def _download(attachment: Attachment, channel: Channel, spool: BinaryIO) -> Downloaded:
+    limit = settings.MEDIA_MAX_BYTES
+    if channel.kind != ChannelKind.WHATSAPP:
+        # Messenger's and Instagram's links are signed: no token goes with them.
+        return calls.media_download(url=attachment.source, into=spool, max_bytes=limit)
+    token = channel_token_get(channel=channel)
+    if token is None:
+        raise _Settled(
+            AttachmentStatus.FAILED,
+            _("Padu has no usable token for this channel; reconnect the channel."),
+        )
+    with token_refusal_handled(channel):
+        url = attachment.source
+        if NODE_ID_PATTERN.fullmatch(attachment.source):
+            media = calls.whatsapp_media_get(
+                media_id=attachment.source, phone_number_id=channel.external_id, token=token
+            )
+            if media.size is not None and media.size > limit:
+                raise MediaTooLarge("The file is too large.", limit=limit)
+            url = media.url
+        return calls.media_download(url=url, into=spool, max_bytes=limit, token=token)
+
+
+def _kind(declared: str, family: str) -> str:
+    """The attachment's kind, from what the file is, keeping what Meta said when it fits
+    (a sticker is an image, a voice note is audio)."""
+    if family == "image":
+        return (
+            AttachmentKind.STICKER if declared == AttachmentKind.STICKER else AttachmentKind.IMAGE
+        )
+    if family == "audio":
+        return AttachmentKind.VOICE if declared == AttachmentKind.VOICE else AttachmentKind.AUDIO
+    if family == "video":
+        return AttachmentKind.VIDEO
+    return AttachmentKind.DOCUMENT
+
+
+def _keep(
+    attachment: Attachment, claimed_at: object, spool: BinaryIO, downloaded: Downloaded
+) -> str:
+    """Check the downloaded file, store it (with a thumbnail for images) and mark the
+    row stored; if the row is no longer this worker's, nothing is left in storage."""
+    try:
+        found = filetypes.identify(spool, declared_type=attachment.mime_type)
+        preview = filetypes.thumbnail(spool) if found.family == "image" else None
+    except filetypes.Refused as refusal:
+        raise _Settled(AttachmentStatus.REFUSED, str(refusal)) from None
+    kind = _kind(attachment.kind, found.family)
+    name = filetypes.display_name(
+        attachment.file_name, extension=found.extension, default=DEFAULT_NAMES[kind]
+    )
+    try:
+        spool.seek(0)
+        attachment.file.save(name, File(spool), save=False)
+        if preview is not None:
+            attachment.thumbnail.save("thumbnail.jpg", ContentFile(preview), save=False)
+        stored = _mine(attachment, claimed_at).update(
+            status=AttachmentStatus.STORED,
+            file=attachment.file.name,
+            thumbnail=attachment.thumbnail.name or "",
+            kind=kind,
+            mime_type=found.mime_type,
+            size=downloaded.size,
+            sha256=downloaded.sha256,
+            file_name=name,
+            reason="",
+            claimed_at=None,
+            updated_at=timezone.now(),
+        )
+    except BaseException:
+        _files_delete(attachment)
+        raise
+    if not stored:
+        _files_delete(attachment)
+        return "skipped"
+    return AttachmentStatus.STORED
+
+
+def attachment_fetch(*, attachment: Attachment, channel: Channel) -> str:
+    """Download one pending attachment from Meta and keep it, or record why not; a file
+    is fetched by one worker at a time and stored once. Returns the new status
+    ("skipped" when it was not this worker's to fetch). A rate limit, or Meta failing
+    fewer than MAX_ATTEMPTS times, gives the file back and is raised for a retry."""
+    claimed_at = _claim(attachment)
+    if claimed_at is None:
+        return "skipped"
+    attachment.refresh_from_db(fields=["attempts"])
+    try:
+        with tempfile.TemporaryFile(prefix="padu-media-") as spool:
+            downloaded = _download(attachment, channel, spool)
+            return _keep(attachment, claimed_at, spool, downloaded)
+    except _Settled as settled:
+        return _settle(attachment, claimed_at, settled.status, settled.reason)
+    except RateLimited:
+        _release(attachment, claimed_at, attempt_counts=False)
+        raise
+    except TransientError as error:
+        if attachment.attempts >= MAX_ATTEMPTS:
+            reason = _("Meta could not be reached after %(count)s tries: %(error)s") % {
+                "count": attachment.attempts,
+                "error": error,
+            }
+            return _settle(attachment, claimed_at, AttachmentStatus.FAILED, reason)
+        _release(attachment, claimed_at, attempt_counts=True)
+        raise
+    except GraphError as error:
+        settled = _settled_for(error)
+        return _settle(attachment, claimed_at, settled.status, settled.reason)
+    except BaseException:
+        _release(attachment, claimed_at, attempt_counts=True)
+        raise
+
+
+def attachments_fetch(*, message_ids: list[int]) -> dict[str, int]:
+    """Take these messages' attachments in hand and fetch each pending one, each stored
+    once however often this runs; returns how many ended in each status. If Meta asked
+    to slow down or failed, that error is raised once the others were tried, so a retry
+    fetches what is left."""
+    attachments_create(message_ids=message_ids)
+    pending = (
+        Attachment.objects.filter(message_id__in=message_ids, status=AttachmentStatus.PENDING)
+        .select_related("message__channel__organization")
+        .order_by("pk")
+    )
+    outcomes: Counter[str] = Counter()
+    retry: GraphError | None = None
+    for attachment in pending:
+        try:
+            outcomes[
+                attachment_fetch(attachment=attachment, channel=attachment.message.channel)
+            ] += 1
+        except RateLimited as error:
+            # Meta said to slow down: the rest waits for the retry too.
+            retry = error
+            break
+        except TransientError as error:
+            retry = retry or error
+    if retry is not None:
+        raise retry
+    return dict(outcomes)
+
+
+# Sweeping and erasing.
+
+
+def attachments_sweep() -> list[list[int]]:
+    """Batches of ids of messages whose attachments were left unfetched for a while (the
+    task was lost, a worker died, Meta kept failing); attachments pending longer than
+    GIVE_UP are failed, with the reason."""
+    now = timezone.now()
+    Attachment.objects.filter(status=AttachmentStatus.PENDING, created_at__lt=now - GIVE_UP).update(
+        status=AttachmentStatus.FAILED,
+        reason=_("Padu could not fetch the file from Meta in time."),
+        claimed_at=None,
+        updated_at=now,
+    )
+    cutoff = now - timedelta(seconds=SWEEP_AFTER_SECONDS)
+    stale_claim = now - timedelta(seconds=CLAIM_SECONDS)
+    message_ids = set(
+        Message.objects.filter(media_pending=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    message_ids.update(
+        Attachment.objects.filter(
+            status=AttachmentStatus.PENDING, created_at__lt=cutoff, updated_at__lt=cutoff
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale_claim))
+        .order_by("created_at")
+        .values_list("message_id", flat=True)[:1000]
+    )
+    ordered = sorted(message_ids)
+    return [ordered[start : start + SWEEP_BATCH] for start in range(0, len(ordered), SWEEP_BATCH)]
+
+
+def _files_delete(attachment: Attachment) -> None:
+    for stored in (attachment.file, attachment.thumbnail):
+        if stored.name:
+            stored.storage.delete(stored.name)
+
+
+def attachments_erase(*, messages: QuerySet[Message]) -> int:
+    """Delete the stored files and thumbnails of these messages' attachments, then their
+    rows, so that nothing of them is left when the messages go; returns how many
+    attachments there were. A file being downloaded meanwhile is not kept either: its
+    worker finds the row gone and deletes what it stored."""
+    attachments = Attachment.objects.filter(message__in=messages)
+    erased = 0
+    for attachment in attachments.only("pk", "file", "thumbnail").iterator(chunk_size=500):
+        _files_delete(attachment)
+        erased += 1
+    attachments.delete()
+    return erased

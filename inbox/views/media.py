@@ -1,0 +1,58 @@
+"""Customers' attachments, served to the organisation's members only.
+
+A file is sent as what its content was found to be, under a safe name: images, video and
+audio inline, anything else as a download, never sniffed into something else by the
+browser, sandboxed if opened on its own, and kept by no shared cache.
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpRequest
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET
+
+from accounts.tenancy import get_for_member, tenant_view
+from inbox.models import Attachment, AttachmentStatus
+
+INLINE_TYPES = ("image/", "video/", "audio/")
+
+
+def _file_response(stored_file, *, content_type: str, filename: str) -> FileResponse:
+    try:
+        handle = stored_file.open("rb")
+    except OSError:
+        raise Http404 from None
+    inline = content_type.startswith(INLINE_TYPES)
+    if content_type.startswith("text/"):
+        content_type += "; charset=utf-8"  # kept only when it read as UTF-8
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=not inline, filename=filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@require_GET
+@tenant_view()
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    # Not while it is being fetched, nor when it was refused or failed: 404.
+    found = get_for_member(
+        Attachment.objects.filter(status=AttachmentStatus.STORED), request.membership, attachment_id
+    )
+    return _file_response(found.file, content_type=found.mime_type, filename=found.file_name)
+
+
+@require_GET
+@tenant_view()
+def attachment_thumbnail(request: HttpRequest, attachment_id: int) -> FileResponse:
+    found = get_for_member(
+        Attachment.objects.filter(status=AttachmentStatus.STORED).exclude(thumbnail=""),
+        request.membership,
+        attachment_id,
+    )
+    stem = found.file_name.rsplit(".", 1)[0]
+    return _file_response(
+        found.thumbnail, content_type="image/jpeg", filename=f"{stem}-thumbnail.jpg"
+    )
