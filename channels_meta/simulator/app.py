@@ -44,6 +44,8 @@ class MetaSimulator:
         self.enforce_rates = enforce_rates
         self.duplicate_rate = duplicate_rate
         self.reorder_rate = reorder_rate
+        # How many of the next Graph API calls fail as if Meta were briefly down.
+        self.outage_calls = 0
         self.customers = Customers(self)
         self.routes: list[tuple[str, re.Pattern, Callable]] = [
             ("GET", re.compile(r"^/dialog/oauth$"), self._with_state(dialogs.show)),
@@ -137,6 +139,8 @@ class MetaSimulator:
     def dispatch(self, request: Request) -> Response:
         if request.json.get("__invalid__"):
             raise invalid_parameter("(#100) The request body is not valid JSON.")
+        if not request.path.startswith("/_sim/"):
+            self._outage()
         for method, pattern, handler in self.routes:
             match = pattern.match(request.path)
             if match and method in {"*", request.method}:
@@ -186,10 +190,14 @@ class MetaSimulator:
         for item in [echo, *self._statuses(receipts)]:
             self.emit(kind, messaging_entry(business_id, [item], now_ms))
 
-    def after_whatsapp_send(self, phone_id: str, wa_id: str, wamid: str, *, closed: bool) -> None:
+    def after_whatsapp_send(
+        self, phone_id: str, customer_id: str, wamid: str, *, closed: bool, by_user_id: bool = False
+    ) -> None:
         phone = self.state.phone_numbers[phone_id]
         timestamp = str(int(self.state.clock()))
-        base = {"id": wamid, "timestamp": timestamp, "recipient_id": wa_id}
+        # A customer known only by their username is named by their business-scoped id.
+        recipient = "recipient_user_id" if by_user_id else "recipient_id"
+        base = {"id": wamid, "timestamp": timestamp, recipient: customer_id}
         if closed:
             statuses = [
                 {
@@ -220,6 +228,17 @@ class MetaSimulator:
             )
             self.emit("whatsapp", entry)
 
+    def _outage(self) -> None:
+        """Meta briefly down: code 2 ("Service temporarily unavailable") with HTTP 500,
+        which Meta's error guide says to retry."""
+        with self.state.lock:
+            if self.outage_calls <= 0:
+                return
+            self.outage_calls -= 1
+        raise GraphFault(
+            2, "An unexpected error has occurred. Please retry your request later.", status=500
+        )
+
     # Control endpoints
 
     def _control(self, request: Request, action: str) -> Response:
@@ -231,6 +250,7 @@ class MetaSimulator:
             "expire_token": self._expire_token,
             "expire_media": self._expire_media,
             "template_status": self._template_status,
+            "outage": self._start_outage,
             "flush": lambda body: {"delivered": self._flush()},
         }
         if action not in actions:
@@ -242,6 +262,12 @@ class MetaSimulator:
             return 0
         self.webhooks.flush_all()
         return len(self.webhooks.delivered)
+
+    def _start_outage(self, body: dict) -> dict:
+        """Fail the next `calls` Graph API calls (1 unless told) with a transient error."""
+        with self.state.lock:
+            self.outage_calls = int(body.get("calls", 1))
+        return {"outage_calls": self.outage_calls}
 
     def _expire_token(self, body: dict) -> dict:
         """Expire a token, or every token of one asset (`subject_id`), as of now."""

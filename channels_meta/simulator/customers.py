@@ -32,6 +32,8 @@ class Customers:
         return self.sim.state
 
     def _customer_id(self, kind: str, body: dict) -> str:
+        if kind == "whatsapp" and body.get("user_id"):
+            return str(body["user_id"])
         if body.get("customer_id"):
             return str(body["customer_id"]).lstrip("+")
         if kind == "whatsapp":
@@ -53,7 +55,8 @@ class Customers:
         picture for images), a reply (`reply_to` a message id) or, on Instagram, a reply
         to the business's story (`story_reply`). The messaging window opens. On Messenger
         and Instagram the customer may give their profile's `name`, `username` and
-        `picture_url`, or have none (`no_profile`)."""
+        `picture_url`, or have none (`no_profile`). On WhatsApp, a customer given a
+        `user_id` (a business-scoped user id) hides their number behind a `username`."""
         kind, business_id = body.get("kind", ""), str(body.get("business_id", ""))
         self._business(kind, business_id)
         media_type = str(body.get("media_type") or "")
@@ -106,7 +109,9 @@ class Customers:
         self, phone_id: str, wa_id: str, mid: str, body: dict, now: float, media: Media | None
     ) -> dict:
         phone = self.state.phone_numbers[phone_id]
-        message: dict = {"from": wa_id, "id": mid, "timestamp": str(int(now))}
+        hidden = bool(body.get("user_id"))
+        sender = {"from_user_id": wa_id} if hidden else {"from": wa_id}
+        message: dict = {**sender, "id": mid, "timestamp": str(int(now))}
         media_type = body.get("media_type")
         if media is not None:
             described = {
@@ -134,7 +139,12 @@ class Customers:
         if body.get("reply_to"):
             message["context"] = {"from": phone.display_phone_number, "id": body["reply_to"]}
         name = body.get("name") or self.state.random.choice(NAMES)
-        value = {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+        if hidden:
+            profile = {"name": name, "username": body.get("username") or "a_customer"}
+            contact = {"profile": profile, "user_id": wa_id}
+        else:
+            contact = {"profile": {"name": name}, "wa_id": wa_id}
+        value = {"contacts": [contact], "messages": [message]}
         return whatsapp_entry(phone.waba_id, phone.id, phone.display_phone_number, value)
 
     def react(self, body: dict) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from channels_meta.simulator.edges import token_for_asset
@@ -17,6 +18,9 @@ WINDOW_SUBCODES = {"messenger": 2018278, "instagram": 2534022}
 # (calls, per seconds) per sending account; Meta's published limits.
 RATES = {"messenger": (250, 1.0), "instagram": (100, 1.0), "whatsapp": (80, 1.0)}
 RATE_ERRORS = {"messenger": 613, "instagram": 4, "whatsapp": 130429}
+# A WhatsApp business-scoped user id: a country code, a dot, maybe `ENT.` (a parent id
+# shared by a business's portfolios), then letters and digits.
+BSUID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
 
 
 def check_rate(sim: MetaSimulator, kind: str, business_id: str) -> None:
@@ -116,7 +120,9 @@ def send_message(sim: MetaSimulator, request: Request, object_id: str) -> Respon
         else:
             raise invalid_parameter("(#100) The parameter recipient is required.")
         mid = "m_" + state.new_id(20) if kind == "messenger" else "aWdf" + state.new_id(24)
-        state.sent.append(SentMessage(mid, kind, object_id, customer_id, body, state.clock()))
+        state.sent.append(
+            SentMessage(mid, kind, object_id, customer_id, body, state.clock(), request.path)
+        )
     sim.after_send(kind, object_id, customer_id, mid, text)
     return ok({"recipient_id": customer_id, "message_id": mid})
 
@@ -128,9 +134,7 @@ def _send_whatsapp(sim: MetaSimulator, phone_id: str, body: dict) -> Response:
     if body.get("status") == "read":
         return ok({"success": True})
     check_rate(sim, "whatsapp", phone_id)
-    recipient = str(body.get("to") or "")
-    if not recipient.lstrip("+").isdigit():
-        raise invalid_parameter("(#100) Param to must be a valid WhatsApp phone number.")
+    customer_id, contact = _whatsapp_recipient(body)
     kind = body.get("type", "text")
     text = ""
     if kind == "text":
@@ -150,19 +154,40 @@ def _send_whatsapp(sim: MetaSimulator, phone_id: str, body: dict) -> Response:
         ):
             raise GraphFault(132001, "(#132001) Template name does not exist in the translation")
         text = f"[template {template.get('name')}]"
-    wa_id = recipient.lstrip("+")
     wamid = "wamid.HBgL" + state.new_id(24)
-    last = state.last_inbound.get((phone_id, wa_id))
+    last = state.last_inbound.get((phone_id, customer_id))
     window_open = last is not None and state.clock() - last <= DAY
-    state.sent.append(SentMessage(wamid, "whatsapp", phone_id, wa_id, body, state.clock()))
-    sim.after_whatsapp_send(phone_id, wa_id, wamid, closed=kind != "template" and not window_open)
-    return ok(
-        {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": recipient, "wa_id": wa_id}],
-            "messages": [{"id": wamid}],
-        }
+    state.sent.append(
+        SentMessage(
+            wamid, "whatsapp", phone_id, customer_id, body, state.clock(), f"/{phone_id}/messages"
+        )
     )
+    sim.after_whatsapp_send(
+        phone_id,
+        customer_id,
+        wamid,
+        closed=kind != "template" and not window_open,
+        by_user_id="user_id" in contact,
+    )
+    return ok({"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]})
+
+
+def _whatsapp_recipient(body: dict) -> tuple[str, dict]:
+    """Who a WhatsApp send is for, and the answer's `contacts` item: a phone number in
+    `to`, or a customer known only by their username in `recipient`, their
+    business-scoped user id (`to` wins when both are given)."""
+    to = str(body.get("to") or "")
+    if to:
+        if not to.lstrip("+").isdigit():
+            raise invalid_parameter("(#100) Param to must be a valid WhatsApp phone number.")
+        return to.lstrip("+"), {"input": to, "wa_id": to.lstrip("+")}
+    user_id = str(body.get("recipient") or "")
+    if not BSUID.fullmatch(user_id):
+        raise invalid_parameter(
+            "(#100) Param to must be a valid WhatsApp phone number, or recipient a "
+            "business-scoped user id."
+        )
+    return user_id, {"input": user_id, "user_id": user_id}
 
 
 def reply_to_comment(sim: MetaSimulator, request: Request, comment_id: str) -> Response:
@@ -175,4 +200,15 @@ def reply_to_comment(sim: MetaSimulator, request: Request, comment_id: str) -> R
         raise invalid_parameter("(#100) The parameter message is required.")
     with sim.state.lock:
         reply_id = sim.state.new_id(17)
+        sim.state.sent.append(
+            SentMessage(
+                reply_id,
+                "instagram",
+                comment.instagram_id,
+                comment.from_id,
+                request.json or request.form,
+                sim.state.clock(),
+                request.path,
+            )
+        )
     return ok({"id": reply_id})

@@ -155,6 +155,7 @@ class SentMessage:
     recipient_id: str
     body: dict
     sent_at: float
+    path: str = ""  # the Graph path it was posted to, without the version
 
 
 DEFAULT_TEMPLATES = [

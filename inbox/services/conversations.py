@@ -117,7 +117,8 @@ def conversation_mark_unread(*, membership: Membership, conversation: Conversati
 def _mentioned(organization_id: int, text: str, author: User) -> list[User]:
     """Members named in `text` as @ followed by the start of their e-mail address or
     their first name."""
-    names = {name.lower() for name in MENTION.findall(text)}
+    # "@agent." ends a sentence: the full stop is not part of the name.
+    names = {name.rstrip(".-+").lower() for name in MENTION.findall(text)}
     if not names:
         return []
     members = User.objects.filter(memberships__organization_id=organization_id).exclude(

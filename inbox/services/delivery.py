@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 # A claim this old belongs to a worker that died while calling Meta: whether Meta got the
 # message is unknown, so it is not sent again on its own.
 CLAIM_TIMEOUT = timedelta(minutes=10)
+# Instagram: the comment already has its private reply (sent by Padu or another app).
+PRIVATE_REPLY_USED = 2534023
 
 
 class Retry(Exception):
@@ -100,7 +102,7 @@ def failure_reason(error: GraphError) -> str:
         return _("The channel lost its connection to Meta: reconnect it, then send again.")
     if isinstance(error, OutsideWindow):
         return _("Meta refused it: the customer's messaging window had closed.")
-    if error.subcode == 2534023:
+    if error.subcode == PRIVATE_REPLY_USED:
         return _("Meta refused it: this comment already has its private reply.")
     if error.subcode in (2018108, 1545041) or error.code == 551:
         return _("Meta refused it: this person isn't available to receive messages now.")
@@ -111,12 +113,14 @@ def failure_reason(error: GraphError) -> str:
     return _("Meta refused the message: %(reason)s") % {"reason": error.message}
 
 
-def _fail(message: Message, reason: str, code: int | None = None) -> None:
+def _fail(
+    message: Message, reason: str, code: int | None = None, *, private_reply_used: bool = False
+) -> None:
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(
             status=MessageStatus.FAILED, error_code=code, error_reason=reason[:500]
         )
-        if message.send_mode == SendMode.PRIVATE_REPLY:
+        if message.send_mode == SendMode.PRIVATE_REPLY and not private_reply_used:
             # Meta did not take it, so the one private reply is still there to use.
             Conversation.objects.filter(pk=message.conversation_id).update(private_reply_at=None)
         live.changed(
@@ -152,7 +156,8 @@ def message_deliver(*, message_id: int) -> str:
         raise Retry(countdown) from error
     except GraphError as error:
         logger.info("Meta refused message %s: %s", message.pk, error)
-        _fail(message, failure_reason(error), error.code)
+        used = error.subcode == PRIVATE_REPLY_USED
+        _fail(message, failure_reason(error), error.code, private_reply_used=used)
         return "failed"
 
     _sent_record(message, sent)

@@ -83,6 +83,9 @@ def reply_send(
     if mode == SendMode.TEMPLATE:
         raise ReplyRefused(_("Choose a template to send a template message."))
     mode = _check_mode(options, mode)
+    if mode == SendMode.TEMPLATE:
+        # Only a template may go now (WhatsApp after 24 hours), and a text is not one.
+        raise ReplyRefused(options.reason)
     text = _check_text(text, conversation.channel.kind, mode)
     if mode == SendMode.PRIVATE_REPLY:
         conversation.private_reply_at = now

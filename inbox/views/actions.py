@@ -179,7 +179,12 @@ def labels(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def unread(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for_member(request, conversation_id)
     conversations.conversation_mark_unread(membership=request.membership, conversation=conversation)
-    return redirect(reverse("inbox", args=[request.organization.slug]))
+    # Back to the list, not the conversation: opening it would mark it read again. htmx
+    # would follow a redirect inside the pane, so it is told to load the list itself.
+    url = reverse("inbox", args=[request.organization.slug])
+    if request.headers.get("HX-Request"):
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 @require_POST

@@ -312,3 +312,100 @@ def test_customers_send_media_story_replies_and_reactions_in_meta_shapes(meta):
     assert whatsapp["metadata"]["phone_number_id"] == number["id"]
     assert whatsapp["messages"][0]["type"] == "image"
     assert whatsapp["messages"][0]["image"]["caption"] == "Bu renk var mı?"
+
+
+def whatsapp_values(meta) -> list[dict]:
+    meta.sender.flush_all()
+    return [
+        change["value"]
+        for body in meta.receiver.bodies
+        for entry in json.loads(body)["entry"]
+        for change in entry["changes"]
+    ]
+
+
+def test_a_whatsapp_customer_known_by_username_writes_and_is_answered_by_their_user_id(meta):
+    phone_id, token = whatsapp_of(meta)
+    meta.customer_writes(
+        kind="whatsapp", business_id=phone_id, user_id="TR.48213", username="sheena", text="Hi"
+    )
+    reply = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "recipient": "TR.48213",
+        "type": "text",
+        "text": {"body": "Hello!"},
+    }
+
+    answer = graph_client.client().post(f"{phone_id}/messages", token=token, json_body=reply)
+
+    inbound, *statuses = whatsapp_values(meta)
+    assert inbound["contacts"] == [
+        {
+            "profile": {"name": inbound["contacts"][0]["profile"]["name"], "username": "sheena"},
+            "user_id": "TR.48213",
+        }
+    ]
+    assert inbound["messages"][0]["from_user_id"] == "TR.48213"
+    assert "from" not in inbound["messages"][0]
+    assert answer["contacts"] == [{"input": "TR.48213", "user_id": "TR.48213"}]
+    assert [s["statuses"][0]["status"] for s in statuses] == ["sent", "delivered", "read"]
+    assert {s["statuses"][0]["recipient_user_id"] for s in statuses} == {"TR.48213"}
+
+
+@pytest.mark.parametrize("recipient", ["", "not-an-id", "48213"])
+def test_a_whatsapp_send_to_nobody_meta_knows_how_to_address_is_refused(meta, recipient):
+    phone_id, token = whatsapp_of(meta)
+    body = {"messaging_product": "whatsapp", "type": "text", "text": {"body": "Hi"}}
+
+    with pytest.raises(errors.PermanentError) as refused:
+        graph_client.client().post(
+            f"{phone_id}/messages", token=token, json_body={**body, "recipient": recipient}
+        )
+
+    assert refused.value.code == 100
+    assert meta.state.sent == []
+
+
+def test_a_brief_outage_fails_the_next_calls_with_a_transient_500(meta):
+    page_id, token = page_of(meta)
+    customer_id = meta.customer_writes(kind="messenger", business_id=page_id, text="hi")[
+        "customer_id"
+    ]
+    meta.http.post("/_sim/outage", json={"calls": 2})
+
+    for _ in range(2):
+        with pytest.raises(errors.TransientError) as down:
+            send_dm(page_id, token, customer_id)
+        assert (down.value.status, down.value.code) == (500, 2)
+    send_dm(page_id, token, customer_id)
+
+    assert len(meta.state.sent) == 1
+
+
+def test_what_the_business_sent_is_noted_with_the_path_it_went_to(meta):
+    account = meta.assets["instagram_accounts"][1]
+    comment = meta.http.post(
+        "/_sim/comment", json={"instagram_id": account["id"], "text": "Price?"}
+    ).json()
+    client = graph_client.client()
+
+    public = client.post(
+        f"{comment['comment_id']}/replies",
+        token=account["system_token"],
+        json_body={"message": "12 TL"},
+    )
+    client.post(
+        f"{account['id']}/messages",
+        token=account["system_token"],
+        json_body={"recipient": {"comment_id": comment["comment_id"]}, "message": {"text": "DM"}},
+    )
+
+    replied, private = meta.state.sent
+    assert (replied.id, replied.path, replied.body) == (
+        public["id"],
+        f"/{comment['comment_id']}/replies",
+        {"message": "12 TL"},
+    )
+    assert (replied.recipient_id, private.recipient_id) == (comment["customer_id"],) * 2
+    assert private.path == f"/{account['id']}/messages"
