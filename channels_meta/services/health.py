@@ -116,6 +116,7 @@ def _tell(channel: Channel, subject: str, message: str) -> None:
         subject=subject,
         message=message,
         link=reverse("channels", args=[channel.organization.slug]),
+        topic=channel.notice_topic,
     )
 
 
@@ -233,10 +234,7 @@ def account_update_record(*, channel: Channel, event: AccountUpdateEvent) -> Non
     )
     if status == AccountStatus.REMOVED:
         # Reconnecting shares the account again; this tells the managers so.
-        channel_mark_needs_reauth(
-            channel=channel,
-            reason=_("the WhatsApp Business Account is no longer shared with Padu"),
-        )
+        channel_mark_needs_reauth(channel=channel, reason="account_unshared")
         return
     if status == AccountStatus.GOOD and not was_stopped:
         return
