@@ -1,5 +1,5 @@
-"""The front door, new organisations, and an organisation's own pages: overview,
-settings, audit log."""
+"""The front door, new organisations, and an organisation's own pages: settings and
+audit log (its overview is `inbox.overview`, which reads the inbox)."""
 
 from __future__ import annotations
 
@@ -56,17 +56,6 @@ def organization_new(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your new organisation is ready."))
         return redirect("organization_home", org_slug=organization.slug)
     return render(request, "accounts/organization_new.html", {"form": form})
-
-
-@require_GET
-@tenant_view()
-def organization_home(request: HttpRequest) -> HttpResponse:
-    organization = request.organization
-    context = {
-        "members": selectors.members_for_org(organization),
-        "pending_invitations": selectors.pending_invitations_for_org(organization),
-    }
-    return render(request, "accounts/organization_home.html", context)
 
 
 @require_http_methods(["GET", "POST"])
