@@ -27,7 +27,7 @@ from channels_meta.forms import (
     ManualWhatsAppForm,
 )
 from channels_meta.graph.errors import GraphError
-from channels_meta.models import Channel, ChannelKind
+from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services import channels as channel_services
 
 logger = logging.getLogger(__name__)
@@ -274,10 +274,19 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
     return render(request, "channels_meta/manual_whatsapp.html", {"form": form})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @tenant_view(managers_only=True)
 def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """GET asks to confirm, saying what disconnecting does; POST does it."""
     channel = _channel(request, channel_id)
+    if request.method == "GET":
+        if channel.status == ChannelStatus.DISCONNECTED:
+            return _to_channels(request)
+        context = {
+            "channel": channel,
+            "cancel_url": reverse("channels", args=[channel.organization.slug]),
+        }
+        return render(request, "channels_meta/disconnect_confirm.html", context)
     problems = channel_services.channel_disconnect(
         channel=channel, actor=request.user, ip=client_ip(request)
     )

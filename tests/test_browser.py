@@ -189,7 +189,11 @@ def test_an_admin_connects_disconnects_and_reconnects_channels_through_meta_dial
 
     expect(page.get_by_text("Active", exact=True)).to_have_count(5)
     assert Channel.objects.filter(status="active").count() == 5
-    page.get_by_role("button", name="Disconnect Bloom Flowers").first.click()
+    page.get_by_role("link", name="Disconnect Bloom Flowers…").first.click()
+    expect(
+        page.get_by_role("heading", name=re.compile("^Disconnect Bloom Flowers"))
+    ).to_be_visible()
+    page.get_by_role("button", name="Disconnect Bloom Flowers").click()
     expect(page.get_by_text("Disconnected", exact=True)).to_have_count(1)
     page.get_by_role("button", name="Reconnect Bloom Flowers").click()
     page.get_by_role("button", name="Continue").click()

@@ -61,14 +61,18 @@ CASES: dict[str, list[Case]] = {
     "organization_home": [Case("get")],
     "organization_settings": [Case("get"), Case("post", managers_only=True)],
     "organization_two_factor": [Case("post", managers_only=True)],
-    "organization_leave": [Case("post")],
+    "organization_leave": [Case("get"), Case("post")],
     "audit_log": [Case("get", managers_only=True)],
     "notice_dismiss": [Case("post", lambda rows: (rows.notice.pk,), managers_only=True)],
     "members": [Case("get")],
     "invitation_create": [Case("post", managers_only=True)],
     "member_role": [Case("post", lambda rows: (rows.member.pk,), managers_only=True)],
-    "member_remove": [Case("post", lambda rows: (rows.member.pk,), managers_only=True)],
+    "member_remove": [
+        Case("get", lambda rows: (rows.member.pk,), managers_only=True),
+        Case("post", lambda rows: (rows.member.pk,), managers_only=True),
+    ],
     "invitation_revoke": [
+        Case("get", lambda rows: (rows.invitation.pk,), managers_only=True),
         Case("post", lambda rows: (rows.invitation.pk,), managers_only=True),
     ],
     "channels": [Case("get")],
@@ -76,7 +80,10 @@ CASES: dict[str, list[Case]] = {
     "channel_manual_whatsapp": [Case("get", managers_only=True)],
     "channel_whatsapp_signup": [Case("post", managers_only=True)],
     "channel_reconnect": [Case("post", lambda rows: (rows.channel.pk,), managers_only=True)],
-    "channel_disconnect": [Case("post", lambda rows: (rows.channel.pk,), managers_only=True)],
+    "channel_disconnect": [
+        Case("get", lambda rows: (rows.channel.pk,), managers_only=True),
+        Case("post", lambda rows: (rows.channel.pk,), managers_only=True),
+    ],
     "channel_settings": [Case("post", lambda rows: (rows.channel.pk,), managers_only=True)],
     "channel_templates": [
         Case("get", lambda rows: (rows.channel.pk,)),
