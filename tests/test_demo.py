@@ -130,7 +130,8 @@ print(settings.DEBUG, missing.status_code, b"<h1>Not found</h1>" in missing.cont
 """
 
 
-def test_the_demo_runs_with_debug_off_and_still_serves_its_static_files():
+def test_the_demo_runs_with_debug_off_and_still_serves_its_static_files(monkeypatch):
+    monkeypatch.delenv("DEBUG", raising=False)
     environment = Command()._environment(port=8000, simulator_port=8900)
 
     result = subprocess.run(  # noqa: S603
