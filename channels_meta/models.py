@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -82,6 +84,33 @@ REAUTH_REASONS = {
     "account_unshared": _("The WhatsApp Business Account is no longer shared with Padu."),
     "no_token": _("Padu holds no access to this channel."),
 }
+# Meta's reason codes (template rejections, violations, display names) that people meet,
+# in words; other codes are spelled out ("NAME_FORMAT_UNACCEPTABLE": "name format
+# unacceptable").
+META_REASON_WORDS = {
+    "INVALID_FORMAT": _("the format is not valid"),
+    "INCORRECT_CATEGORY": _("the category does not fit the content"),
+    "TAG_CONTENT_MISMATCH": _("the content does not fit the category"),
+    "ABUSIVE_CONTENT": _("the content breaks Meta's policies"),
+    "SCAM": _("Meta takes it for a scam"),
+    "PROMOTIONAL": _("it promotes something, in a category that may not"),
+    "NONE": "",
+}
+META_CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*\b")
+
+
+def meta_reason_words(text: str) -> str:
+    """`text` with Meta's reason codes in it (INVALID_FORMAT) as words."""
+
+    def words(found: re.Match) -> str:
+        code = found.group(0)
+        if code in META_REASON_WORDS:
+            return str(META_REASON_WORDS[code])
+        return code.replace("_", " ").lower() if "_" in code or len(code) > 3 else code
+
+    return META_CODE.sub(words, text).strip()
+
+
 # A WhatsApp Business Account standing that someone must act on.
 ACCOUNT_PROBLEMS = {
     AccountStatus.VIOLATION: _("Meta reports a policy violation on the WhatsApp Business Account."),
@@ -275,7 +304,12 @@ class Channel(models.Model):
     @property
     def display_name_rejection_display(self) -> str:
         """Meta's rejection reason (NAME_FORMAT_UNACCEPTABLE) as words."""
-        return self.display_name_rejection.replace("_", " ").capitalize()
+        return meta_reason_words(self.display_name_rejection)
+
+    @property
+    def account_status_detail_display(self) -> str:
+        """What Meta said of the account's standing, its codes as words."""
+        return meta_reason_words(self.account_status_detail)
 
     @property
     def has_token(self) -> bool:
@@ -360,6 +394,11 @@ class MessageTemplate(models.Model):
     @property
     def category_display(self) -> str:
         return _category_words(self.category)
+
+    @property
+    def status_reason_display(self) -> str:
+        """Meta's reason for the template's status, its codes as words."""
+        return meta_reason_words(self.status_reason)
 
     @property
     def category_change_display(self) -> str:

@@ -135,7 +135,7 @@ def test_a_violation_names_its_type(whatsapp, world):
         AccountStatus.VIOLATION,
         "ADULT",
     )
-    assert "policy violation (ADULT)" in Notice.objects.for_org(world.org).get().message
+    assert "policy violation (adult)" in Notice.objects.for_org(world.org).get().message
 
 
 def test_an_account_no_longer_shared_asks_for_a_reconnect(whatsapp, world):
