@@ -17,6 +17,8 @@ def organizations(request: HttpRequest) -> dict:
     )
     return {
         "notices": notices,
+        # Topics of notices the page tells in place (its views say which), left out above.
+        "announced_topics": (),
         "user_memberships": Membership.objects.filter(user=request.user)
         .select_related("organization")
         .order_by("organization__name"),

@@ -303,6 +303,9 @@ class Notice(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     message = models.CharField(_("message"), max_length=500)
     link = models.CharField(_("link"), max_length=300, blank=True)
+    # What the notice is about ("channel:12"): a page showing that thing's state in
+    # place leaves the notice out, so one problem is told once per page.
+    topic = models.CharField(_("about"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
     dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
 

@@ -395,11 +395,24 @@ def invitations_purge_expired(*, older_than_days: int = 30) -> int:
 
 
 def managers_notify(
-    *, organization: Organization, subject: str, message: str, link: str = ""
+    *, organization: Organization, subject: str, message: str, link: str = "", topic: str = ""
 ) -> Notice:
     """Tell the organisation's owners and admins: a notice in the app until dismissed,
-    and an e-mail once the change is committed."""
-    notice = Notice.objects.create(organization=organization, message=message[:500], link=link)
+    and an e-mail once the change is committed. `topic` names what the notice is about
+    (e.g. a channel), so a page that shows that thing's state in place can leave the
+    notice out."""
+    notice = Notice.objects.create(
+        organization=organization, message=message[:500], link=link, topic=topic
+    )
+    managers_email(organization=organization, subject=subject, message=message, link=link)
+    return notice
+
+
+def managers_email(
+    *, organization: Organization, subject: str, message: str, link: str = ""
+) -> None:
+    """E-mail the organisation's owners and admins once the change is committed (and no
+    notice: for what the app already shows on every page while it lasts)."""
     recipients = list(
         Membership.objects.for_org(organization)
         .filter(role__in=MANAGER_ROLES, user__is_active=True)
@@ -409,7 +422,6 @@ def managers_notify(
     if recipients:
         emails = tuple((subject, body, None, [recipient]) for recipient in recipients)
         transaction.on_commit(lambda: send_mass_mail(emails))
-    return notice
 
 
 def notice_dismiss(*, membership: Membership, notice: Notice) -> None:

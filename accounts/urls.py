@@ -5,7 +5,6 @@ from django.views.generic import TemplateView
 from accounts.views import auth, members, onboarding, organizations, profile, two_factor
 
 tenant_patterns = [
-    path("", organizations.organization_home, name="organization_home"),
     path("settings/", organizations.organization_settings, name="organization_settings"),
     path(
         "settings/two-factor/",

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Organization, TenantQuerySet
 from channels_meta import vault
+from channels_meta.graph.errors import TOKEN_REASON_WORDS
 
 
 class ChannelKind(models.TextChoices):
@@ -72,6 +76,56 @@ MESSAGING_LIMITS = {
 
 # A channel in these states holds its (kind, external id): webhooks route to it.
 HOLDING_STATUSES = [ChannelStatus.ACTIVE, ChannelStatus.NEEDS_REAUTH]
+
+# Why a channel needs reconnecting, by the key it keeps (`Channel.reauth_reason`): Meta's
+# refusals of its token, and what Padu itself finds.
+REAUTH_REASONS = {
+    **TOKEN_REASON_WORDS,
+    "account_unshared": _("The WhatsApp Business Account is no longer shared with Padu."),
+    "no_token": _("Padu holds no access to this channel."),
+}
+# Meta's reason codes (template rejections, violations, display names) that people meet,
+# in words; other codes are spelled out ("NAME_FORMAT_UNACCEPTABLE": "name format
+# unacceptable").
+META_REASON_WORDS = {
+    "INVALID_FORMAT": _("the format is not valid"),
+    "INCORRECT_CATEGORY": _("the category does not fit the content"),
+    "TAG_CONTENT_MISMATCH": _("the content does not fit the category"),
+    "ABUSIVE_CONTENT": _("the content breaks Meta's policies"),
+    "SCAM": _("Meta takes it for a scam"),
+    "PROMOTIONAL": _("it promotes something, in a category that may not"),
+    "NONE": "",
+}
+META_CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*\b")
+
+
+def meta_reason_words(text: str) -> str:
+    """`text` with Meta's reason codes in it (INVALID_FORMAT) as words."""
+
+    def words(found: re.Match) -> str:
+        code = found.group(0)
+        if code in META_REASON_WORDS:
+            return str(META_REASON_WORDS[code])
+        return code.replace("_", " ").lower() if "_" in code or len(code) > 3 else code
+
+    return META_CODE.sub(words, text).strip()
+
+
+# A WhatsApp Business Account standing that someone must act on.
+ACCOUNT_PROBLEMS = {
+    AccountStatus.VIOLATION: _("Meta reports a policy violation on the WhatsApp Business Account."),
+    AccountStatus.RESTRICTED: _("Meta restricted the WhatsApp Business Account."),
+    AccountStatus.SCHEDULED_FOR_DISABLE: _(
+        "Meta will disable the WhatsApp Business Account: appeal in WhatsApp Manager."
+    ),
+    AccountStatus.DISABLED: _(
+        "Meta disabled the WhatsApp Business Account: it can no longer send messages."
+    ),
+    AccountStatus.DELETED: _("The WhatsApp Business Account was deleted."),
+    AccountStatus.OFFBOARDED: _(
+        "The number was disconnected from WhatsApp's Cloud API after a device change."
+    ),
+}
 
 
 class ChannelQuerySet(TenantQuerySet):
@@ -166,6 +220,10 @@ class Channel(models.Model):
         blank=True,
         help_text=_("Meta temporarily blocked this account for a policy reason (error 368)."),
     )
+    # Why the channel needs reconnecting: a key of REAUTH_REASONS, and the permission
+    # Meta named when one is missing.
+    reauth_reason = models.CharField(_("why it needs reconnecting"), max_length=32, blank=True)
+    reauth_permission = models.CharField(_("missing permission"), max_length=100, blank=True)
 
     objects = ChannelQuerySet.as_manager()
 
@@ -195,6 +253,63 @@ class Channel(models.Model):
     def sending_blocked(self) -> bool:
         until = self.sending_blocked_until
         return until is not None and until > timezone.now()
+
+    @property
+    def notice_topic(self) -> str:
+        """What notices about this channel are filed under (`Notice.topic`)."""
+        return f"channel:{self.pk}"
+
+    @property
+    def reauth_reason_display(self) -> str:
+        """Why the channel needs reconnecting, in a sentence for the business."""
+        if self.reauth_reason == "permission_missing" and self.reauth_permission:
+            return gettext(
+                "Meta says the %(permission)s permission was not granted or was removed."
+            ) % {"permission": self.reauth_permission}
+        return str(REAUTH_REASONS.get(self.reauth_reason, REAUTH_REASONS["token_invalid"]))
+
+    @property
+    def problems(self) -> list[str]:
+        """What someone must act on for this connected channel, a sentence each: its
+        connection, a block on sending, and the WhatsApp health Meta reported."""
+        if self.status == ChannelStatus.DISCONNECTED:
+            return []
+        problems = []
+        if self.status == ChannelStatus.NEEDS_REAUTH:
+            problems.append(
+                gettext("%(reason)s Replies cannot be sent until it is reconnected.")
+                % {"reason": self.reauth_reason_display}
+            )
+        if self.sending_blocked:
+            until = formats.date_format(
+                timezone.localtime(self.sending_blocked_until), "SHORT_DATETIME_FORMAT"
+            )
+            problems.append(
+                gettext("Meta blocked sending for a policy reason until about %(date)s.")
+                % {"date": until}
+            )
+        if self.account_status in ACCOUNT_PROBLEMS:
+            problems.append(str(ACCOUNT_PROBLEMS[self.account_status]))
+        if self.quality_rating == QualityRating.RED:
+            problems.append(
+                gettext(
+                    "Meta rates the number's quality low: customers have been blocking or "
+                    "reporting its messages."
+                )
+            )
+        if self.display_name_status == DisplayNameStatus.REJECTED:
+            problems.append(gettext("Meta rejected the number's display name."))
+        return problems
+
+    @property
+    def display_name_rejection_display(self) -> str:
+        """Meta's rejection reason (NAME_FORMAT_UNACCEPTABLE) as words."""
+        return meta_reason_words(self.display_name_rejection)
+
+    @property
+    def account_status_detail_display(self) -> str:
+        """What Meta said of the account's standing, its codes as words."""
+        return meta_reason_words(self.account_status_detail)
 
     @property
     def has_token(self) -> bool:
@@ -279,6 +394,11 @@ class MessageTemplate(models.Model):
     @property
     def category_display(self) -> str:
         return _category_words(self.category)
+
+    @property
+    def status_reason_display(self) -> str:
+        """Meta's reason for the template's status, its codes as words."""
+        return meta_reason_words(self.status_reason)
 
     @property
     def category_change_display(self) -> str:

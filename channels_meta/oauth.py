@@ -9,6 +9,7 @@ answers for the code, never from the browser, and every id in them is checked.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from channels_meta.graph import calls
 from channels_meta.graph.errors import GraphError, UnsafeRequest
 from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind
+
+logger = logging.getLogger(__name__)
 
 STATE_LIFETIME_SECONDS = 10 * 60
 SESSION_KEY = "meta_oauth_states"
@@ -354,9 +357,10 @@ def whatsapp_numbers_register(
                 phone_number_id=account.external_id, token=account.token, pin=pin
             )
         except GraphError as error:
+            logger.warning("Registering number %s failed: %s", account.external_id, error)
             problems.append(
-                _("Meta could not register %(number)s for the Cloud API: %(error)s")
-                % {"number": account.handle or account.external_id, "error": error}
+                _("Meta could not register %(number)s for the Cloud API. %(error)s")
+                % {"number": account.handle or account.external_id, "error": error.explain()}
             )
         else:
             registered.append(account)
@@ -411,9 +415,10 @@ def account_from_token(
     try:
         node = calls.node_get(node=external_id, token=token, fields=fields)
     except GraphError as error:
+        logger.warning("A pasted token for %s was refused: %s", external_id, error)
         raise ChannelError(
-            _("Meta did not accept this token for %(id)s: %(error)s")
-            % {"id": external_id, "error": error}
+            _("Meta did not accept this token for %(id)s. %(error)s")
+            % {"id": external_id, "error": error.explain()}
         ) from None
     if str(node.get("id", "")) != external_id:
         raise ChannelError(
@@ -439,9 +444,10 @@ def _check_number_of_waba(*, external_id: str, waba_id: str, token: str) -> None
         numbers = calls.phone_numbers_list(waba_id=waba_id, token=token)
         listed = {str(number.get("id", "")) for number in numbers if isinstance(number, dict)}
     except GraphError as error:
+        logger.warning("Listing the numbers of %s failed: %s", waba_id, error)
         raise ChannelError(
-            _("Meta did not let this token list the numbers of %(waba)s: %(error)s")
-            % {"waba": waba_id, "error": error}
+            _("Meta did not let this token list the numbers of %(waba)s. %(error)s")
+            % {"waba": waba_id, "error": error.explain()}
         ) from None
     if external_id not in listed:
         raise ChannelError(

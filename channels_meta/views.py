@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -26,8 +27,10 @@ from channels_meta.forms import (
     ManualWhatsAppForm,
 )
 from channels_meta.graph.errors import GraphError
-from channels_meta.models import Channel, ChannelKind
+from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services import channels as channel_services
+
+logger = logging.getLogger(__name__)
 
 
 def _callback_url(request: HttpRequest) -> str:
@@ -87,8 +90,11 @@ def _embedded_signup_csp(signup: dict[str, str]) -> dict[str, list[str]]:
 @tenant_view()
 def channels(request: HttpRequest) -> HttpResponse:
     signup = _embedded_signup() if request.membership.is_manager else None
+    channels = selectors.channels_for_org(request.organization)
     context = {
-        "channels": selectors.channels_for_org(request.organization),
+        "channels": channels,
+        # Each row shows its channel's state: its notices need not repeat it.
+        "announced_topics": {channel.notice_topic for channel in channels},
         "instagram_flow": "instagram" if settings.META_INSTAGRAM_LOGIN else "facebook",
         "embedded_signup": signup,
     }
@@ -218,7 +224,12 @@ def _connect(
             ip=client_ip(request),
         )
     except GraphError as error:
-        messages.error(request, _("Meta refused the connection: %(error)s") % {"error": error})
+        logger.warning("Connecting for organisation %s failed: %s", request.organization.pk, error)
+        messages.error(
+            request,
+            _("Meta refused the connection, so nothing was connected. %(error)s")
+            % {"error": error.explain()},
+        )
         return _to_channels(request)
     except ChannelError as error:
         messages.error(request, str(error))
@@ -263,10 +274,19 @@ def manual_whatsapp(request: HttpRequest) -> HttpResponse:
     return render(request, "channels_meta/manual_whatsapp.html", {"form": form})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @tenant_view(managers_only=True)
 def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """GET asks to confirm, saying what disconnecting does; POST does it."""
     channel = _channel(request, channel_id)
+    if request.method == "GET":
+        if channel.status == ChannelStatus.DISCONNECTED:
+            return _to_channels(request)
+        context = {
+            "channel": channel,
+            "cancel_url": reverse("channels", args=[channel.organization.slug]),
+        }
+        return render(request, "channels_meta/disconnect_confirm.html", context)
     problems = channel_services.channel_disconnect(
         channel=channel, actor=request.user, ip=client_ip(request)
     )
@@ -277,10 +297,10 @@ def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
         messages.warning(
             request,
             _(
-                "Meta did not confirm every step (%(problems)s); Padu has forgotten the token "
+                "Meta did not confirm every step: %(problems)s Padu has forgotten the token "
                 "anyway. You can also remove Padu in your Meta business settings."
             )
-            % {"problems": "; ".join(problems)},
+            % {"problems": " ".join(problems)},
         )
     return _to_channels(request)
 

@@ -1,5 +1,6 @@
 """Reads for the inbox pages: the conversation list (filters, search, keyset pages, tab
-counts) and a conversation's timeline, each in a fixed number of queries."""
+counts) and a conversation's timeline, each in a fixed number of queries; and for the
+organisation's overview, its open work by channel and who waits longest."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from django.db.models import (
 )
 
 from accounts.models import Membership, Organization
-from channels_meta.models import Channel
+from channels_meta.models import Channel, ChannelStatus
 from inbox.models import (
     Contact,
     Conversation,
@@ -320,4 +321,77 @@ def new_for_member(membership: Membership, since: datetime, limit: int) -> list[
         )
         .select_related("conversation__contact")
         .order_by("-created_at")[:limit]
+    )
+
+
+# The organisation's overview.
+
+WAITING_SHOWN = 5
+OPEN = Q(conversations__status=ConversationStatus.OPEN)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Open conversations by channel: every connected channel, and a disconnected one
+    while it still has open conversations. Each channel carries `open_count` and
+    `unassigned_count`."""
+
+    channels: list[Channel]
+
+    @property
+    def connected(self) -> list[Channel]:
+        return [c for c in self.channels if c.status != ChannelStatus.DISCONNECTED]
+
+    @property
+    def open_count(self) -> int:
+        return sum(channel.open_count for channel in self.channels)
+
+    @property
+    def unassigned_count(self) -> int:
+        return sum(channel.unassigned_count for channel in self.channels)
+
+    @property
+    def needing_attention(self) -> list[Channel]:
+        """Connected channels with a problem someone must act on (`Channel.problems`)."""
+        return [channel for channel in self.connected if channel.problems]
+
+
+def workload_for_org(organization: Organization) -> Workload:
+    """The organisation's channels with their open and unassigned conversations, in one
+    query."""
+    channels = (
+        Channel.objects.for_org(organization)
+        .annotate(
+            open_count=Count("conversations", filter=OPEN),
+            unassigned_count=Count(
+                "conversations", filter=OPEN & Q(conversations__assignee__isnull=True)
+            ),
+        )
+        .order_by("kind", "name", "pk")
+    )
+    return Workload(
+        channels=[
+            channel
+            for channel in channels
+            if channel.status != ChannelStatus.DISCONNECTED or channel.open_count
+        ]
+    )
+
+
+def conversations_waiting_longest(
+    organization: Organization, limit: int = WAITING_SHOWN
+) -> QuerySet[Conversation]:
+    """Open conversations whose last message came from the customer, the longest waiting
+    first, with their contact and channel. The customer's message is the last one when
+    no later message (a reply, from Padu or from Meta's own apps) moved the
+    conversation's clock past it."""
+    return (
+        Conversation.objects.for_org(organization)
+        .filter(
+            status=ConversationStatus.OPEN,
+            last_inbound_at__isnull=False,
+            last_inbound_at__gte=F("last_message_at"),
+        )
+        .select_related("contact", "channel")
+        .order_by("last_inbound_at", "pk")[:limit]
     )

@@ -242,6 +242,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Outside production WhiteNoise serves the files where they are, DEBUG on or off (the
+# demo runs with it off); production serves what collectstatic gathered.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 
 def media_storage() -> dict:

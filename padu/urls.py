@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.urls import tenant_patterns as organization_patterns
 from channels_meta.urls import tenant_patterns as channel_patterns
+from inbox.overview import organization_home
 from inbox.urls import tenant_patterns as inbox_patterns
 
 admin.site.site_header = _("Padu platform administration")
@@ -12,6 +13,7 @@ admin.site.site_title = _("Padu administration")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("o/<slug:org_slug>/", organization_home, name="organization_home"),
     path("o/<slug:org_slug>/", include(organization_patterns)),
     path("o/<slug:org_slug>/channels/", include(channel_patterns)),
     path("o/<slug:org_slug>/inbox/", include(inbox_patterns)),

@@ -2,7 +2,7 @@
 try it: sign up, invite a colleague who joins, switch organisations, connect channels
 through the Meta simulator's dialogs, disconnect and reconnect one; and platform staff
 suspend an organisation; and someone turns on two-factor authentication and signs in
-with a code."""
+with a code; and the organisation's pages fit a phone's screen."""
 
 from __future__ import annotations
 
@@ -22,10 +22,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import AuditAction, AuditEvent, Membership, Organization, User
+from accounts.services import invitation_issue
 from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel
 from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.state import SimulatorState
+from tests.channels_meta.factories import make_channel
+from tests.conftest import make_user
+from tests.inbox.factories import make_conversation
 from tests.otp import next_code
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -189,7 +193,11 @@ def test_an_admin_connects_disconnects_and_reconnects_channels_through_meta_dial
 
     expect(page.get_by_text("Active", exact=True)).to_have_count(5)
     assert Channel.objects.filter(status="active").count() == 5
-    page.get_by_role("button", name="Disconnect Bloom Flowers").first.click()
+    page.get_by_role("link", name="Disconnect Bloom Flowers…").first.click()
+    expect(
+        page.get_by_role("heading", name=re.compile("^Disconnect Bloom Flowers"))
+    ).to_be_visible()
+    page.get_by_role("button", name="Disconnect Bloom Flowers").click()
     expect(page.get_by_text("Disconnected", exact=True)).to_have_count(1)
     page.get_by_role("button", name="Reconnect Bloom Flowers").click()
     page.get_by_role("button", name="Continue").click()
@@ -244,3 +252,85 @@ def test_two_factor_set_up_then_sign_in_with_a_code(browser, live_server):
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert AuditEvent.objects.filter(action=AuditAction.SIGNED_IN, actor=user).count() == 2
+
+
+PHONE_WIDTH = 390
+OVERFLOW = """() => ({
+    page: document.documentElement.scrollWidth,
+    tables: [...document.querySelectorAll('.table-wrap')].filter(
+        wrap => wrap.scrollWidth > wrap.clientWidth).length,
+})"""
+
+
+def _organisation_with_everything(owner: User) -> Organization:
+    """Long names, a channel of each kind (one to reconnect), members, invitations and
+    an audit log: what makes pages wide."""
+    organization = Organization.objects.create(
+        name="Kahve Evi ve Pastanesi Kadıköy Şubesi", slug="kahve", created_by=owner
+    )
+    Membership.objects.create(user=owner, organization=organization, role="owner")
+    Organization.objects.create(name="Bloom Flowers and Plants of Istanbul", slug="bloom")
+    Membership.objects.create(
+        user=owner, organization=Organization.objects.get(slug="bloom"), role="admin"
+    )
+    for number, kind in enumerate(["whatsapp", "messenger", "instagram"]):
+        channel = make_channel(
+            organization,
+            kind=kind,
+            external_id=str(1000 + number),
+            name=f"Kahve Evi ve Pastanesi {kind}",
+            handle="+90 555 000 0001" if kind == "whatsapp" else "@kahveevivepastanesi",
+            status="needs_reauth" if kind == "messenger" else "active",
+            reauth_reason="password_changed",
+            quality_rating="RED" if kind == "whatsapp" else "",
+        )
+        make_conversation(channel, name="Ayşe Yılmaz-Çelikoğlu")
+    member = make_user(
+        "mehmet.demir.with-a-rather-long-address@kahveevivepastanesi.example",
+        full_name="Mehmet Demir",
+    )
+    Membership.objects.create(user=member, organization=organization, role="agent")
+    for number in range(3):
+        invitation_issue(
+            organization=organization,
+            email=f"colleague{number}.with-a-long-name@kahveevivepastanesi.example",
+            role="agent",
+            invited_by=owner,
+        )
+    return organization
+
+
+def test_the_organisation_pages_fit_a_phone_screen(browser, live_server):
+    owner = make_user("ayse@example.com", password=PASSWORD, full_name="Ayşe Yılmaz Çelikoğlu")
+    organization = _organisation_with_everything(owner)
+    page = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 844}).new_page()
+    page.goto(f"{live_server.url}/sign-in/")
+    page.get_by_label("E-mail address").fill("ayse@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    slug = organization.slug
+    reconnect = organization.channels.get(kind="messenger")
+    pages = [
+        "",
+        "channels/",
+        "members/",
+        "audit/",
+        "settings/",
+        f"channels/{reconnect.pk}/disconnect/",
+    ]
+
+    widths = {}
+    for path in pages:
+        page.goto(f"{live_server.url}/o/{slug}/{path}")
+        widths[path] = page.evaluate(OVERFLOW)
+
+    assert widths == {path: {"page": PHONE_WIDTH, "tables": 0} for path in pages}
+    page.goto(f"{live_server.url}/o/{slug}/members/")
+    page.locator(".switcher summary").click()
+    switcher = page.locator(".switcher ul").bounding_box()
+    assert switcher["x"] >= 0
+    assert switcher["x"] + switcher["width"] <= PHONE_WIDTH
+    assert page.evaluate(OVERFLOW) == {"page": PHONE_WIDTH, "tables": 0}
+    page.get_by_role("link", name=re.compile("Bloom Flowers")).click()
+    expect(page.get_by_role("heading", name="Bloom Flowers and Plants of Istanbul")).to_be_visible()

@@ -15,7 +15,12 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from channels_meta.management.commands.demo import DEMO_EMAIL, DEMO_PASSWORD, Supervisor
+from channels_meta.management.commands.demo import (
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    Command,
+    Supervisor,
+)
 from tests.workers import ROOT
 
 SLEEPER = [sys.executable, "-c", "import time; print('serving', flush=True); time.sleep(120)"]
@@ -110,3 +115,34 @@ def test_restarting_the_demo_keeps_the_owners_password_and_organisation():
     assert owner.check_password("a password of my own")
     assert owner.full_name == "Demo Owner"
     assert owner.memberships.count() == 1
+
+
+AS_THE_DEMO_WEB_SERVER = """
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1")
+missing = client.get("/no-such-page/")
+css = client.get("/static/css/padu.css")
+print(settings.DEBUG, missing.status_code, b"<h1>Not found</h1>" in missing.content,
+      css.status_code)
+"""
+
+
+def test_the_demo_runs_with_debug_off_and_still_serves_its_static_files(monkeypatch):
+    monkeypatch.delenv("DEBUG", raising=False)
+    environment = Command()._environment(port=8000, simulator_port=8900)
+
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", AS_THE_DEMO_WEB_SERVER],
+        cwd=ROOT,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "padu.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "404", "True", "200"]

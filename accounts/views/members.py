@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +31,12 @@ def _members_page(request: HttpRequest, invitation_form: InvitationForm) -> Http
 
 def _to_members(request: HttpRequest) -> HttpResponse:
     return redirect("members", org_slug=request.organization.slug)
+
+
+def _confirmation(request: HttpRequest, template: str, **context) -> HttpResponse:
+    """The members page's question before an action that cannot be undone."""
+    cancel_url = reverse("members", args=[request.organization.slug])
+    return render(request, template, {**context, "cancel_url": cancel_url})
 
 
 def _member(request: HttpRequest, membership_id: int) -> Membership:
@@ -64,10 +71,15 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
     return _to_members(request)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @tenant_view(managers_only=True)
 def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """GET asks to confirm; POST withdraws the invitation."""
     invitation = get_for_member(Invitation.objects.pending(), request.membership, invitation_id)
+    if request.method == "GET":
+        return _confirmation(
+            request, "accounts/invitation_revoke_confirm.html", invitation=invitation
+        )
     try:
         services.invitation_revoke(
             actor=request.membership, invitation=invitation, ip=client_ip(request)
@@ -105,10 +117,13 @@ def member_change_role(request: HttpRequest, membership_id: int) -> HttpResponse
     return _to_members(request)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @tenant_view(managers_only=True)
 def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """GET asks to confirm; POST removes the member."""
     membership = _member(request, membership_id)
+    if request.method == "GET":
+        return _confirmation(request, "accounts/member_remove_confirm.html", member=membership)
     try:
         services.membership_remove(
             actor=request.membership, membership=membership, ip=client_ip(request)

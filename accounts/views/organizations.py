@@ -1,5 +1,5 @@
-"""The front door, new organisations, and an organisation's own pages: overview,
-settings, audit log."""
+"""The front door, new organisations, and an organisation's own pages: settings and
+audit log (its overview is `inbox.overview`, which reads the inbox)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -58,17 +59,6 @@ def organization_new(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/organization_new.html", {"form": form})
 
 
-@require_GET
-@tenant_view()
-def organization_home(request: HttpRequest) -> HttpResponse:
-    organization = request.organization
-    context = {
-        "members": selectors.members_for_org(organization),
-        "pending_invitations": selectors.pending_invitations_for_org(organization),
-    }
-    return render(request, "accounts/organization_home.html", context)
-
-
 @require_http_methods(["GET", "POST"])
 @tenant_view()
 def organization_settings(request: HttpRequest) -> HttpResponse:
@@ -114,10 +104,14 @@ def organization_two_factor(request: HttpRequest) -> HttpResponse:
     return redirect("organization_settings", org_slug=request.organization.slug)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @tenant_view()
 def organization_leave(request: HttpRequest) -> HttpResponse:
+    """GET asks to confirm; POST leaves the organisation."""
     membership = request.membership
+    if request.method == "GET":
+        cancel_url = reverse("organization_settings", args=[request.organization.slug])
+        return render(request, "accounts/leave_confirm.html", {"cancel_url": cancel_url})
     try:
         services.membership_leave(membership=membership, ip=client_ip(request))
     except services.MembershipRuleError as error:

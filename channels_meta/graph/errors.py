@@ -2,6 +2,9 @@
 
 The codes follow Meta's error handling guide (Graph API), the Messenger and Instagram
 error tables and the WhatsApp Cloud API error codes; META.md sums them up.
+
+`str(error)` is for logs and platform staff: Meta's message and its codes. People see
+`error.explain()`: what happened, in words a business owner understands, never a code.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import json
 import re
 
 import httpx
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # Throttling: Graph API (4 app, 17 user, 32 Page, 613 custom, 341 application limit),
 # business use case limits (80001-80009, 80014) and WhatsApp (130429, 131056).
@@ -31,16 +36,72 @@ NOT_A_PERMISSION_SUBCODES = frozenset(
         2534023,  # Instagram: the comment already has a private reply
     }
 )
-# What 190's subcodes say (Graph API error handling guide).
+# Why Meta stopped accepting a token, by 190's subcode (Graph API error handling guide):
+# the key is what a channel keeps as the reason it needs reconnecting.
 TOKEN_SUBCODE_REASONS = {
-    458: "the app was removed from the account",
-    459: "the person must log in to Facebook to lift a checkpoint",
-    460: "the password was changed",
-    463: "the token expired",
-    464: "the person's account is not confirmed",
-    467: "the token is no longer valid",
-    492: "the person no longer has a role on the Page or account",
+    458: "app_removed",
+    459: "checkpoint",
+    460: "password_changed",
+    463: "token_expired",
+    464: "unconfirmed",
+    467: "token_invalid",
+    492: "role_removed",
 }
+SESSION_EXPIRED_CODE = 102
+# The same reasons in words, for the business. A sentence each: what Meta did and why.
+TOKEN_REASON_WORDS = {
+    "app_removed": gettext_lazy(
+        "Padu was removed from the Meta account that connected this channel."
+    ),
+    "checkpoint": gettext_lazy(
+        "Meta wants the person who connected this channel to log in to Facebook and pass "
+        "a security check."
+    ),
+    "password_changed": gettext_lazy(
+        "Meta ended the connection because the password of the account that connected "
+        "this channel was changed."
+    ),
+    "token_expired": gettext_lazy("The access Meta gave Padu for this channel has expired."),
+    "session_expired": gettext_lazy(
+        "Meta ended the session of the account that connected this channel."
+    ),
+    "unconfirmed": gettext_lazy(
+        "Meta paused the connection until the account that connected this channel is confirmed."
+    ),
+    "token_invalid": gettext_lazy("Meta no longer accepts the connection to this channel."),
+    "role_removed": gettext_lazy(
+        "The person who connected this channel no longer has a role on its Page or account."
+    ),
+    "permission_missing": gettext_lazy(
+        "Meta says a permission Padu needs for this channel was not granted or was removed."
+    ),
+}
+# What a permanent refusal means, by Meta's subcode or code, for the ones people meet.
+PERMANENT_WORDS = {
+    2018001: gettext_lazy("Meta cannot find this person."),
+    2018108: gettext_lazy("This person is not receiving messages from the business right now."),
+    1545041: gettext_lazy("This person is not available on Meta right now."),
+    551: gettext_lazy("This person is not available on Meta right now."),
+    2534023: gettext_lazy("This comment already has its private reply."),
+    131026: gettext_lazy(
+        "WhatsApp could not deliver the message: the number may not use WhatsApp, or its "
+        "app may be too old."
+    ),
+    131048: gettext_lazy(
+        "WhatsApp is limiting this number's messages because customers reported too many as spam."
+    ),
+    36007: gettext_lazy("The sign-in at Meta expired before Padu could finish: connect again."),
+    36009: gettext_lazy("This sign-in at Meta was already used: connect again."),
+    36008: gettext_lazy(
+        "Meta's sign-in came back to another address than it started from: the person "
+        "running Padu should check SITE_URL and the Meta app's redirect URI."
+    ),
+    133005: gettext_lazy("The two-step verification PIN is not the one set for this number."),
+    132001: gettext_lazy("This template does not exist in that language."),
+    100: gettext_lazy("Meta did not accept something Padu sent."),
+}
+# Meta names the app's id or secret it refused only in its message (codes 100 and 101).
+APP_CREDENTIALS_PATTERN = re.compile(r"validating (?:client secret|application)", re.IGNORECASE)
 DEFAULT_RETRY_AFTER_SECONDS = 60.0
 # Meta does not say how long a policy block lasts; check again in an hour.
 POLICY_BLOCK_RETRY_AFTER_SECONDS = 3600.0
@@ -77,6 +138,10 @@ class GraphError(Exception):
         codes = "/".join(str(part) for part in (self.code, self.subcode) if part is not None)
         return f"{self.message} (Meta error {codes})" if codes else self.message
 
+    def explain(self) -> str:
+        """What happened, in a sentence for the business: no code, no Meta jargon."""
+        return _("Meta refused the request.")
+
 
 class TokenInvalid(GraphError):
     """Codes 102 and 190: the session or token expired, was revoked, or the password
@@ -84,8 +149,13 @@ class TokenInvalid(GraphError):
 
     @property
     def reason(self) -> str:
-        """Why, in words, when Meta's subcode says."""
-        return TOKEN_SUBCODE_REASONS.get(self.subcode or 0, "")
+        """Why, as a key of TOKEN_REASON_WORDS (Meta's subcode says, when it does)."""
+        if self.code == SESSION_EXPIRED_CODE:
+            return "session_expired"
+        return TOKEN_SUBCODE_REASONS.get(self.subcode or 0, "token_invalid")
+
+    def explain(self) -> str:
+        return str(TOKEN_REASON_WORDS[self.reason])
 
 
 class PermissionMissing(TokenInvalid):
@@ -98,9 +168,28 @@ class PermissionMissing(TokenInvalid):
         found = PERMISSION_NAME_PATTERN.search(self.message)
         return found.group(1) if found else ""
 
+    @property
+    def reason(self) -> str:
+        return "permission_missing"
+
+    def explain(self) -> str:
+        if self.permission:
+            return _("Meta says the %(permission)s permission was not granted or was removed.") % {
+                "permission": self.permission
+            }
+        return super().explain()
+
 
 class OutsideWindow(GraphError):
     """The messaging window for this person is closed."""
+
+    def explain(self) -> str:
+        if self.code in OUTSIDE_WINDOW_CODES:
+            return _(
+                "More than 24 hours have passed since the customer last wrote: WhatsApp "
+                "allows only an approved template now."
+            )
+        return _("The customer last wrote too long ago for Meta to allow this reply.")
 
 
 class RateLimited(GraphError):
@@ -110,14 +199,31 @@ class RateLimited(GraphError):
         super().__init__(message, **kw)
         self.retry_after = retry_after
 
+    def explain(self) -> str:
+        return _("Meta asked Padu to slow down. Try again in a few minutes.")
+
 
 class PolicyBlocked(RateLimited):
     """Code 368: Meta blocks this account for a while for a policy reason. Retry later;
     the channel's owners and admins are told."""
 
+    def explain(self) -> str:
+        return _("Meta has blocked this account from sending for a while, for a policy reason.")
+
 
 class PermanentError(GraphError):
     """The request will never succeed as it is (bad parameter, person unavailable, spam)."""
+
+    def explain(self) -> str:
+        if APP_CREDENTIALS_PATTERN.search(self.message):
+            return _(
+                "Meta did not accept Padu's app id or secret: the person running Padu should "
+                "check its Meta app settings."
+            )
+        for key in (self.subcode, self.code):
+            if key in PERMANENT_WORDS:
+                return str(PERMANENT_WORDS[key])
+        return super().explain()
 
 
 class ProfileUnavailable(PermanentError):
@@ -128,6 +234,9 @@ class ProfileUnavailable(PermanentError):
 
 class TransientError(GraphError):
     """Meta failed or could not be reached; the same request may succeed later."""
+
+    def explain(self) -> str:
+        return _("Meta could not be reached or had a passing problem. Try again in a few minutes.")
 
 
 class MediaTooLarge(PermanentError):
@@ -141,6 +250,9 @@ class MediaTooLarge(PermanentError):
 class UnsafeRequest(PermanentError):
     """Padu refused to send a request: it would have left Meta's hosts or carried an id
     that is not one of Meta's."""
+
+    def explain(self) -> str:
+        return _("Padu did not send a request that would have left Meta or named an unknown id.")
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:

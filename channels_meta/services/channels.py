@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -20,6 +21,8 @@ from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services.tokens import token_unreadable_report
 
+logger = logging.getLogger(__name__)
+
 # What connecting (again) sets on a channel.
 CONNECT_FIELDS = [
     "name",
@@ -36,6 +39,8 @@ CONNECT_FIELDS = [
     "connected_by",
     "connected_at",
     "disconnected_at",
+    "reauth_reason",
+    "reauth_permission",
 ]
 
 
@@ -99,6 +104,7 @@ def channel_connect(
         channel.connected_by = connected_by
         channel.connected_at = now
         channel.disconnected_at = None
+        channel.reauth_reason = channel.reauth_permission = ""
         try:
             with transaction.atomic():
                 channel.save(update_fields=CONNECT_FIELDS if reconnect else None)
@@ -183,9 +189,10 @@ def _subscribe_all(accounts: list[ConnectedAccount]) -> list[str]:
                 subscriber=subscriber, subscriber_id=subscriber_id, token=account.token
             )
         except GraphError as error:
+            logger.warning("Subscribing to %s %s failed: %s", subscriber, subscriber_id, error)
             raise ChannelError(
-                _("Meta refused to send %(name)s's messages to Padu: %(error)s")
-                % {"name": account.name, "error": error}
+                _("Meta refused to send %(name)s's messages to Padu. %(error)s")
+                % {"name": account.name, "error": error.explain()}
             ) from None
         done.add(subscription)
     return problems
@@ -257,7 +264,8 @@ def _unsubscribe(channel: Channel) -> list[str]:
             instagram_login=subscriber == "instagram_login",
         )
     except GraphError as error:
-        return [str(error)]
+        logger.warning("Channel %s: unsubscribing at Meta failed: %s", channel.pk, error)
+        return [error.explain()]
     return []
 
 
@@ -276,7 +284,8 @@ def _release_at_meta(channel: Channel) -> list[str]:
         try:
             calls.grant_revoke(meta_user_id=channel.meta_user_id)
         except GraphError as error:
-            problems.append(str(error))
+            logger.warning("Channel %s: revoking the grant at Meta failed: %s", channel.pk, error)
+            problems.append(error.explain())
     return problems
 
 

@@ -23,6 +23,7 @@ from channels_meta.models import (
     ChannelKind,
     DisplayNameStatus,
     QualityRating,
+    meta_reason_words,
 )
 from channels_meta.services import templates
 from channels_meta.services.tokens import channel_mark_needs_reauth
@@ -116,6 +117,7 @@ def _tell(channel: Channel, subject: str, message: str) -> None:
         subject=subject,
         message=message,
         link=reverse("channels", args=[channel.organization.slug]),
+        topic=channel.notice_topic,
     )
 
 
@@ -171,7 +173,7 @@ def _account_state(event: AccountUpdateEvent, current: str) -> tuple[str, str, l
 
 
 def _account_message(channel: Channel, status: str, detail: str) -> str | None:
-    name = {"name": channel.name, "detail": detail}
+    name = {"name": channel.name, "detail": meta_reason_words(detail)}
     messages = {
         AccountStatus.DISABLED: _(
             "Meta disabled the WhatsApp Business Account of %(name)s for a policy "
@@ -233,10 +235,7 @@ def account_update_record(*, channel: Channel, event: AccountUpdateEvent) -> Non
     )
     if status == AccountStatus.REMOVED:
         # Reconnecting shares the account again; this tells the managers so.
-        channel_mark_needs_reauth(
-            channel=channel,
-            reason=_("the WhatsApp Business Account is no longer shared with Padu"),
-        )
+        channel_mark_needs_reauth(channel=channel, reason="account_unshared")
         return
     if status == AccountStatus.GOOD and not was_stopped:
         return
@@ -350,7 +349,8 @@ def phone_name_record(*, channel: Channel, event: PhoneNameEvent) -> None:
             "Manager, following Meta's display name guidelines."
         ) % {"requested": event.requested_name or "—", "name": channel.name}
         if event.rejection_reason:
-            message += " " + _("Reason: %(reason)s") % {"reason": event.rejection_reason}
+            reason = meta_reason_words(event.rejection_reason)
+            message += " " + _("Reason: %(reason)s") % {"reason": reason}
         _tell(
             channel, _("Padu: display name of %(name)s rejected") % {"name": channel.name}, message
         )

@@ -22,6 +22,7 @@ from channels_meta.models import (
     MessageTemplate,
     QualityRating,
     TemplateStatus,
+    meta_reason_words,
 )
 from channels_meta.services.tokens import token_refusal_handled, token_unreadable_report
 
@@ -68,8 +69,8 @@ def _tell_about_decision(template: MessageTemplate, reason: str = "") -> None:
         ),
     }
     message = messages[template.status] % {"template": template, "channel": template.channel.name}
-    if reason and reason != "NONE":
-        message += " " + _("Reason: %(reason)s") % {"reason": reason}
+    if meta_reason_words(reason):
+        message += " " + _("Reason: %(reason)s") % {"reason": meta_reason_words(reason)}
     _tell(
         template,
         _("Padu: template %(template)s %(status)s")

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditAction, User
-from accounts.services import audit_record, managers_notify
+from accounts.services import audit_record, managers_email, managers_notify
 from channels_meta import vault
 from channels_meta.graph import calls
 from channels_meta.graph.errors import GraphError, PermissionMissing, PolicyBlocked, TokenInvalid
@@ -90,36 +90,32 @@ def channel_token_get(*, channel: Channel) -> str | None:
 
 @transaction.atomic
 def channel_mark_needs_reauth(*, channel: Channel, reason: str, permission: str = "") -> bool:
-    """Flag an active channel whose token Meta refuses (or that lacks `permission`), and
-    tell its admins once. It keeps receiving webhooks; only sending waits for a
-    reconnect."""
+    """Flag an active channel whose token Meta refuses (or that lacks `permission`),
+    keeping why (`reason`, a key of REAUTH_REASONS), and e-mail its admins once. It
+    keeps receiving webhooks; only sending waits for a reconnect."""
     flagged = Channel.objects.filter(pk=channel.pk, status=ChannelStatus.ACTIVE).update(
-        status=ChannelStatus.NEEDS_REAUTH
+        status=ChannelStatus.NEEDS_REAUTH, reauth_reason=reason, reauth_permission=permission
     )
     if not flagged:
         return False
     channel.status = ChannelStatus.NEEDS_REAUTH
+    channel.reauth_reason, channel.reauth_permission = reason, permission
+    why = channel.reauth_reason_display
     audit_record(
         action=AuditAction.CHANNEL_NEEDS_REAUTH,
         organization=channel.organization,
-        target=f"{channel}: {reason}"[:255],
+        target=f"{channel}: {why}"[:255],
     )
-    managers_notify(
+    # No notice: the banner on every page says it until the channel is reconnected.
+    managers_email(
         organization=channel.organization,
         subject=_("Padu: reconnect %(name)s") % {"name": channel.name},
-        message=(
-            _(
-                "Meta says %(name)s (%(kind)s) lacks the %(permission)s permission: replies "
-                "cannot be sent until an owner or admin reconnects it on the Channels page "
-                "and grants that permission."
-            )
-            if permission
-            else _(
-                "%(name)s (%(kind)s) lost its connection to Meta: replies cannot be sent "
-                "until an owner or admin reconnects it on the Channels page."
-            )
+        message=_(
+            "%(name)s (%(kind)s) has lost its connection to Meta. %(why)s Messages still "
+            "arrive, but replies cannot be sent until an owner or admin reconnects it on the "
+            "Channels page."
         )
-        % {"name": channel.name, "kind": channel.get_kind_display(), "permission": permission},
+        % {"name": channel.name, "kind": channel.get_kind_display(), "why": why},
         link=reverse("channels", args=[channel.organization.slug]),
     )
     return True
@@ -143,16 +139,18 @@ def channel_policy_block_record(*, channel: Channel, error: PolicyBlocked) -> bo
         )
         return False
     channel.sending_blocked_until = until
+    logger.warning("Channel %s: Meta blocked sending: %s", channel.pk, error)
     managers_notify(
         organization=channel.organization,
         subject=_("Padu: Meta blocked %(name)s for now") % {"name": channel.name},
         message=_(
-            "Meta temporarily blocked %(name)s (%(kind)s) for a policy reason: %(error)s. "
+            "Meta temporarily blocked %(name)s (%(kind)s) from sending, for a policy reason. "
             "Padu tries again later. Check the account's quality and policy notices at "
             "Meta; repeated blocks can lead to restrictions."
         )
-        % {"name": channel.name, "kind": channel.get_kind_display(), "error": error.message},
+        % {"name": channel.name, "kind": channel.get_kind_display()},
         link=reverse("channels", args=[channel.organization.slug]),
+        topic=channel.notice_topic,
     )
     return True
 
@@ -166,20 +164,11 @@ def token_refusal_handled(channel: Channel) -> Iterator[None]:
     goes on to the caller, who stops what it was doing or retries later."""
     try:
         yield
-    except PermissionMissing as error:
-        permission = error.permission
-        reason = (
-            _("the %(permission)s permission is missing") % {"permission": permission}
-            if permission
-            else _("a permission is missing")
-        )
-        channel_mark_needs_reauth(
-            channel=channel, reason=f"{reason}: {error}", permission=permission
-        )
-        raise
     except TokenInvalid as error:
-        reason = f"{error.reason}: {error}" if error.reason else str(error)
-        channel_mark_needs_reauth(channel=channel, reason=reason)
+        # Meta's own message and codes are for the operator; the tenant sees the reason.
+        logger.warning("Channel %s: Meta refused its token: %s", channel.pk, error)
+        permission = error.permission if isinstance(error, PermissionMissing) else ""
+        channel_mark_needs_reauth(channel=channel, reason=error.reason, permission=permission)
         raise
     except PolicyBlocked as error:
         channel_policy_block_record(channel=channel, error=error)
@@ -220,7 +209,7 @@ def channel_check_token(*, channel: Channel) -> str:
     """Refresh or check one channel's token; returns what happened ("refreshed", "ok",
     "needs_reauth", "unreachable", or "undecryptable" when Padu's own keys fail)."""
     if not channel.has_token:
-        channel_mark_needs_reauth(channel=channel, reason=_("no token is stored"))
+        channel_mark_needs_reauth(channel=channel, reason="no_token")
         return "needs_reauth"
     try:
         token = channel.get_token()

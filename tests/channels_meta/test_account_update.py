@@ -135,7 +135,7 @@ def test_a_violation_names_its_type(whatsapp, world):
         AccountStatus.VIOLATION,
         "ADULT",
     )
-    assert "policy violation (ADULT)" in Notice.objects.for_org(world.org).get().message
+    assert "policy violation (adult)" in Notice.objects.for_org(world.org).get().message
 
 
 def test_an_account_no_longer_shared_asks_for_a_reconnect(whatsapp, world):
@@ -160,7 +160,10 @@ def test_an_account_no_longer_shared_asks_for_a_reconnect(whatsapp, world):
     assert (
         "no longer shared" in AuditEvent.objects.get(action=AuditAction.CHANNEL_NEEDS_REAUTH).target
     )
-    assert "reconnects it" in Notice.objects.for_org(world.org).get().message
+    assert whatsapp.reauth_reason_display == (
+        "The WhatsApp Business Account is no longer shared with Padu."
+    )
+    assert not Notice.objects.for_org(world.org).exists()
 
 
 def test_sharing_again_puts_the_account_in_good_standing_quietly(whatsapp, world):

@@ -120,7 +120,10 @@ def test_a_pin_meta_refuses_saves_nothing(owner_client, world, meta):
 
     response = connect(owner_client, meta, world.org, "whatsapp")
 
-    assert "Two step verification PIN Mismatch" in response.content.decode()
+    assert "The two-step verification PIN is not the one set for this number." in (
+        response.content.decode()
+    )
+    assert "Meta error" not in response.content.decode()
     assert not Channel.objects.exists()
     assert "246810" not in response.content.decode()
 
@@ -185,7 +188,9 @@ def test_an_expired_code_is_reported_and_saves_nothing(owner_client, world, meta
 
     response = owner_client.get(back, follow=True)
 
-    assert "This authorization code has expired" in response.content.decode()
+    page = response.content.decode()
+    assert "The sign-in at Meta expired before Padu could finish: connect again." in page
+    assert "36007" not in page
     assert not Channel.objects.exists()
 
 

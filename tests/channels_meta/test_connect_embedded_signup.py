@@ -173,7 +173,10 @@ def test_a_refused_pin_connects_nothing_and_says_why(owner_client, world, meta, 
         session["data"]["phone_number_id"],
     )
 
-    assert "Two step verification PIN Mismatch" in response.content.decode()
+    assert "The two-step verification PIN is not the one set for this number." in (
+        response.content.decode()
+    )
+    assert "Meta error" not in response.content.decode()
     assert not Channel.objects.exists()
 
 
@@ -185,7 +188,7 @@ def test_a_code_is_exchanged_once(owner_client, world, meta, configured):
 
     replay = finish(owner_client, world.org, code, *ids)
 
-    assert "This authorization code has been used" in replay.content.decode()
+    assert "This sign-in at Meta was already used: connect again." in replay.content.decode()
     assert not Channel.objects.exists()
 
 
@@ -202,5 +205,5 @@ def test_in_the_redirect_flow_a_number_meta_refuses_does_not_lose_the_others(
     assert connected == numbers - {refused["id"]}
     page = response.content.decode()
     assert "Connected:" in page
-    assert "Two step verification PIN Mismatch" in page
+    assert "The two-step verification PIN is not the one set for this number." in page
     assert seeded_waba(meta) in meta.state.subscriptions

@@ -86,7 +86,7 @@ def test_instagram_login_with_the_facebook_apps_secret_connects_nothing(
 
     response = connect(owner_client, meta, world.org, "instagram")
 
-    assert "Error validating client secret" in response.content.decode()
+    assert "Meta did not accept Padu&#x27;s app id or secret" in response.content.decode()
     assert not Channel.objects.exists()
 
 

@@ -190,14 +190,56 @@ def test_the_instagram_window_is_never_read_as_a_missing_permission():
     assert not isinstance(exception, errors.TokenInvalid)
 
 
-def test_token_subcodes_are_explained_in_words():
-    assert (
-        raised(400, envelope(190, "Session has expired", subcode=463)).reason == "the token expired"
-    )
+def test_token_subcodes_give_the_reason_a_channel_keeps():
+    assert raised(400, envelope(190, "Session has expired", subcode=463)).reason == "token_expired"
     assert raised(400, envelope(190, "The password was changed", subcode=460)).reason == (
-        "the password was changed"
+        "password_changed"
     )
-    assert raised(400, envelope(190, "Invalid OAuth access token.")).reason == ""
+    assert raised(400, envelope(190, "Invalid OAuth access token.")).reason == "token_invalid"
+    assert raised(400, envelope(102, "Session key invalid.")).reason == "session_expired"
+
+
+def test_a_changed_password_is_explained_in_words_and_the_codes_stay_for_the_logs():
+    error = raised(400, envelope(190, "Error validating access token", subcode=460))
+
+    assert error.explain() == (
+        "Meta ended the connection because the password of the account that connected "
+        "this channel was changed."
+    )
+    assert str(error) == "Error validating access token (Meta error 190/460)"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "subcode", "message"),
+    [
+        (400, 190, 463, "Session has expired"),
+        (403, 200, None, "(#200) Requires pages_messaging permission"),
+        (400, 10, 2018278, "(#10) Outside of allowed window"),
+        (400, 131047, None, "Re-engagement message"),
+        (400, 4, None, "Application request limit reached"),
+        (400, 368, None, "Temporarily blocked for policies violations"),
+        (400, 100, 2018001, "No matching user found"),
+        (400, 133005, None, "Two step verification PIN Mismatch"),
+        (400, 100, None, "Error validating client secret."),
+        (400, 999999, None, "Something Meta has never said before"),
+        (503, None, None, "Service unavailable"),
+    ],
+)
+def test_no_explanation_shows_metas_codes_or_its_english(status, code, subcode, message):
+    words = raised(status, envelope(code, message, subcode=subcode)).explain()
+
+    assert words.endswith(".")
+    assert "Meta error" not in words
+    assert message not in words
+    assert not any(str(number) in words for number in (code, subcode) if number)
+
+
+def test_a_missing_permission_is_named_in_the_explanation():
+    error = raised(403, envelope(200, "(#200) Requires pages_messaging permission"))
+
+    assert error.explain() == (
+        "Meta says the pages_messaging permission was not granted or was removed."
+    )
 
 
 AD_ACCOUNT_USAGE = json.dumps({"acc_id_util_pct": 100, "reset_time_duration": 90})

@@ -125,7 +125,7 @@ def test_a_rejected_display_name_is_told_with_metas_reason(whatsapp, world):
     ) == ("REJECTED", "Kahve Evi", "NAME_FORMAT_UNACCEPTABLE")
     notice = Notice.objects.for_org(world.org).get()
     assert "rejected the display name Kahve Evi" in notice.message
-    assert "NAME_FORMAT_UNACCEPTABLE" in notice.message
+    assert "Reason: name format unacceptable" in notice.message
 
 
 def test_an_approved_display_name_is_stored_without_a_notice(whatsapp):

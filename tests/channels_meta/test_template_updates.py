@@ -248,4 +248,5 @@ def test_the_templates_page_shows_quality_category_and_reason(template, world, c
 
     assert "Utility" in page
     assert "<td>Low</td>" in page
-    assert "FIRST_PAUSE" in page
+    assert "first pause" in page
+    assert "FIRST_PAUSE" not in page

@@ -75,7 +75,7 @@ def test_a_rejection_is_announced_with_meta_reason(whatsapp, django_capture_on_c
         reason="INVALID_FORMAT",
     )
 
-    assert "INVALID_FORMAT" in Notice.objects.get().message
+    assert "Reason: the format is not valid" in Notice.objects.get().message
 
 
 def test_templates_meta_no_longer_lists_are_removed(meta, whatsapp):

@@ -62,7 +62,7 @@ def test_instagram_tokens_with_time_left_are_only_checked(meta, world):
     assert Channel.objects.get(pk=channel.pk).get_token() == old_token
 
 
-def test_a_refused_token_flags_the_channel_tells_admins_once_and_shows_a_banner(
+def test_a_refused_token_flags_the_channel_e_mails_admins_once_and_shows_a_banner(
     meta, world, client, mailoutbox, django_capture_on_commit_callbacks
 ):
     page = meta.assets["pages"][0]
@@ -80,14 +80,19 @@ def test_a_refused_token_flags_the_channel_tells_admins_once_and_shows_a_banner(
         tokens.channel_check_token(channel=Channel.objects.get(pk=channel.pk))
 
     channel.refresh_from_db()
-    assert channel.status == ChannelStatus.NEEDS_REAUTH
+    assert (channel.status, channel.reauth_reason) == (ChannelStatus.NEEDS_REAUTH, "token_expired")
     assert [mail.to for mail in mailoutbox] == [["owner@acme.example"]]
     assert "reconnect" in mailoutbox[0].subject.lower()
-    assert Notice.objects.for_org(world.org).count() == 1
+    assert "The access Meta gave Padu for this channel has expired." in mailoutbox[0].body
+    assert "463" not in mailoutbox[0].body
+    # The banner tells it on every page while it lasts: no notice repeats it.
+    assert not Notice.objects.for_org(world.org).exists()
     assert AuditEvent.objects.filter(action=AuditAction.CHANNEL_NEEDS_REAUTH).count() == 1
     client.force_login(world.agent.user)
-    page_html = client.get(reverse("organization_home", args=[world.org.slug])).content.decode()
+    page_html = client.get(reverse("members", args=[world.org.slug])).content.decode()
     assert "has lost its connection to Meta" in page_html
+    assert "The access Meta gave Padu for this channel has expired." in page_html
+    assert "Owners and admins can reconnect it on the Channels page." in page_html
 
 
 def test_a_flagged_channel_is_not_checked_again_and_reconnecting_clears_it(meta, world):
@@ -220,12 +225,15 @@ def test_a_missing_permission_asks_for_a_reconnect_naming_it(
     ):
         raise missing
 
-    assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.NEEDS_REAUTH
-    audit = AuditEvent.objects.get(action=AuditAction.CHANNEL_NEEDS_REAUTH)
-    assert "the pages_messaging permission is missing" in audit.target
-    notice = Notice.objects.for_org(world.org).get()
-    assert "lacks the pages_messaging permission" in notice.message
-    assert "grants that permission" in mailoutbox[0].body
+    channel.refresh_from_db()
+    assert channel.status == ChannelStatus.NEEDS_REAUTH
+    assert (channel.reauth_reason, channel.reauth_permission) == (
+        "permission_missing",
+        "pages_messaging",
+    )
+    words = "Meta says the pages_messaging permission was not granted or was removed."
+    assert words in AuditEvent.objects.get(action=AuditAction.CHANNEL_NEEDS_REAUTH).target
+    assert words in mailoutbox[0].body
 
 
 def test_a_token_refusal_names_metas_reason_in_the_audit_log(world):
@@ -235,7 +243,10 @@ def test_a_token_refusal_names_metas_reason_in_the_audit_log(world):
         raise errors.TokenInvalid("Error validating access token", code=190, subcode=460)
 
     audit = AuditEvent.objects.get(action=AuditAction.CHANNEL_NEEDS_REAUTH)
-    assert "the password was changed" in audit.target
+    assert "because the password of the account that connected this channel was changed" in (
+        audit.target
+    )
+    assert "460" not in audit.target
 
 
 def test_a_policy_block_is_told_to_managers_once_while_it_lasts(

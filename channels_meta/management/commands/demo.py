@@ -214,6 +214,10 @@ class Command(BaseCommand):
             **DEMO_APP,
             # Lines appear as they are written, so a process's last words are not lost.
             "PYTHONUNBUFFERED": "1",
+            # What a newcomer sees is Padu's own pages, its 404 and 500 included, not
+            # Django's debug pages (WhiteNoise still serves the static files);
+            # DEBUG=true make run brings the debug pages back.
+            "DEBUG": os.environ.get("DEBUG", "false"),
             "SITE_URL": f"http://127.0.0.1:{port}",
             "META_GRAPH_URL": simulator,
             "META_INSTAGRAM_GRAPH_URL": simulator,
