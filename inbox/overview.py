@@ -23,6 +23,7 @@ def organization_home(request: HttpRequest) -> HttpResponse:
     workload = selectors.workload_for_org(organization)
     members = list(account_selectors.members_for_org(organization))
     context = {
+        "organization": organization,
         "workload": workload,
         "waiting": selectors.conversations_waiting_longest(organization),
         "members": members,
