@@ -6,6 +6,7 @@ Meta briefly unavailable)."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 from django.db import transaction
@@ -27,6 +28,8 @@ from inbox.models import Conversation, Message, MessageStatus, SendMode
 from inbox.services.receipts import pending_receipts_apply
 
 logger = logging.getLogger(__name__)
+# Meta starts its messages with the code, "(#100) Param ...": staff get the words.
+META_CODE_PREFIX = re.compile(r"^\(#\d+\)\s*")
 # A claim this old belongs to a worker that died while calling Meta: whether Meta got the
 # message is unknown, so it is not sent again on its own.
 CLAIM_TIMEOUT = timedelta(minutes=10)
@@ -110,16 +113,20 @@ def failure_reason(error: GraphError) -> str:
         return _("Meta refused it: the customer could not be found.")
     if error.code == 131048:
         return _("WhatsApp refused it for spam limits: wait before writing to this number.")
-    return _("Meta refused the message: %(reason)s") % {"reason": error.message}
+    return _("Meta refused the message: %(reason)s") % {
+        "reason": META_CODE_PREFIX.sub("", error.message)
+    }
 
 
 def _fail(
     message: Message, reason: str, code: int | None = None, *, private_reply_used: bool = False
 ) -> None:
     with transaction.atomic():
-        Message.objects.filter(pk=message.pk).update(
+        failed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
             status=MessageStatus.FAILED, error_code=code, error_reason=reason[:500]
         )
+        if not failed:  # a worker recorded it sent in the meantime
+            return
         if message.send_mode == SendMode.PRIVATE_REPLY and not private_reply_used:
             # Meta did not take it, so the one private reply is still there to use.
             Conversation.objects.filter(pk=message.conversation_id).update(private_reply_at=None)
