@@ -225,7 +225,11 @@ class Timeline:
 def timeline_page(conversation: Conversation, before: Cursor | None = None) -> Timeline:
     """The latest messages of a conversation (or those before `before`), with the notes
     written among them."""
-    messages = conversation.messages.select_related("author").order_by("-sent_at", "-pk")
+    messages = (
+        conversation.messages.select_related("author")
+        .prefetch_related("files")
+        .order_by("-sent_at", "-pk")
+    )
     if before is not None:
         messages = messages.filter(
             Q(sent_at__lt=before.at) | Q(sent_at=before.at, pk__lt=before.pk)
@@ -233,6 +237,8 @@ def timeline_page(conversation: Conversation, before: Cursor | None = None) -> T
     page = list(messages[: TIMELINE_PAGE_SIZE + 1])
     more = len(page) > TIMELINE_PAGE_SIZE
     page = page[:TIMELINE_PAGE_SIZE]
+    for message in page:
+        message.stored_files = {stored.position: stored for stored in message.files.all()}
     notes = conversation.notes.select_related("author")
     if more:
         notes = notes.filter(created_at__gte=page[-1].sent_at)

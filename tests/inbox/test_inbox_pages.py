@@ -13,7 +13,7 @@ from django.utils import timezone
 from channels_meta.models import ChannelKind
 from inbox.models import Direction, Label
 from tests.channels_meta.factories import make_channel
-from tests.inbox.factories import make_conversation, make_message
+from tests.inbox.factories import make_attachment, make_conversation, make_message
 
 
 @pytest.fixture
@@ -97,4 +97,25 @@ def test_a_conversation_takes_the_same_few_queries_whatever_its_length(client, w
     for number in range(60):
         make_message(conversation, text=f"Message {number}", reply_to_external_id="mid.1")
 
-    assert _queries(client, url) == short + 1 <= 21  # + the messages replied to
+    assert _queries(client, url) == short + 1 <= 22  # + the messages replied to
+
+
+def test_stored_files_show_inline_and_documents_as_links(client, world, whatsapp):
+    conversation = make_conversation(whatsapp)
+    photo = make_message(conversation, text="", attachments=[{"type": "image"}])
+    image = make_attachment(photo)
+    letter = make_message(conversation, text="", attachments=[{"type": "document"}])
+    document = make_attachment(
+        letter, kind="document", mime_type="application/pdf", file_name="invoice.pdf"
+    )
+    waiting = make_message(conversation, text="", attachments=[{"type": "video"}])
+    make_attachment(waiting, kind="video", status="pending")
+    client.force_login(world.agent.user)
+
+    html = client.get(reverse("conversation", args=[world.org.slug, conversation.pk])).content
+    html = html.decode()
+
+    assert reverse("attachment_thumbnail", args=[world.org.slug, image.pk]) in html
+    assert reverse("attachment", args=[world.org.slug, document.pk]) in html
+    assert "invoice.pdf" in html
+    assert "fetching the file" in html
