@@ -165,6 +165,12 @@ class Conversation(models.Model):
     comment_id = models.CharField(max_length=64, blank=True)
     comment_at = models.DateTimeField(null=True, blank=True)
     private_reply_at = models.DateTimeField(null=True, blank=True)
+    post = models.JSONField(
+        _("post commented on"),
+        default=dict,
+        blank=True,
+        help_text=_("The Instagram post's caption, kind and link, as Meta gave them."),
+    )
     # The ad or link that brought the customer (Meta's referral, links made safe).
     referral = models.JSONField(_("came from"), default=dict, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from channels_meta.graph.errors import TransientError
 from channels_meta.graph.task_base import META_RETRIES, MetaTask, delay_in_batches
-from inbox.services import conversations, delivery, media, pending, profiles, receipts
+from inbox.services import conversations, delivery, media, pending, posts, profiles, receipts
 
 DELIVERY_RETRIES = 8
 SWEEP_BATCH = 50
@@ -82,3 +82,9 @@ def attachments_sweep() -> int:
     for message_ids in batches:
         attachments_fetch.delay(message_ids)
     return len(batches)
+
+
+@shared_task(soft_time_limit=60, **META_RETRIES)
+def comment_post_fetch(conversation_id: int) -> str:
+    """Look up the post a comment thread is on."""
+    return posts.comment_post_fetch(conversation_id=conversation_id)

@@ -113,13 +113,16 @@ class MetaSimulator:
 
     def _node(self, request: Request, object_id: str) -> Response:
         """A business's node (a Page, an account, a number), a customer's WhatsApp media,
-        or else a customer's profile."""
+        an Instagram post that has comments, or else a customer's profile."""
         state = self.state
         if object_id in state.media:
             return media.whatsapp_media(state, request, object_id, base_url=self.public_url)
         businesses = (state.pages, state.instagram_accounts, state.phone_numbers, state.wabas)
         if any(object_id in assets for assets in businesses):
             return edges.node(state, request, object_id)
+        post = next((c for c in state.comments.values() if c.media_id == object_id), None)
+        if post is not None:
+            return edges.post(state, request, post)
         return profiles.user_profile(self, request, object_id)
 
     def _with_state(self, handler: Callable) -> Callable:

@@ -11,6 +11,7 @@ from channels_meta.simulator.state import (
     DASHBOARD_FIELDS,
     INSTAGRAM_WEBHOOK_FIELDS,
     PAGE_WEBHOOK_FIELDS,
+    Comment,
     SimulatorState,
     Token,
 )
@@ -206,3 +207,26 @@ def message_templates(state: SimulatorState, request: Request, waba_id: str) -> 
         {"id": f"{waba_id}{index}", **template} for index, template in enumerate(chunk, start=start)
     ]
     return ok({"data": data, "paging": paging})
+
+
+POST_CAPTIONS = [
+    "Our new autumn menu is here 🍂",
+    "Fresh beans from Ethiopia this week",
+    "Sunday brunch, every Sunday ☕",
+]
+
+
+def post(state: SimulatorState, request: Request, comment: Comment) -> Response:
+    """An Instagram post that customers commented on, for its account's token."""
+    token_for_asset(state, request, comment.instagram_id)
+    caption = POST_CAPTIONS[int(comment.media_id) % len(POST_CAPTIONS)]
+    return ok(
+        {
+            "id": comment.media_id,
+            "caption": caption,
+            "media_type": "IMAGE",
+            "media_product_type": "FEED",
+            "permalink": f"https://www.instagram.com/p/{comment.media_id}/",
+            "timestamp": "2026-11-20T09:00:00+0000",
+        }
+    )

@@ -57,6 +57,7 @@ from inbox.services.contacts import (
     preference_record,
 )
 from inbox.services.media import attachments_fetch_soon, downloadable
+from inbox.services.posts import comment_post_fetch_soon
 from inbox.services.profiles import contact_profiles_fetch_soon
 from inbox.services.receipts import advance, pending_receipts_apply, status_record
 
@@ -378,7 +379,7 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
             contact = contact_upsert(
                 channel=channel, external_id=customer_id, username=event.username
             )
-        conversation, _created = Conversation.objects.get_or_create(
+        conversation, created = Conversation.objects.get_or_create(
             channel=channel,
             kind=ConversationKind.COMMENT,
             comment_id=thread_id,
@@ -389,6 +390,8 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
                 "comment_at": event.at if event.comment_id == thread_id else None,
             },
         )
+        if created and conversation.media_id:
+            comment_post_fetch_soon(conversation=conversation)
     elif event.comment_id == thread_id and conversation.comment_at is None:
         conversation.comment_at = event.at
         conversation.save(update_fields=["comment_at"])

@@ -26,6 +26,7 @@ def profiles_asked(recording) -> list[tuple[str, str]]:
         (request.url.host, request.url.path)
         for request in recording.requests
         if request.url.path.count("/") == 2
+        and "permalink" not in request.url.params.get("fields", "")  # a post, not a person
     ]
 
 
