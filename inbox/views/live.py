@@ -33,6 +33,7 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
         organization_id=request.organization.pk, conversation_id=conversation_id
     )
     context = {
+        "organization": request.organization,
         "stamp": stamp,
         "conversation_id": conversation_id,
         "conversation_stamp": conversation_stamp,

@@ -163,6 +163,17 @@ def test_the_live_endpoint_says_when_something_changed(client, world, inbox, com
     }
 
 
+def test_the_live_answer_goes_on_polling_the_live_endpoint(client, world, inbox, committed):
+    url = reverse("inbox_live", args=[world.org.slug])
+    with committed():
+        live.changed(organization_id=world.org.pk)
+
+    changed = client.get(url, {"seen": "1"})
+
+    assert "HX-Trigger" in changed
+    assert f'hx-get="{url}?seen=' in changed.content.decode()
+
+
 def test_a_message_recorded_from_a_webhook_reaches_open_pages(world, committed):
     from tests.channels_meta import payloads as p
     from tests.channels_meta.delivery import deliver, make_channels
