@@ -97,7 +97,12 @@ def _conversation_context(
 def _page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
     pane = request.GET.get("pane", "")
     choices = selectors.inbox_choices(request.organization)
-    context: dict = {"organization": request.organization, "pane": pane}
+    # The list marks the open conversation's row, also when it alone is reloaded.
+    context: dict = {
+        "organization": request.organization,
+        "pane": pane,
+        "conversation": conversation,
+    }
     if conversation is not None and pane not in ("list", "more"):
         conversation_mark_read(conversation=conversation)
         context.update(_conversation_context(request, conversation, choices))

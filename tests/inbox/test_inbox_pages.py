@@ -77,6 +77,18 @@ def _queries(client, url) -> int:
     return len(captured)
 
 
+def test_the_list_reloaded_beside_a_conversation_still_marks_its_row(client, world, whatsapp):
+    opened = make_conversation(whatsapp, name="Ayşe Yılmaz")
+    make_conversation(whatsapp, name="Mehmet Demir")
+    client.force_login(world.agent.user)
+
+    pane = client.get(reverse("conversation", args=[world.org.slug, opened.pk]), {"pane": "list"})
+
+    current = [row for row in pane.content.decode().split("<li") if 'aria-current="true"' in row]
+    assert len(current) == 1
+    assert "Ayşe Yılmaz" in current[0]
+
+
 def test_the_list_takes_the_same_few_queries_whatever_its_size(client, world, whatsapp):
     client.force_login(world.agent.user)
     url = reverse("inbox", args=[world.org.slug])
