@@ -25,7 +25,9 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8900"
 
 class MetaSimulator:
     """Meta, as far as Padu can tell. `duplicate_rate` re-sends that share of webhook
-    entries; `reorder_rate` sends that share of status updates in the wrong order.
+    entries; `reorder_rate` sends that share of status updates in the wrong order;
+    `receipt_delay` is how long the customer's phone takes to confirm delivery of a
+    business's message, and again to read it (0: both come with the message).
     `public_url` is the simulator's own address, on which it serves customers' media."""
 
     def __init__(
@@ -37,6 +39,7 @@ class MetaSimulator:
         duplicate_rate: float = 0.0,
         reorder_rate: float = 0.0,
         public_url: str = DEFAULT_PUBLIC_URL,
+        receipt_delay: float = 0.0,
     ) -> None:
         self.state = state
         self.webhooks = webhooks
@@ -44,8 +47,12 @@ class MetaSimulator:
         self.enforce_rates = enforce_rates
         self.duplicate_rate = duplicate_rate
         self.reorder_rate = reorder_rate
+        self.receipt_delay = receipt_delay
         # How many of the next Graph API calls fail as if Meta were briefly down.
         self.outage_calls = 0
+        # Told (kind, business id, customer id) when a business's message reaches a
+        # customer: generated traffic has some customers answer.
+        self.on_business_message: Callable[[str, str, str], None] | None = None
         self.customers = Customers(self)
         self.routes: list[tuple[str, re.Pattern, Callable]] = [
             ("GET", re.compile(r"^/dialog/oauth$"), self._with_state(dialogs.show)),
@@ -154,19 +161,23 @@ class MetaSimulator:
 
     # Webhooks Meta sends after Padu's own actions
 
-    def emit(self, kind: str, entry: dict) -> None:
+    def emit(self, kind: str, entry: dict, *, delay: float = 0.0) -> None:
         if self.webhooks is None:
             return
         object_type = OBJECT_FOR_KIND[kind]
         instagram_login = kind == "instagram" and entry.get("id") in self.state.instagram_login_ids
-        self.webhooks.enqueue(object_type, entry, instagram_login=instagram_login)
+        self.webhooks.enqueue(object_type, entry, instagram_login=instagram_login, delay=delay)
         if self.state.random.random() < self.duplicate_rate:
-            self.webhooks.enqueue(object_type, entry, instagram_login=instagram_login)
+            self.webhooks.enqueue(object_type, entry, instagram_login=instagram_login, delay=delay)
 
     def _statuses(self, items: list) -> list:
         if len(items) > 1 and self.state.random.random() < self.reorder_rate:
             return list(reversed(items))
         return items
+
+    def _reached_customer(self, kind: str, business_id: str, customer_id: str) -> None:
+        if self.on_business_message is not None:
+            self.on_business_message(kind, business_id, customer_id)
 
     def after_send(
         self, kind: str, business_id: str, customer_id: str, mid: str, text: str
@@ -178,29 +189,35 @@ class MetaSimulator:
             "timestamp": now_ms,
             "message": {"mid": mid, "text": text, "is_echo": True, "app_id": self.state.app_id},
         }
-        party = {
-            "sender": {"id": customer_id},
-            "recipient": {"id": business_id},
-            "timestamp": now_ms + 1,
-        }
+        self.emit(kind, messaging_entry(business_id, [echo], now_ms))
         if kind == "messenger":
             receipts = [
-                {**party, "delivery": {"mids": [mid], "watermark": now_ms}},
-                {**party, "read": {"watermark": now_ms}},
+                {"delivery": {"mids": [mid], "watermark": now_ms}},
+                {"read": {"watermark": now_ms}},
             ]
         else:
-            receipts = [{**party, "read": {"mid": mid}}]
-        for item in [echo, *self._statuses(receipts)]:
-            self.emit(kind, messaging_entry(business_id, [item], now_ms))
+            receipts = [{"read": {"mid": mid}}]
+        # Delivered after one receipt delay, read after another.
+        for step, receipt in enumerate(self._statuses(receipts), start=1):
+            delay = step * self.receipt_delay
+            at_ms = now_ms + int(delay * 1000)
+            item = {
+                "sender": {"id": customer_id},
+                "recipient": {"id": business_id},
+                "timestamp": at_ms + 1,
+                **receipt,
+            }
+            self.emit(kind, messaging_entry(business_id, [item], at_ms), delay=delay)
+        self._reached_customer(kind, business_id, customer_id)
 
     def after_whatsapp_send(
         self, phone_id: str, customer_id: str, wamid: str, *, closed: bool, by_user_id: bool = False
     ) -> None:
         phone = self.state.phone_numbers[phone_id]
-        timestamp = str(int(self.state.clock()))
+        now = self.state.clock()
         # A customer known only by their username is named by their business-scoped id.
         recipient = "recipient_user_id" if by_user_id else "recipient_id"
-        base = {"id": wamid, "timestamp": timestamp, recipient: customer_id}
+        base = {"id": wamid, recipient: customer_id}
         if closed:
             statuses = [
                 {
@@ -225,11 +242,18 @@ class MetaSimulator:
                 {**base, "status": status, "pricing": pricing}
                 for status in ("sent", "delivered", "read")
             ]
-        for status in self._statuses(statuses):
+        # Sent at once, delivered after one receipt delay, read after another.
+        for step, status in enumerate(self._statuses(statuses)):
+            delay = step * self.receipt_delay
             entry = wa_entry(
-                phone.waba_id, phone.id, phone.display_phone_number, {"statuses": [status]}
+                phone.waba_id,
+                phone.id,
+                phone.display_phone_number,
+                {"statuses": [{**status, "timestamp": str(int(now + delay))}]},
             )
-            self.emit("whatsapp", entry)
+            self.emit("whatsapp", entry, delay=delay)
+        if not closed:
+            self._reached_customer("whatsapp", phone_id, customer_id)
 
     def _outage(self) -> None:
         """Meta briefly down: code 2 ("Service temporarily unavailable") with HTTP 500,

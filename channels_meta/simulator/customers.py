@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 # send image, video, audio and file attachments as links.
 MEDIA_TYPES = {"image", "audio", "video", "document", "sticker"}
 LINKED_MEDIA_TYPES = {"image", "audio", "video", "file", "document"}
+DEFAULT_ORDER = [["latte-large", 2, 95], ["croissant", 1, 60]]
 
 
 class Customers:
@@ -52,17 +53,20 @@ class Customers:
     def send_message(self, body: dict) -> dict:
         """A customer writes: `text`, media (`media_type`; the file in `media_content`,
         base64, with `media_mime_type` and `media_filename`, else a sample: a small
-        picture for images), a reply (`reply_to` a message id) or, on Instagram, a reply
-        to the business's story (`story_reply`). The messaging window opens. On Messenger
-        and Instagram the customer may give their profile's `name`, `username` and
-        `picture_url`, or have none (`no_profile`). On WhatsApp, a customer given a
-        `user_id` (a business-scoped user id) hides their number behind a `username`."""
+        picture for images), a reply (`reply_to` a message id), on Instagram a reply to
+        the business's story (`story_reply`), on WhatsApp an order from the catalogue
+        (`order`). The messaging window opens. On Messenger and Instagram the customer
+        may give their profile's `name`, `username` and `picture_url`, or have none
+        (`no_profile`). On WhatsApp, a customer given a `user_id` (a business-scoped user
+        id) hides their number behind a `username`. With `ago` (seconds), the message was
+        written that long ago and Meta delivers it only now, as it does after retrying
+        for a while."""
         kind, business_id = body.get("kind", ""), str(body.get("business_id", ""))
         self._business(kind, business_id)
         media_type = str(body.get("media_type") or "")
         with self.state.lock:
             customer_id = self._customer_id(kind, body)
-            now = self.state.event_time()
+            now = self.state.event_time() - float(body.get("ago") or 0)
             self.state.last_inbound[(business_id, customer_id)] = now
             media = None
             if media_type in (MEDIA_TYPES if kind == "whatsapp" else LINKED_MEDIA_TYPES):
@@ -134,6 +138,8 @@ class Customers:
                     "address": "İstanbul",
                 },
             )
+        elif body.get("order"):
+            message.update(type="order", order=self._order(body))
         else:
             message.update(type="text", text={"body": body.get("text", "")})
         if body.get("reply_to"):
@@ -146,6 +152,26 @@ class Customers:
             contact = {"profile": {"name": name}, "wa_id": wa_id}
         value = {"contacts": [contact], "messages": [message]}
         return whatsapp_entry(phone.waba_id, phone.id, phone.display_phone_number, value)
+
+    def _order(self, body: dict) -> dict:
+        """A WhatsApp catalogue order: `order` is a list of [product id, quantity, price]
+        (or true for a default basket), with `text` as the customer's note."""
+        items = body["order"] if isinstance(body["order"], list) else DEFAULT_ORDER
+        order: dict = {
+            "catalog_id": "1" + self.state.new_id(14),
+            "product_items": [
+                {
+                    "product_retailer_id": str(product),
+                    "quantity": int(quantity),
+                    "item_price": price,
+                    "currency": body.get("currency", "TRY"),
+                }
+                for product, quantity, price in items
+            ],
+        }
+        if body.get("text"):
+            order["text"] = body["text"]
+        return order
 
     def react(self, body: dict) -> dict:
         kind, business_id = body.get("kind", ""), str(body.get("business_id", ""))

@@ -84,12 +84,31 @@ class WebhookSender:
 
     def __post_init__(self) -> None:
         self._pending: queue.Queue[tuple[str, bool, dict]] = queue.Queue()
+        # Entries Meta sends a while after the event that made them: (due, entry).
+        self._later: list[tuple[float, tuple[str, bool, dict]]] = []
         self._retries: list[Delivery] = []
         self._lock = threading.Lock()
         self._http = httpx.Client(transport=self.transport, timeout=20.0)
 
-    def enqueue(self, object_type: str, entry: dict, *, instagram_login: bool = False) -> None:
+    def enqueue(
+        self, object_type: str, entry: dict, *, instagram_login: bool = False, delay: float = 0.0
+    ) -> None:
+        """Send `entry` with the next delivery, or with the first one `delay` seconds from now."""
+        if delay > 0:
+            with self._lock:
+                self._later.append(
+                    (time.monotonic() + delay, (object_type, instagram_login, entry))
+                )
+                self._later.sort(key=lambda item: item[0])
+            return
         self._pending.put((object_type, instagram_login, entry))
+
+    def _release_due(self, now: float) -> None:
+        with self._lock:
+            due = [item for at, item in self._later if at <= now]
+            self._later = [(at, item) for at, item in self._later if at > now]
+        for item in due:
+            self._pending.put(item)
 
     def _batches(self) -> list[Delivery]:
         grouped: dict[tuple[str, bool], list[dict]] = {}
@@ -144,18 +163,19 @@ class WebhookSender:
     def flush(self) -> int:
         """Deliver what is queued and whatever retries are due; how many got a 200."""
         now = time.monotonic()
+        self._release_due(now)
         with self._lock:
             due = [d for d in self._retries if d.not_before <= now]
             self._retries = [d for d in self._retries if d.not_before > now]
         return sum(self.send(delivery) for delivery in [*due, *self._batches()])
 
     def flush_all(self, timeout: float = 30.0) -> None:
-        """Keep flushing until nothing is queued or waiting to be retried."""
+        """Keep flushing until nothing is queued, waiting to be sent later or retried."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.flush()
             with self._lock:
-                idle = not self._retries and self._pending.empty()
+                idle = not self._retries and not self._later and self._pending.empty()
             if idle:
                 return
             time.sleep(0.01)
@@ -164,3 +184,7 @@ class WebhookSender:
         while not stop.is_set():
             self.flush()
             stop.wait(interval)
+
+    def close(self) -> None:
+        """Close the connections kept open to the target."""
+        self._http.close()

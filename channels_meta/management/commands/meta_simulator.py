@@ -45,6 +45,32 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=20)
         parser.add_argument("--rate", type=float, default=0.0, help="Customer events per second.")
         parser.add_argument(
+            "--opening",
+            type=int,
+            default=0,
+            help="Scripted customer events sent first (unless the state was restored), one "
+            "every half second: texts in several languages, photos, comments, a story "
+            "reply, an order.",
+        )
+        parser.add_argument(
+            "--answers",
+            type=float,
+            default=0.0,
+            help="Share of customers who answer a business's message a few seconds later (0-1).",
+        )
+        parser.add_argument(
+            "--subscribed-only",
+            action="store_true",
+            help="Customers write only to businesses subscribed to webhooks; traffic waits "
+            "for the first subscription.",
+        )
+        parser.add_argument(
+            "--receipt-delay",
+            type=float,
+            default=0.0,
+            help="Seconds before a business's message is delivered, and again before it is read.",
+        )
+        parser.add_argument(
             "--duplicates", type=float, default=0.0, help="Share of webhooks sent twice (0-1)."
         )
         parser.add_argument(
@@ -106,13 +132,22 @@ class Command(BaseCommand):
             duplicate_rate=options["duplicates"],
             reorder_rate=options["reorder"],
             public_url=options["public_url"] or f"http://{options['host']}:{options['port']}",
+            receipt_delay=options["receipt_delay"],
         )
         stop = threading.Event()
         threads = []
         if sender is not None:
             threads.append(threading.Thread(target=sender.run_forever, args=(stop,), daemon=True))
-        if options["rate"] > 0:
-            traffic = Traffic(simulator, customers=options["customers"], rate=options["rate"])
+        if options["rate"] > 0 or options["opening"] > 0:
+            traffic = Traffic(
+                simulator,
+                customers=options["customers"],
+                rate=options["rate"],
+                # A restarted simulator's customers have already opened their conversations.
+                opening=0 if restored else options["opening"],
+                answers=options["answers"],
+                subscribed_only=options["subscribed_only"],
+            )
             threads.append(threading.Thread(target=traffic.run, args=(stop,), daemon=True))
         if state_file is not None:
             state_file.save()
