@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     "channels_meta",
     "inbox",
     "privacy",
+    # The project's own commands (the demo), which stand on every app.
+    "padu",
 ]
 
 MIDDLEWARE = [

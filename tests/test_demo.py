@@ -1,5 +1,6 @@
 """The demo command: one process stopping stops the demo, visibly; Ctrl-C stops it
-cleanly; a restart keeps the owner's password."""
+cleanly; a restart keeps the owner's password; the demo organisation gets its channels
+through the simulator's login dialog and a system-user token, as a person would."""
 
 from __future__ import annotations
 
@@ -11,11 +12,19 @@ import threading
 import time
 from io import StringIO
 
+import httpx
 import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from channels_meta.management.commands.demo import (
+from channels_meta.graph import client as graph_client
+from channels_meta.models import Channel, ChannelStatus, MessageTemplate, TemplateStatus
+from channels_meta.simulator.app import MetaSimulator
+from channels_meta.simulator.state import SimulatorState
+from inbox.models import Label, SavedReply
+from padu import demo
+from padu.management.commands.demo import (
+    DEMO_APP,
     DEMO_EMAIL,
     DEMO_PASSWORD,
     Command,
@@ -71,7 +80,7 @@ def test_stopping_the_demo_stops_every_process_and_succeeds():
 
 RUN_SUPERVISOR = """
 import sys
-from channels_meta.management.commands.demo import Supervisor
+from padu.management.commands.demo import Supervisor
 sleeper = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(120)"]
 sys.exit(Supervisor({"web": sleeper, "worker": sleeper}).run())
 """
@@ -146,3 +155,52 @@ def test_the_demo_runs_with_debug_off_and_still_serves_its_static_files(monkeypa
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "404", "True", "200"]
+
+
+@pytest.fixture
+def demo_simulator(settings):
+    """The simulator with the demo's businesses, where Meta and its dialogs would be."""
+    for name, value in DEMO_APP.items():
+        setattr(settings, name, value)
+    state = SimulatorState(app_id=DEMO_APP["META_APP_ID"], app_secret=DEMO_APP["META_APP_SECRET"])
+    state.load(demo.BUSINESSES)
+    transport = httpx.WSGITransport(app=MetaSimulator(state))
+    graph_client.use_transport(transport)
+    with httpx.Client(transport=transport, base_url="http://127.0.0.1:8900") as dialog:
+        yield state, dialog
+    graph_client.use_transport(None)
+
+
+@pytest.mark.django_db
+def test_the_demo_organisation_gets_a_page_its_instagram_account_and_a_number(demo_simulator):
+    state, dialog = demo_simulator
+    membership = demo.organization_seed()
+
+    connected = demo.channels_connect(membership=membership, dialog=dialog)
+
+    channels = {c.kind: c for c in Channel.objects.for_org(membership.organization)}
+    assert sorted(channels) == ["instagram", "messenger", "whatsapp"]
+    assert {c.status for c in channels.values()} == {ChannelStatus.ACTIVE}
+    assert channels["messenger"].meta_user_id  # through Facebook Login
+    assert channels["instagram"].page_id == demo.PAGE_ID
+    assert {demo.PAGE_ID, demo.WABA_ID} <= set(state.subscriptions)
+    approved = MessageTemplate.objects.filter(
+        channel=channels["whatsapp"], status=TemplateStatus.APPROVED
+    )
+    assert connected.templates == 3
+    assert approved.count() == 2
+    assert Label.objects.for_org(membership.organization).count() == 3
+    assert SavedReply.objects.for_org(membership.organization).count() == 3
+
+
+@pytest.mark.django_db
+def test_starting_the_demo_again_connects_nothing_twice(demo_simulator):
+    _state, dialog = demo_simulator
+    membership = demo.organization_seed()
+    demo.channels_connect(membership=membership, dialog=dialog)
+
+    again = demo.channels_connect(membership=demo.organization_seed(), dialog=dialog)
+
+    assert again.channels == []
+    assert Channel.objects.count() == 3
+    assert Label.objects.count() == 3

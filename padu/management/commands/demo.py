@@ -1,24 +1,33 @@
+"""`make run`: the demo organisation, and Padu's processes with the Meta simulator
+playing customers, run as one."""
+
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
+import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
-from accounts import onboarding
-from accounts.models import Organization, User
+from accounts.models import Membership
+from channels_meta.connected import ChannelError
+from channels_meta.graph.errors import GraphError
+from padu import demo
+from padu.demo import DEMO_EMAIL, DEMO_PASSWORD
 
-DEMO_EMAIL = "owner@demo.padu.example"
-DEMO_PASSWORD = "padu-demo-2026"  # noqa: S105 - printed for the person running the demo
-DEMO_ORGANIZATION = "Demo Coffee Co."
 DEFAULT_SIMULATOR_PORT = 8900
+SIMULATOR_START_SECONDS = 60
 # The demo plays a Meta app against the simulator; these are not secrets of any real app.
 DEMO_APP = {
     "META_APP_ID": "100000000000001",
@@ -75,6 +84,12 @@ class Supervisor:
     def stop(self) -> None:
         self._stopping.set()
 
+    def say(self, name: str, line: str) -> None:
+        """A line of the demo's own, marked with `name`, between the processes' lines."""
+        with self._write_lock:
+            self.out.write(f"{name:>9} | {line}\n")
+            self.out.flush()
+
     def run(self) -> int:
         try:
             for name, command in self.commands.items():
@@ -113,9 +128,7 @@ class Supervisor:
         for line in child.process.stdout:
             line = line.rstrip("\n")
             child.tail.append(line)
-            with self._write_lock:
-                self.out.write(f"{child.name:>9} | {line}\n")
-                self.out.flush()
+            self.say(child.name, line)
 
     def _report(self, child: Child) -> None:
         if child.reader is not None:
@@ -150,7 +163,9 @@ class Supervisor:
 class Command(BaseCommand):
     help = (
         "Seed a demo organisation and run the web server, a Celery worker, beat, and the "
-        "Meta simulator standing in for Meta. If one of them stops, the demo stops too."
+        "Meta simulator standing in for Meta, with its Page, Instagram account and "
+        "WhatsApp number connected and customers writing. If one process stops, the demo "
+        "stops too."
     )
 
     def add_arguments(self, parser) -> None:
@@ -168,11 +183,12 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, simulator_port: int, seed_only: bool, **options) -> None:
         if settings.PRODUCTION:
             raise CommandError("The demo does not run with PADU_ENV=production.")
-        slug = self._seed()
+        membership = demo.organization_seed()
+        slug = membership.organization.slug
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nPadu demo: open http://127.0.0.1:{port}/o/{slug}/ "
-                f"(or http://localhost:{port}/o/{slug}/)\n"
+                f"\nPadu demo: open http://127.0.0.1:{port}/o/{slug}/inbox/ "
+                f"(or http://localhost:{port}/o/{slug}/inbox/)\n"
                 f"Sign in as {DEMO_EMAIL} with the password {DEMO_PASSWORD} "
                 "(unless you changed it)\n"
                 f"The Meta simulator stands in for Meta at http://127.0.0.1:{simulator_port}/ "
@@ -182,53 +198,90 @@ class Command(BaseCommand):
         )
         if seed_only:
             return
+        meta = self._meta_settings(port, simulator_port)
+        # This process connects the demo's channels: it talks to the simulator too.
+        for name, value in meta.items():
+            setattr(settings, name, value)
+        businesses = settings.VAR_DIR / "demo-businesses.json"
+        businesses.parent.mkdir(parents=True, exist_ok=True)
+        businesses.write_text(json.dumps(demo.BUSINESSES, indent=2))
         supervisor = Supervisor(
-            self._commands(port, simulator_port), env=self._environment(port, simulator_port)
+            self._commands(port, simulator_port, businesses),
+            env=self._environment(port, simulator_port),
         )
         for number in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(number, lambda *_: supervisor.stop())
+        threading.Thread(
+            target=self._connect_channels,
+            args=(supervisor, membership, f"http://127.0.0.1:{simulator_port}"),
+            daemon=True,
+        ).start()
         if supervisor.run() != 0:
             raise CommandError("The demo stopped because one of its processes did (see above).")
 
-    def _seed(self) -> str:
-        """The demo organisation and its owner, made on the first run only: the owner's
-        password is set when the account is created and never again."""
-        owner = User.objects.with_email(DEMO_EMAIL).first()
-        organization = (
-            Organization.objects.filter(memberships__user=owner).first() if owner else None
-        )
-        if organization is None:
-            organization, provisioned = onboarding.organization_create_by_operator(
-                name=DEMO_ORGANIZATION, owner_email=DEMO_EMAIL, password=DEMO_PASSWORD
+    def _connect_channels(
+        self, supervisor: Supervisor, membership: Membership, simulator: str
+    ) -> None:
+        """Once the simulator answers, connect the demo's channels (on the first run, or
+        when they are no longer active) and say what was done."""
+        try:
+            with httpx.Client(base_url=simulator, timeout=10.0) as dialog:
+                deadline = time.monotonic() + SIMULATOR_START_SECONDS
+                while True:
+                    try:
+                        dialog.get("/")
+                        break
+                    except httpx.TransportError:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.3)
+                connected = demo.channels_connect(membership=membership, dialog=dialog)
+        except (ChannelError, GraphError, httpx.HTTPError) as error:
+            supervisor.say(
+                "demo",
+                f"Could not connect the demo's channels ({error}); connect them on the "
+                "Channels page.",
             )
-            owner = provisioned.user
-        if owner is not None and not owner.full_name:
-            owner.full_name = "Demo Owner"
-            onboarding.user_update_profile(user=owner, changed_fields=["full_name"])
-        return organization.slug
+            return
+        finally:
+            connections.close_all()
+        if not connected.channels:
+            supervisor.say("demo", "The demo's Page, Instagram account and number are connected.")
+        for channel in connected.channels:
+            supervisor.say("demo", f"Connected {channel.get_kind_display()} {channel.name}.")
+        for problem in connected.problems:
+            supervisor.say("demo", problem)
+        if connected.templates:
+            supervisor.say("demo", f"Synced {connected.templates} WhatsApp templates.")
 
-    def _environment(self, port: int, simulator_port: int) -> dict[str, str]:
+    def _meta_settings(self, port: int, simulator_port: int) -> dict[str, str]:
+        """The Meta app and hosts the demo plays against the simulator."""
         simulator = f"http://127.0.0.1:{simulator_port}"
         return {
-            **os.environ,
             **DEMO_APP,
-            # Lines appear as they are written, so a process's last words are not lost.
-            "PYTHONUNBUFFERED": "1",
-            # What a newcomer sees is Padu's own pages, its 404 and 500 included, not
-            # Django's debug pages (WhiteNoise still serves the static files);
-            # DEBUG=true make run brings the debug pages back.
-            "DEBUG": os.environ.get("DEBUG", "false"),
             "SITE_URL": f"http://127.0.0.1:{port}",
             "META_GRAPH_URL": simulator,
             "META_INSTAGRAM_GRAPH_URL": simulator,
             "META_INSTAGRAM_API_URL": simulator,
             "META_DIALOG_URL": simulator,
             "META_INSTAGRAM_AUTHORIZE_URL": f"{simulator}/oauth/authorize",
-            # Customers' media comes from the simulator's own address.
-            "META_MEDIA_HOSTS": simulator,
         }
 
-    def _commands(self, port: int, simulator_port: int) -> dict[str, list[str]]:
+    def _environment(self, port: int, simulator_port: int) -> dict[str, str]:
+        return {
+            **os.environ,
+            **self._meta_settings(port, simulator_port),
+            # Lines appear as they are written, so a process's last words are not lost.
+            "PYTHONUNBUFFERED": "1",
+            # What a newcomer sees is Padu's own pages, its 404 and 500 included, not
+            # Django's debug pages (WhiteNoise still serves the static files);
+            # DEBUG=true make run brings the debug pages back.
+            "DEBUG": os.environ.get("DEBUG", "false"),
+            # Customers' media comes from the simulator's own address.
+            "META_MEDIA_HOSTS": f"http://127.0.0.1:{simulator_port}",
+        }
+
+    def _commands(self, port: int, simulator_port: int, businesses: Path) -> dict[str, list[str]]:
         python = sys.executable
         celery = [python, "-m", "celery", "-A", "padu"]
         return {
@@ -244,16 +297,30 @@ class Command(BaseCommand):
                 "--target",
                 f"http://127.0.0.1:{port}/webhooks/meta/",
                 # Businesses, tokens and subscriptions outlive a restart, so connected
-                # channels stay connected.
+                # channels stay connected; the demo's businesses are made on the first run.
                 "--state-file",
-                str(settings.VAR_DIR / "simulator-state.json"),
+                str(settings.VAR_DIR / "demo-simulator-state.json"),
+                "--state",
+                str(businesses),
                 "--seed",
                 "1",
-                # Live customer traffic, with a few duplicated and reordered webhooks.
-                "--rate",
-                "0.5",
+                # Customers of the connected businesses (six each, so that the opening
+                # has a customer of its own for each of its WhatsApp messages): an
+                # opening burst of a dozen messages, then a few a minute; half of them
+                # answer a reply, which is delivered and then read a moment after it is
+                # sent.
                 "--customers",
-                "12",
+                "36",
+                "--subscribed-only",
+                "--opening",
+                "13",
+                "--rate",
+                "0.05",
+                "--answers",
+                "0.5",
+                "--receipt-delay",
+                "1.5",
+                # A few duplicated and reordered webhooks, as Meta sends them.
                 "--duplicates",
                 "0.05",
                 "--reorder",
