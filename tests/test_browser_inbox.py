@@ -108,10 +108,15 @@ def inbox_page(browser, live_server, world):  # noqa: F811
 def test_a_customer_writes_an_agent_answers_and_the_reply_is_delivered_then_read(meta, inbox_page):
     page = inbox_page
     expect(page.get_by_text("No conversations here.")).to_be_visible()
+    search = page.get_by_role("searchbox", name="Search conversations")
+    search.fill("Ayş")
 
     customer = customer_writes(meta, "whatsapp", "Merhaba, bugün açık mısınız?", name="Ayşe Yılmaz")
     ayse = page.locator("[data-row]", has_text="Ayşe Yılmaz")
     expect(ayse).to_contain_text("Merhaba, bugün açık mısınız?", timeout=LIVE_MS)
+    # What the agent was typing in the search box is still there.
+    expect(search).to_have_value("Ayş")
+    expect(search).to_be_focused()
     customer_writes(meta, "messenger", "Do you deliver on Sundays?")
     expect(page.locator("[data-row]", has_text="Do you deliver on Sundays?")).to_have_count(
         1, timeout=LIVE_MS
