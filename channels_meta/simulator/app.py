@@ -191,16 +191,16 @@ class MetaSimulator:
         }
         self.emit(kind, messaging_entry(business_id, [echo], now_ms))
         if kind == "messenger":
-            receipts = [
-                {"delivery": {"mids": [mid], "watermark": now_ms}},
-                {"read": {"watermark": now_ms}},
-            ]
+            receipts = [{"delivery": {"mids": [mid]}}, {"read": {}}]
         else:
             receipts = [{"read": {"mid": mid}}]
         # Delivered after one receipt delay, read after another.
         for step, receipt in enumerate(self._statuses(receipts), start=1):
             delay = step * self.receipt_delay
             at_ms = now_ms + int(delay * 1000)
+            if kind == "messenger":
+                # Messenger's watermark: every message sent before this moment.
+                receipt = {name: {**fields, "watermark": at_ms} for name, fields in receipt.items()}
             item = {
                 "sender": {"id": customer_id},
                 "recipient": {"id": business_id},

@@ -87,6 +87,8 @@ def test_messenger_delivery_and_read_receipts_come_after_the_echo(meta):
     assert at_once == 2  # the customer's message and the echo
     assert ["delivery" in items[2], "read" in items[3]] == [True, True]
     assert items[3]["timestamp"] > items[2]["timestamp"] > items[1]["timestamp"]
+    # Read when the customer read it: later than the message, as its watermark says.
+    assert items[3]["read"]["watermark"] > items[1]["timestamp"]
 
 
 def test_some_customers_answer_the_business_a_few_seconds_later(meta, quick):
