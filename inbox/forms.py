@@ -70,10 +70,18 @@ class ListFilterForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    """A reply: a text, or a file with an optional caption (the text). What the channel
+    takes is the reply service's to decide."""
+
     text = forms.CharField(
-        label=_("Reply"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, strip=False
+        label=_("Reply"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        strip=False,
+        required=False,
     )
     mode = forms.ChoiceField(choices=SendMode.choices, required=False, label=_("Send as"))
+    file = forms.FileField(required=False, label=_("Attach an image or document"))
 
 
 class TemplateForm(forms.Form):

@@ -8,8 +8,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from channels_meta.models import ChannelStatus
 from inbox.models import Conversation, SendMode
@@ -24,6 +25,86 @@ MAX_LENGTH = {
     "instagram": 1000,
     "whatsapp": 4096,
     "instagram_comment": 2200,
+    # WhatsApp sends a file's caption with it; Messenger and Instagram take none, so
+    # there it goes as a text message of its own.
+    "whatsapp_caption": 1024,
+}
+
+MB = 1024 * 1024
+IMAGES = frozenset({"image/jpeg", "image/png"})
+DOCUMENTS = frozenset(
+    {
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "text/plain",
+    }
+)
+OTHER_DOCUMENTS = frozenset(
+    {
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.oasis.opendocument.presentation",
+        "text/csv",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FileLimit:
+    """What a channel takes of one kind of file: its types, and its size at most."""
+
+    max_bytes: int
+    mime_types: frozenset[str]
+
+
+# The files staff may send from the composer (images and documents), by channel and by
+# what the file is (`inbox.filetypes` family), as Meta takes them: WhatsApp Cloud API's
+# supported media (images: JPEG and PNG up to 5 MB; documents: PDF, office files and
+# text up to 100 MB); Messenger's attachments (up to 25 MB, any file as `file`);
+# Instagram's Send API (images: PNG and JPEG up to 8 MB; no documents).
+ATTACHMENT_LIMITS: dict[str, dict[str, FileLimit]] = {
+    "whatsapp": {
+        "image": FileLimit(5 * MB, IMAGES),
+        "document": FileLimit(100 * MB, DOCUMENTS),
+    },
+    "messenger": {
+        "image": FileLimit(25 * MB, IMAGES | {"image/gif"}),
+        "document": FileLimit(25 * MB, DOCUMENTS | OTHER_DOCUMENTS),
+    },
+    "instagram": {
+        "image": FileLimit(8 * MB, IMAGES),
+    },
+}
+# How people call each type, and the extensions a file picker offers for it.
+FILE_FORMATS = {
+    "image/jpeg": ("JPEG", ".jpg,.jpeg"),
+    "image/png": ("PNG", ".png"),
+    "image/gif": ("GIF", ".gif"),
+    "application/pdf": ("PDF", ".pdf"),
+    "application/msword": ("Word", ".doc"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("Word", ".docx"),
+    "application/vnd.ms-excel": ("Excel", ".xls"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("Excel", ".xlsx"),
+    "application/vnd.ms-powerpoint": ("PowerPoint", ".ppt"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (
+        "PowerPoint",
+        ".pptx",
+    ),
+    "application/vnd.oasis.opendocument.text": ("OpenDocument", ".odt"),
+    "application/vnd.oasis.opendocument.spreadsheet": ("OpenDocument", ".ods"),
+    "application/vnd.oasis.opendocument.presentation": ("OpenDocument", ".odp"),
+    "text/plain": (gettext_lazy("plain text"), ".txt"),
+    "text/csv": ("CSV", ".csv"),
+}
+CHANNEL_NAMES = {
+    "messenger": gettext_lazy("Messenger"),
+    "instagram": gettext_lazy("Instagram"),
+    "whatsapp": gettext_lazy("WhatsApp"),
 }
 
 
@@ -109,6 +190,74 @@ def max_length(channel_kind: str, mode: str) -> int:
     if mode == SendMode.PUBLIC_REPLY:
         return MAX_LENGTH["instagram_comment"]
     return MAX_LENGTH[channel_kind]
+
+
+def caption_max_length(channel_kind: str) -> int:
+    """The longest text that may go with a file."""
+    return MAX_LENGTH["whatsapp_caption" if channel_kind == "whatsapp" else channel_kind]
+
+
+def _megabytes(size: int, *, round_up: bool = False) -> str:
+    value = size / MB
+    if round_up:
+        value = math.ceil(value * 10) / 10
+    decimals = 0 if value == int(value) else 1
+    return _("%(size)s MB") % {"size": formats.number_format(value, decimal_pos=decimals)}
+
+
+def _format_name(mime_type: str) -> str:
+    known = FILE_FORMATS.get(mime_type)
+    return str(known[0]) if known else mime_type.rpartition("/")[2].upper()
+
+
+def _format_names(mime_types: frozenset[str]) -> str:
+    return ", ".join(
+        dict.fromkeys(_format_name(t) for t in sorted(mime_types, key=list(FILE_FORMATS).index))
+    )
+
+
+def attachment_limits_text(channel_kind: str) -> str:
+    """What files a channel takes, in words: "images (JPEG, PNG) up to 5 MB; …"."""
+    parts = []
+    for family, limit in ATTACHMENT_LIMITS.get(channel_kind, {}).items():
+        words = {"formats": _format_names(limit.mime_types), "size": _megabytes(limit.max_bytes)}
+        if family == "image":
+            parts.append(_("images (%(formats)s) up to %(size)s") % words)
+        else:
+            parts.append(_("documents (%(formats)s) up to %(size)s") % words)
+    return "; ".join(parts)
+
+
+def attachment_accept(channel_kind: str) -> str:
+    """The `accept` list of a file input for the channel: its types and extensions."""
+    accepted: list[str] = []
+    for limit in ATTACHMENT_LIMITS.get(channel_kind, {}).values():
+        for mime_type in sorted(limit.mime_types, key=list(FILE_FORMATS).index):
+            accepted += [mime_type, *FILE_FORMATS[mime_type][1].split(",")]
+    return ",".join(dict.fromkeys(accepted))
+
+
+def attachment_refusal(channel_kind: str, *, family: str, mime_type: str, size: int) -> str:
+    """Why the channel does not take this file (what it is, found by its content, and
+    its size in bytes), in words; "" when it does."""
+    limit = ATTACHMENT_LIMITS.get(channel_kind, {}).get(family)
+    channel = CHANNEL_NAMES.get(channel_kind, channel_kind)
+    if limit is None or mime_type not in limit.mime_types:
+        return _("%(channel)s does not take %(format)s files from Padu. It takes %(limits)s.") % {
+            "channel": channel,
+            "format": _format_name(mime_type),
+            "limits": attachment_limits_text(channel_kind),
+        }
+    if size > limit.max_bytes:
+        words = {
+            "channel": channel,
+            "limit": _megabytes(limit.max_bytes),
+            "size": _megabytes(size, round_up=True),
+        }
+        if family == "image":
+            return _("%(channel)s takes images up to %(limit)s; this one is %(size)s.") % words
+        return _("%(channel)s takes documents up to %(limit)s; this one is %(size)s.") % words
+    return ""
 
 
 def _time_left(until: datetime, now: datetime) -> str:

@@ -18,20 +18,28 @@ def pending_purge_stale() -> int:
 
 @shared_task(bind=True, max_retries=DELIVERY_RETRIES, soft_time_limit=60, time_limit=90)
 def message_deliver(self, message_id: int) -> str:
-    """Send a queued reply to Meta once; retried while Meta asks to wait, then failed."""
+    """Send a queued reply to Meta once, then what waited for it (a file's caption);
+    retried while Meta asks to wait, then failed."""
     try:
-        return delivery.message_deliver(message_id=message_id)
+        outcome = delivery.message_deliver(message_id=message_id)
     except delivery.Retry as wait:
         if self.request.retries >= self.max_retries:
             delivery.message_give_up(message_id=message_id)
             return "gave up"
         countdown = max(wait.countdown, 2**self.request.retries * 15)
         raise self.retry(countdown=countdown) from None
+    if outcome == "sent":
+        for follower_id in delivery.followers_due(message_id=message_id):
+            message_deliver.delay(follower_id)
+    return outcome
 
 
 @shared_task(soft_time_limit=60)
 def deliveries_interrupted_fail() -> int:
-    """Fail replies whose delivery was cut off while talking to Meta."""
+    """Fail replies whose delivery was cut off while talking to Meta, and send the
+    captions whose file went but whose own delivery was never enqueued."""
+    for follower_id in delivery.followers_due():
+        message_deliver.delay(follower_id)
     return delivery.deliveries_interrupted_fail()
 
 

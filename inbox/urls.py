@@ -33,3 +33,8 @@ tenant_patterns = [
         name="attachment_thumbnail",
     ),
 ]
+
+# Outside the organisation's URLs: Meta fetches files staff send to Instagram from here.
+public_patterns = [
+    path("media/signed/<str:token>/", media.outbound_file, name="outbound_file"),
+]

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.urls import tenant_patterns as organization_patterns
 from channels_meta.urls import tenant_patterns as channel_patterns
 from inbox.overview import organization_home
+from inbox.urls import public_patterns as inbox_public_patterns
 from inbox.urls import tenant_patterns as inbox_patterns
 
 admin.site.site_header = _("Padu platform administration")
@@ -18,5 +19,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/channels/", include(channel_patterns)),
     path("o/<slug:org_slug>/inbox/", include(inbox_patterns)),
     path("", include("channels_meta.urls")),
+    path("", include(inbox_public_patterns)),
     path("", include("accounts.urls")),
 ]

@@ -1,7 +1,8 @@
 """The httpx client under `graph.calls`: the one way Padu's requests reach Meta.
 
 It builds versioned URLs, sends the access token in the Authorization header (never in
-a URL Padu logs), applies timeouts, follows `paging.next`, and turns Meta's error
+a URL Padu logs), sends JSON, forms or multipart uploads (files for Meta to keep),
+applies timeouts, follows `paging.next`, and turns Meta's error
 envelope into typed exceptions whose messages never contain a token. It sends nothing
 anywhere but the configured Meta hosts: paths are checked, and so are absolute URLs
 (Meta's `paging.next`); attachments are downloaded from Meta's media hosts
@@ -133,10 +134,14 @@ class GraphClient:
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
         form: dict[str, Any] | None = None,
+        files: dict[str, tuple[str, BinaryIO, str]] | None = None,
         secrets: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """Send one request and return the decoded JSON answer, or raise a GraphError.
+        `files` (field: (file name, file, type)) go with `form` as a multipart upload.
         Nothing is sent unless the URL is on one of the configured Meta hosts."""
+        if files and json_body is not None:
+            raise ValueError("A multipart upload carries a form, not JSON.")
         url = (
             self.url(path_or_url, host=host, versioned=versioned)
             if isinstance(path_or_url, str) and PATH_PATTERN.fullmatch(path_or_url)
@@ -146,7 +151,13 @@ class GraphClient:
         known_secrets = (token or "", *secrets)
         try:
             response = self._http.request(
-                method, url, params=params, json=json_body, data=form, headers=headers
+                method,
+                url,
+                params=params,
+                json=json_body,
+                data=form,
+                files=files,
+                headers=headers,
             )
         except httpx.TimeoutException:
             raise TransientError("Meta did not answer in time.") from None

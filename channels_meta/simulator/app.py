@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from channels_meta.simulator import dialogs, edges, media, oauth, profiles, sending
+from channels_meta.simulator import dialogs, edges, media, oauth, profiles, sending, uploads
 from channels_meta.simulator.customers import Customers
 from channels_meta.simulator.http import GraphFault, Request, Response, invalid_parameter, ok
 from channels_meta.simulator.state import SimulatorState
@@ -101,6 +101,12 @@ class MetaSimulator:
                 self._with_state(edges.message_templates),
             ),
             ("POST", re.compile(rf"^/{ID}/messages$"), self._with_sim(sending.send_message)),
+            ("POST", re.compile(rf"^/{ID}/media$"), self._with_state(uploads.whatsapp_upload)),
+            (
+                "POST",
+                re.compile(rf"^/{ID}/message_attachments$"),
+                self._with_state(uploads.attachment_upload),
+            ),
             ("POST", re.compile(rf"^/{ID}/replies$"), self._with_sim(sending.reply_to_comment)),
             ("GET", re.compile(r"^/_sim/state$"), lambda request: ok(self.state.describe())),
             ("GET", re.compile(r"^/_sim/pictures/(?P<customer_id>[0-9]+)\.png$"), profiles.picture),
@@ -180,14 +186,23 @@ class MetaSimulator:
             self.on_business_message(kind, business_id, customer_id)
 
     def after_send(
-        self, kind: str, business_id: str, customer_id: str, mid: str, text: str
+        self,
+        kind: str,
+        business_id: str,
+        customer_id: str,
+        mid: str,
+        text: str,
+        *,
+        attachments: list | None = None,
     ) -> None:
         now_ms = int(self.state.clock() * 1000)
+        echoed = {"mid": mid, "is_echo": True, "app_id": self.state.app_id}
+        echoed.update({"attachments": attachments} if attachments else {"text": text})
         echo = {
             "sender": {"id": business_id},
             "recipient": {"id": customer_id},
             "timestamp": now_ms,
-            "message": {"mid": mid, "text": text, "is_echo": True, "app_id": self.state.app_id},
+            "message": echoed,
         }
         self.emit(kind, messaging_entry(business_id, [echo], now_ms))
         if kind == "messenger":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import re
 import secrets
@@ -10,6 +12,36 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 VERSION_PREFIX = re.compile(r"^/v\d+\.\d+(?=/)")
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """A file posted in a multipart form (an upload)."""
+
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, list[str]], dict[str, FilePart]]:
+    """The fields and files of a multipart/form-data body."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    fields: dict[str, list[str]] = {}
+    files: dict[str, FilePart] = {}
+    if not message.is_multipart():
+        return fields, files
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        content = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            fields.setdefault(str(name), []).append(content.decode("utf-8", "replace"))
+        else:
+            files[str(name)] = FilePart(filename, part.get_content_type(), content)
+    return fields, files
 
 
 @dataclass
@@ -22,6 +54,7 @@ class Request:
     headers: dict[str, str]
     base_url: str = ""
     form_lists: dict[str, list[str]] = field(default_factory=dict)
+    files: dict[str, FilePart] = field(default_factory=dict)
 
     @property
     def token(self) -> str:
@@ -41,6 +74,7 @@ class Request:
         raw = environ["wsgi.input"].read(length) if length else b""
         content_type = environ.get("CONTENT_TYPE", "")
         form_lists: dict[str, list[str]] = {}
+        files: dict[str, FilePart] = {}
         body: dict = {}
         if "json" in content_type and raw:
             try:
@@ -48,6 +82,8 @@ class Request:
                 body = decoded if isinstance(decoded, dict) else {}
             except ValueError:
                 body = {"__invalid__": True}
+        elif content_type.startswith("multipart/form-data") and raw:
+            form_lists, files = _multipart(content_type, raw)
         elif raw:
             form_lists = parse_qs(raw.decode("utf-8", "replace"))
         headers = {
@@ -65,6 +101,7 @@ class Request:
             json=body,
             headers=headers,
             form_lists=form_lists,
+            files=files,
         )
 
 

@@ -58,6 +58,7 @@ class Media:
     filename: str
     created_at: float
     expired: bool = False  # Meta no longer has it (`/_sim/expire_media`)
+    uploaded_as: str = ""  # a business's upload: the type it was uploaded as
 
 
 def sample_image(random, image_format: str = "JPEG") -> bytes:

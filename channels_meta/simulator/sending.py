@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from channels_meta.simulator import uploads
 from channels_meta.simulator.edges import token_for_asset
 from channels_meta.simulator.http import GraphFault, Request, Response, invalid_parameter, ok
 from channels_meta.simulator.state import DAY, SentMessage
@@ -109,9 +110,16 @@ def send_message(sim: MetaSimulator, request: Request, object_id: str) -> Respon
         if not isinstance(recipient, dict) or not isinstance(message, dict):
             raise invalid_parameter("(#100) Param recipient and message must be objects.")
         text = str(message.get("text") or "")
-        if not text and not message.get("attachment"):
+        if bool(text) == bool(message.get("attachment")):
             raise invalid_parameter("(#100) The message must have text or an attachment.")
         _check_text(kind, text)
+        echoed = []
+        if message.get("attachment"):
+            echoed = [
+                uploads.attachment_checked(
+                    state, kind, object_id, message["attachment"], base_url=sim.public_url
+                )
+            ]
         if kind == "instagram" and recipient.get("comment_id"):
             customer_id = _private_reply(sim, object_id, str(recipient["comment_id"]))
         elif recipient.get("id"):
@@ -123,7 +131,7 @@ def send_message(sim: MetaSimulator, request: Request, object_id: str) -> Respon
         state.sent.append(
             SentMessage(mid, kind, object_id, customer_id, body, state.clock(), request.path)
         )
-    sim.after_send(kind, object_id, customer_id, mid, text)
+    sim.after_send(kind, object_id, customer_id, mid, text, attachments=echoed)
     return ok({"recipient_id": customer_id, "message_id": mid})
 
 
@@ -154,6 +162,8 @@ def _send_whatsapp(sim: MetaSimulator, phone_id: str, body: dict) -> Response:
         ):
             raise GraphFault(132001, "(#132001) Template name does not exist in the translation")
         text = f"[template {template.get('name')}]"
+    elif kind in ("image", "document", "audio", "video", "sticker"):
+        uploads.whatsapp_media_checked(state, phone_id, kind, body)
     wamid = "wamid.HBgL" + state.new_id(24)
     last = state.last_inbound.get((phone_id, customer_id))
     window_open = last is not None and state.clock() - last <= DAY

@@ -1,7 +1,9 @@
 """Delivering queued replies to Meta. A worker claims the message before calling Meta, so a
 delivery that runs twice sends once; Meta's answer makes it `sent` (with Meta's id),
 `failed` (with the reason in words), or leaves it queued for a retry (rate limits,
-Meta briefly unavailable)."""
+Meta briefly unavailable). A message that must follow another (the caption Messenger
+and Instagram take apart from its file) waits until that one is sent, and fails with
+it."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from channels_meta.models import Channel, ChannelStatus
 from channels_meta.services.tokens import token_refusal_handled
 from inbox import live
 from inbox.models import Conversation, Message, MessageStatus, SendMode
+from inbox.services import outbound_media
 from inbox.services.receipts import pending_receipts_apply
 
 logger = logging.getLogger(__name__)
@@ -70,6 +73,15 @@ def _send(message: Message, channel: Channel) -> calls.Sent:
             comment_id=conversation.comment_id,
             text=message.text,
             instagram_login=instagram_login,
+        )
+    attachment = outbound_media.outbound_attachment(message)
+    if attachment is not None:
+        return outbound_media.attachment_send(
+            message=message,
+            attachment=attachment,
+            channel=channel,
+            token=token,
+            recipient_id=_recipient(message),
         )
     if channel.kind == "whatsapp":
         if mode == SendMode.TEMPLATE:
@@ -130,6 +142,10 @@ def _fail(
         if message.send_mode == SendMode.PRIVATE_REPLY and not private_reply_used:
             # Meta did not take it, so the one private reply is still there to use.
             Conversation.objects.filter(pk=message.conversation_id).update(private_reply_at=None)
+        _waiting_for(message.pk).update(
+            status=MessageStatus.FAILED,
+            error_reason=_("Not sent, because the file it goes with was not sent."),
+        )
         live.changed(
             organization_id=message.organization_id, conversation_ids=[message.conversation_id]
         )
@@ -153,6 +169,9 @@ def message_deliver(*, message_id: int) -> str:
     channel = message.channel
     if channel.status != ChannelStatus.ACTIVE or not channel.has_token:
         _fail(message, _("The channel is not connected to Meta: reconnect it, then send again."))
+        return "failed"
+    if message.attachments and outbound_media.outbound_attachment(message) is None:
+        _fail(message, _("Padu no longer has the file to send."))
         return "failed"
     try:
         with token_refusal_handled(channel):
@@ -181,6 +200,34 @@ def _sent_record(message: Message, sent: calls.Sent) -> None:
     live.changed(
         organization_id=message.organization_id, conversation_ids=[message.conversation_id]
     )
+
+
+def _waiting_for(message_id: int):
+    """The queued messages that are sent only after this one."""
+    return Message.objects.filter(
+        status=MessageStatus.QUEUED, send_claimed_at__isnull=True, extra__follows=message_id
+    )
+
+
+def followers_due(*, message_id: int | None = None) -> list[int]:
+    """Queued messages whose delivery waits for another's (a caption after its file),
+    that one now sent: those following `message_id`, or all of them (for the sweeper,
+    when the delivery that should have enqueued them was lost)."""
+    waiting = (
+        _waiting_for(message_id)
+        if message_id is not None
+        else Message.objects.filter(
+            status=MessageStatus.QUEUED, send_claimed_at__isnull=True, extra__has_key="follows"
+        )
+    )
+    follows = dict(waiting.values_list("pk", "extra__follows"))
+    sent = set(
+        Message.objects.filter(
+            pk__in=set(follows.values()),
+            status__in=[MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ],
+        ).values_list("pk", flat=True)
+    )
+    return sorted(pk for pk, leader in follows.items() if leader in sent)
 
 
 def message_give_up(*, message_id: int) -> None:

@@ -335,10 +335,10 @@ def _keep(
             updated_at=timezone.now(),
         )
     except BaseException:
-        _files_delete(attachment)
+        attachment_files_delete(attachment)
         raise
     if not stored:
-        _files_delete(attachment)
+        attachment_files_delete(attachment)
         return "skipped"
     return AttachmentStatus.STORED
 
@@ -440,7 +440,8 @@ def attachments_sweep() -> list[list[int]]:
     return [ordered[start : start + SWEEP_BATCH] for start in range(0, len(ordered), SWEEP_BATCH)]
 
 
-def _files_delete(attachment: Attachment) -> None:
+def attachment_files_delete(attachment: Attachment) -> None:
+    """Delete an attachment's stored file and thumbnail (not its row)."""
     for stored in (attachment.file, attachment.thumbnail):
         if stored.name:
             stored.storage.delete(stored.name)
@@ -454,7 +455,7 @@ def attachments_erase(*, messages: QuerySet[Message]) -> int:
     attachments = Attachment.objects.filter(message__in=messages)
     erased = 0
     for attachment in attachments.only("pk", "file", "thumbnail").iterator(chunk_size=500):
-        _files_delete(attachment)
+        attachment_files_delete(attachment)
         erased += 1
     attachments.delete()
     return erased

@@ -1,6 +1,7 @@
 """Staff answering customers: every rule of Meta's (windows, tags, the one private reply
-to a comment, templates outside WhatsApp's window, lengths) is checked here, before a
-message is stored `queued`; a worker then delivers it (`inbox.services.delivery`)."""
+to a comment, templates outside WhatsApp's window, lengths, the files each channel
+takes) is checked here, before a message is stored `queued`; a worker then delivers it
+(`inbox.services.delivery`)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,26 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import RuleError
 from accounts.models import Membership
-from channels_meta.models import ChannelStatus, MessageTemplate, TemplateStatus
+from channels_meta.models import ChannelKind, ChannelStatus, MessageTemplate, TemplateStatus
 from inbox import live, policy
-from inbox.models import Conversation, Direction, Message, MessageStatus, SendMode
+from inbox.models import (
+    Attachment,
+    Conversation,
+    ConversationKind,
+    Direction,
+    Message,
+    MessageStatus,
+    SendMode,
+)
+from inbox.services import outbound_media
+from inbox.services.media import attachment_files_delete
 
 TEMPLATE_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 MAX_PARAMETER_LENGTH = 1024
@@ -44,13 +56,16 @@ def _check_text(text: str, channel_kind: str, mode: str) -> str:
     text = text.strip()
     if not text:
         raise ReplyRefused(_("Write a message first."))
-    limit = policy.max_length(channel_kind, mode)
+    _check_length(text, policy.max_length(channel_kind, mode))
+    return text
+
+
+def _check_length(text: str, limit: int) -> None:
     if len(text) > limit:
         raise ReplyRefused(
             _("This channel takes at most %(limit)d characters; the message has %(length)d.")
             % {"limit": limit, "length": len(text)}
         )
-    return text
 
 
 def _check_mode(options: policy.ReplyOptions, mode: str) -> str:
@@ -63,6 +78,17 @@ def _check_mode(options: policy.ReplyOptions, mode: str) -> str:
                 _("This comment already has its private reply, or is more than 7 days old.")
             )
         raise ReplyRefused(options.reason or _("That kind of reply is not possible here."))
+    return mode
+
+
+def _free_form_mode(options: policy.ReplyOptions, mode: str) -> str:
+    """The mode a message of the member's own (not a template) goes in now."""
+    if mode == SendMode.TEMPLATE:
+        raise ReplyRefused(_("Choose a template to send a template message."))
+    mode = _check_mode(options, mode)
+    if mode == SendMode.TEMPLATE:
+        # Only a template may go now (WhatsApp after 24 hours), and this is not one.
+        raise ReplyRefused(options.reason)
     return mode
 
 
@@ -79,13 +105,7 @@ def reply_send(
     rules allow that `mode` (by default the first the conversation allows) now."""
     now = now or timezone.now()
     conversation = _locked(conversation)
-    options = policy.conversation_reply_options(conversation, now)
-    if mode == SendMode.TEMPLATE:
-        raise ReplyRefused(_("Choose a template to send a template message."))
-    mode = _check_mode(options, mode)
-    if mode == SendMode.TEMPLATE:
-        # Only a template may go now (WhatsApp after 24 hours), and a text is not one.
-        raise ReplyRefused(options.reason)
+    mode = _free_form_mode(policy.conversation_reply_options(conversation, now), mode)
     text = _check_text(text, conversation.channel.kind, mode)
     if mode == SendMode.PRIVATE_REPLY:
         conversation.private_reply_at = now
@@ -101,13 +121,18 @@ def _queue(
     mode: str,
     now: datetime,
     extra: dict | None = None,
+    attachments: list[dict] | None = None,
+    deliver: bool = True,
 ) -> Message:
+    """Store the outbound message `queued`; its delivery is enqueued after commit unless
+    another message's delivery enqueues it (`deliver=False`)."""
     message = Message.objects.create(
         organization_id=conversation.organization_id,
         channel_id=conversation.channel_id,
         conversation=conversation,
         direction=Direction.OUTBOUND,
         text=text,
+        attachments=attachments or [],
         extra=extra or {},
         status=MessageStatus.QUEUED,
         send_mode=mode,
@@ -115,8 +140,63 @@ def _queue(
         sent_at=now,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
-    _enqueue_delivery(message)
+    if deliver:
+        _enqueue_delivery(message)
     live.changed(organization_id=conversation.organization_id, conversation_ids=[conversation.pk])
+    return message
+
+
+@transaction.atomic
+def attachment_reply_send(
+    *,
+    membership: Membership,
+    conversation: Conversation,
+    upload: UploadedFile,
+    caption: str = "",
+    mode: str = "",
+    now: datetime | None = None,
+) -> Message:
+    """Store a member's image or document as a `queued` message and deliver it after
+    commit, if the channel takes that file and Meta's rules allow a reply now (as for a
+    text; never to a comment). A caption goes with the file on WhatsApp; Messenger and
+    Instagram take none, so there it is a text message sent once the file is."""
+    now = now or timezone.now()
+    conversation = _locked(conversation)
+    if conversation.kind == ConversationKind.COMMENT or mode in (
+        SendMode.PUBLIC_REPLY,
+        SendMode.PRIVATE_REPLY,
+    ):
+        raise ReplyRefused(_("Replies to comments cannot carry files: answer in words."))
+    mode = _free_form_mode(policy.conversation_reply_options(conversation, now), mode)
+    channel_kind = conversation.channel.kind
+    caption = caption.strip()
+    _check_length(caption, policy.caption_max_length(channel_kind))
+    checked = outbound_media.file_check(upload=upload, channel_kind=channel_kind)
+    separate = bool(caption) and channel_kind != ChannelKind.WHATSAPP
+    message = _queue(
+        membership,
+        conversation,
+        text="" if separate else caption,
+        mode=mode,
+        now=now,
+        attachments=[checked.item()],
+    )
+    attachment = outbound_media.attachment_store(message=message, checked=checked)
+    try:
+        if separate:
+            # Sent by the file's delivery once the file is sent (see delivery).
+            _queue(
+                membership,
+                conversation,
+                text=caption,
+                mode=mode,
+                now=now,
+                extra={"follows": message.pk},
+                deliver=False,
+            )
+    except BaseException:
+        attachment_files_delete(attachment)
+        raise
     return message
 
 
@@ -213,6 +293,8 @@ def message_retry(
     )
     message.refresh_from_db()
     if claimed:
+        # Meta keeps an uploaded file for weeks, not for ever: a retry uploads it again.
+        Attachment.objects.filter(message=message).update(source="")
         _enqueue_delivery(message)
         live.changed(organization_id=message.organization_id, conversation_ids=[conversation.pk])
     return message

@@ -4,6 +4,7 @@ comes back (the conversation pane alone for htmx, a redirect otherwise)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -62,20 +63,19 @@ def _act(
 @tenant_view()
 def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for_member(request, conversation_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         _invalid(request, form)
         return _back(request, conversation)
-    return _act(
-        request,
-        conversation,
-        lambda: replies.reply_send(
-            membership=request.membership,
-            conversation=conversation,
-            text=form.cleaned_data["text"],
-            mode=form.cleaned_data["mode"],
-        ),
-    )
+    reply = form.cleaned_data
+    given = {"membership": request.membership, "conversation": conversation, "mode": reply["mode"]}
+    if reply["file"]:
+        send = partial(
+            replies.attachment_reply_send, upload=reply["file"], caption=reply["text"], **given
+        )
+    else:
+        send = partial(replies.reply_send, text=reply["text"], **given)
+    return _act(request, conversation, send)
 
 
 @require_POST

@@ -1,4 +1,5 @@
-"""Customers' attachments, served to the organisation's members only.
+"""Attachments, served to the organisation's members only; and the files staff send to
+Instagram, served to whoever holds a signed link for the hour Meta needs to fetch them.
 
 A file is sent as what its content was found to be, under a safe name: images, video and
 audio inline, anything else as a download, never sniffed into something else by the
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.tenancy import get_for_member, tenant_view
 from inbox.models import Attachment, AttachmentStatus
+from inbox.services import outbound_media
 
 INLINE_TYPES = ("image/", "video/", "audio/")
 
@@ -56,3 +58,13 @@ def attachment_thumbnail(request: HttpRequest, attachment_id: int) -> FileRespon
     return _file_response(
         found.thumbnail, content_type="image/jpeg", filename=f"{stem}-thumbnail.jpg"
     )
+
+
+@require_GET
+def outbound_file(request: HttpRequest, token: str) -> FileResponse:
+    """One file staff sent, for Meta to fetch (Instagram takes files only by link):
+    anyone with the signed link gets it while the link lasts; without one, nothing."""
+    found = outbound_media.signed_attachment(token=token)
+    if found is None:
+        raise Http404
+    return _file_response(found.file, content_type=found.mime_type, filename=found.file_name)

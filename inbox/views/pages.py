@@ -75,9 +75,13 @@ def _conversation_context(
             )
         ]
     text_mode = next((mode for mode in options.modes if mode != SendMode.TEMPLATE), "")
+    # Files go in direct messages, when a message of the member's own may go.
+    files = text_mode in (SendMode.RESPONSE, SendMode.HUMAN_AGENT)
     return {
         "templates": templates,
         "max_length": policy.max_length(channel.kind, text_mode) if text_mode else 0,
+        "attachment_accept": policy.attachment_accept(channel.kind) if files else "",
+        "attachment_limits": policy.attachment_limits_text(channel.kind) if files else "",
         "conversation": conversation,
         "contact": conversation.contact,
         "timeline": timeline,

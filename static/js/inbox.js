@@ -111,7 +111,8 @@
     var list = savedList();
     if (list && list.open) return;
     event.preventDefault();
-    if (event.target.value.trim()) event.target.form.requestSubmit();
+    var file = event.target.form.querySelector("[data-reply-file]");
+    if (event.target.value.trim() || (file && file.files.length)) event.target.form.requestSubmit();
   });
 
   // The newest message is in view when a conversation opens or changes.

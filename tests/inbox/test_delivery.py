@@ -251,17 +251,12 @@ def test_a_delivery_that_runs_twice_sends_once(world, meta, django_capture_on_co
 # Waiting: Meta's rate limits and outages.
 
 
-@pytest.mark.parametrize("kind", ["messenger", "instagram", "whatsapp"])
-def test_a_rate_limited_message_stays_queued_and_unclaimed_for_a_retry(
-    world, meta, django_capture_on_commit_callbacks, kind
-):
-    channel = connect(world, meta, kind)
-    conversation = customer_writes(meta, channel)
-    with django_capture_on_commit_callbacks():
-        message = replies.reply_send(membership=world.agent, conversation=conversation, text=TEXT)
+def delivery_waits_for_metas_rate_limit(meta, channel: Channel, message: Message) -> None:
+    """While Meta rate-limits the channel, a delivery leaves the message queued and
+    unclaimed for a retry, sending nothing; then the limit is lifted."""
     now = meta.state.clock()
     meta.state.clock = lambda: now
-    meta.state.calls[channel.external_id] = [now] * RATES[kind][0]
+    meta.state.calls[channel.external_id] = [now] * RATES[channel.kind][0]
 
     with pytest.raises(delivery.Retry) as wait:
         delivery.message_deliver(message_id=message.pk)
@@ -271,6 +266,19 @@ def test_a_rate_limited_message_stays_queued_and_unclaimed_for_a_retry(
     assert (message.status, message.send_claimed_at) == (MessageStatus.QUEUED, None)
     assert meta.state.sent == []
     meta.state.calls.clear()
+
+
+@pytest.mark.parametrize("kind", ["messenger", "instagram", "whatsapp"])
+def test_a_rate_limited_message_stays_queued_and_unclaimed_for_a_retry(
+    world, meta, django_capture_on_commit_callbacks, kind
+):
+    channel = connect(world, meta, kind)
+    conversation = customer_writes(meta, channel)
+    with django_capture_on_commit_callbacks():
+        message = replies.reply_send(membership=world.agent, conversation=conversation, text=TEXT)
+
+    delivery_waits_for_metas_rate_limit(meta, channel, message)
+
     assert delivery.message_deliver(message_id=message.pk) == "sent"
     assert len(meta.state.sent) == 1
 
