@@ -26,7 +26,7 @@ from channels_meta.graph.errors import (
 from channels_meta.models import Channel, ChannelStatus
 from channels_meta.services.tokens import token_refusal_handled
 from inbox import live
-from inbox.models import Conversation, Message, MessageStatus, SendMode
+from inbox.models import STATUS_ORDER, Conversation, Message, MessageStatus, SendMode
 from inbox.services import outbound_media
 from inbox.services.receipts import pending_receipts_apply
 
@@ -192,14 +192,42 @@ def message_deliver(*, message_id: int) -> str:
 
 @transaction.atomic
 def _sent_record(message: Message, sent: calls.Sent) -> None:
+    sent_fields = {"status": MessageStatus.SENT, "sent_at": timezone.now()}
+    if sent.message_id:
+        sent_fields.update(_echo_absorb(message, sent.message_id))
     Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SENT, external_id=sent.message_id, sent_at=timezone.now()
+        external_id=sent.message_id, **sent_fields
     )
     if sent.message_id:
         pending_receipts_apply(channel=message.channel, external_ids=[sent.message_id])
     live.changed(
         organization_id=message.organization_id, conversation_ids=[message.conversation_id]
     )
+
+
+def _echo_absorb(message: Message, external_id: str) -> dict:
+    """Meta's echo of this send may have been recorded before Meta's answer reached the
+    worker: that row is the same message, so it goes, leaving what it had learnt (a
+    later status) to the message staff sent."""
+    echo = (
+        Message.objects.select_for_update()
+        .filter(channel_id=message.channel_id, external_id=external_id)
+        .exclude(pk=message.pk)
+        .first()
+    )
+    if echo is None:
+        return {}
+    learnt = {}
+    if echo.status in STATUS_ORDER and STATUS_ORDER.index(echo.status) > STATUS_ORDER.index(
+        MessageStatus.SENT
+    ):
+        learnt = {
+            "status": echo.status,
+            "delivered_at": echo.delivered_at,
+            "read_at": echo.read_at,
+        }
+    echo.delete()
+    return learnt
 
 
 def _waiting_for(message_id: int):

@@ -14,9 +14,11 @@ from channels_meta.graph import calls
 from channels_meta.models import Channel, ChannelKind, ChannelStatus, MessageTemplate
 from channels_meta.simulator.sending import RATES
 from channels_meta.simulator.state import DAY
+from channels_meta.webhooks.events import MessageEvent, Route
 from inbox import policy, tasks
 from inbox.models import Conversation, Direction, Message, MessageStatus, PendingReceipt
 from inbox.services import delivery, replies
+from inbox.services.recording import messages_record
 from tests.channels_meta.delivery import deliver
 from tests.channels_meta.factories import make_channel
 from tests.inbox.factories import make_conversation, make_message
@@ -500,3 +502,34 @@ def test_messages_claimed_over_10_minutes_ago_are_failed_for_staff_to_check(worl
         Message.objects.filter(status="queued").values_list("pk", flat=True)
     )
     assert meta.state.sent == []
+
+
+def test_an_echo_recorded_before_metas_answer_is_the_same_message_not_a_second(
+    world, meta, reply, monkeypatch
+):
+    channel = connect(world, meta, ChannelKind.MESSENGER)
+    conversation = customer_writes(meta, channel)
+    send = calls.message_send
+
+    def echo_first(**arguments):
+        # Meta's echo webhook is processed while its answer is still on the way.
+        sent = send(**arguments)
+        echo = MessageEvent(
+            route=Route("messenger", channel.external_id),
+            customer_id=conversation.contact.external_id,
+            external_id=sent.message_id,
+            at=timezone.now(),
+            text=TEXT,
+            is_echo=True,
+        )
+        messages_record(channel=channel, events=[echo])
+        Message.objects.filter(external_id=sent.message_id).update(status=MessageStatus.DELIVERED)
+        return sent
+
+    monkeypatch.setattr(calls, "message_send", echo_first)
+
+    message = reply(conversation)
+
+    [stored] = Message.objects.filter(conversation=conversation, direction=Direction.OUTBOUND)
+    assert stored.pk == message.pk
+    assert (stored.status, stored.author) == (MessageStatus.DELIVERED, world.agent.user)
