@@ -17,7 +17,7 @@ from itertools import groupby
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, models, transaction
-from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
+from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from channels_meta.models import Channel
@@ -96,19 +96,24 @@ def events_record(*, channel: Channel, events: Iterable[InboxEvent]) -> None:
 
 
 def _conversations_touched(channel: Channel, events: list[InboxEvent]) -> list[int]:
-    """The conversations a batch may have changed, in one query: the customers' direct
-    conversations and the comment threads."""
+    """The conversations a batch may have changed: the customers' conversations (found
+    through the channel's contacts, on the contacts' unique index) and the comment
+    threads."""
     customers = {event.customer_id for event in events if getattr(event, "customer_id", "")}
     threads = {
         event.parent_id or event.comment_id for event in events if isinstance(event, CommentEvent)
     }
-    if not customers and not threads:
-        return []
-    return list(
-        Conversation.objects.filter(channel=channel)
-        .filter(Q(contact__external_id__in=customers) | Q(comment_id__in=threads))
-        .values_list("pk", flat=True)
-    )
+    touched: list[int] = []
+    if customers:
+        contacts = Contact.objects.filter(channel=channel, external_id__in=customers)
+        touched += Conversation.objects.filter(contact__in=contacts.values("pk")).values_list(
+            "pk", flat=True
+        )
+    if threads:
+        touched += Conversation.objects.filter(
+            channel=channel, kind=ConversationKind.COMMENT, comment_id__in=threads
+        ).values_list("pk", flat=True)
+    return touched
 
 
 def _event_record(channel: Channel, event: InboxEvent) -> None:

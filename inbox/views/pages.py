@@ -117,9 +117,9 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
         conversation_id=conversation.pk if conversation else None,
     )
     template = {
-        "list": "inbox/_list.html",
+        "list": "inbox/_list_body.html",
         "more": "inbox/_rows.html",
-        "timeline": "inbox/_timeline.html",
+        "timeline": "inbox/_timeline_refresh.html",
         "older": "inbox/_timeline_items.html",
         "conversation": "inbox/_conversation.html",
     }.get(pane, "inbox/inbox.html")
