@@ -280,7 +280,11 @@ class Message(models.Model):
                 name="message_unique_external_id",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "sent_at"])]
+        indexes = [
+            models.Index(fields=["conversation", "sent_at"]),
+            # What was recorded lately in an organisation: the live poll's notifications.
+            models.Index(fields=["organization", "created_at"], name="message_org_recorded"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()}: {self.text[:40]}"
