@@ -1,6 +1,6 @@
 """Benchmarks of the inbox on a large organisation. It prints figures and asserts nothing.
 
-    python bench/inbox.py [--only pages|live] [--iterations 60] [--probes 300] [--keep]
+    python bench/inbox.py [--only pages|live] [--iterations 60] [--probes 300] [--rate 100 ...]
 
 BENCH_INBOX_SCALE (default 1) sizes the data: at 1, one organisation with 100,000
 conversations and about 1,000,000 messages plus a conversation of 50,000 messages, among
@@ -14,9 +14,10 @@ measures:
    and the queries each page makes, against the smallest Django view and a raw
    `SELECT 1` in the same run; with EXPLAIN ANALYZE of each page's slowest query;
 2. the live path end to end: the Meta simulator sending customer webhooks at 100
-   events/s to gunicorn and a Celery worker (Redis: BENCH_REDIS_URL, default database
-   14), a conversation open in headless Chromium, and the time from the simulator's POST
-   of a probe message to the message appearing in the page's DOM.
+   events/s (then at 5, to see the path when the worker is not the bottleneck) to
+   gunicorn and a Celery worker (Redis: BENCH_REDIS_URL, default database 14), a
+   conversation open in headless Chromium, and the time from the simulator's POST of a
+   probe message to the message appearing in the page's DOM.
 """
 
 from __future__ import annotations
@@ -275,7 +276,12 @@ def main() -> None:
     parser.add_argument("--only", choices=["pages", "live"])
     parser.add_argument("--iterations", type=int, default=60)
     parser.add_argument("--probes", type=int, default=300)
-    parser.add_argument("--rate", type=float, default=100.0, help="simulator events/s")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        action="append",
+        help="simulator events/s for the live part, once per run (default: 100, then 5)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="measure a kept database")
     parser.add_argument("--plans", action="store_true", help="print the slowest queries' plans")
@@ -295,7 +301,8 @@ def main() -> None:
         if options.only in (None, "pages"):
             bench_pages(data, options.iterations, options.plans)
         if options.only in (None, "live"):
-            measure_live(data, probes=options.probes, rate=options.rate)
+            for rate in options.rate or [100.0, 5.0]:
+                measure_live(data, probes=options.probes, rate=rate)
     finally:
         if not options.keep:
             harness.database_drop()

@@ -16,10 +16,13 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import redis
 from django.conf import settings
 from django.db import connections
+from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import sync_playwright
 
 from bench import harness, inbox_data
 from channels_meta.models import WebhookEvent
@@ -129,10 +132,20 @@ def probe(sim: MetaSimulator, number: int) -> None:
     )
 
 
-def wait_for(check, seconds: float):
+def probes_recorded(data: inbox_data.Dataset) -> QuerySet[Message]:
+    """This run's probe messages that Padu recorded (found through the probe's contact)."""
+    return Message.objects.filter(
+        organization=data.organization,
+        conversation__contact__channel=data.channels["messenger"],
+        conversation__contact__external_id=PROBE_CUSTOMER,
+        text__startswith=f"PROBE{RUN}-",
+    )
+
+
+def wait_for(check, seconds: float = 60):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        found = check()
+        found = list(check())
         if found:
             return found
         time.sleep(0.1)
@@ -156,15 +169,14 @@ def summary(name: str, values: list[float]) -> str:
 
 
 def measure_live(data: inbox_data.Dataset, *, probes: int, rate: float) -> None:
-    from playwright.sync_api import sync_playwright
-
     state = simulator_state()
     base = f"http://127.0.0.1:{PORT}"
     sender = TimedSender(target_url=f"{base}/webhooks/meta/", app_secret=settings.META_APP_SECRET)
     sim = MetaSimulator(state, sender)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "padu.settings"}
-    # Only this run's deliveries: a kept database may hold an earlier run's.
+    # Only this run's deliveries and tasks: an earlier run may have left some behind.
     WebhookEvent.objects.all().delete()
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
     connections.close_all()
     server = harness.start_gunicorn(port=PORT, env=env, ready_path="/healthz")
     worker = harness.start_worker(env=env)
@@ -174,14 +186,10 @@ def measure_live(data: inbox_data.Dataset, *, probes: int, rate: float) -> None:
     try:
         threads[0].start()
         probe(sim, 0)
-        first = wait_for(
-            lambda: Message.objects.filter(
-                organization=data.organization, text__startswith=f"PROBE{RUN}-0-"
-            ).first(),
-            60,
-        )
+        first = wait_for(lambda: probes_recorded(data).filter(text__startswith=f"PROBE{RUN}-0-"))
+        conversation_id = first[0].conversation_id
         cookie = session_cookie(data)
-        url = base + reverse("conversation", args=[data.organization.slug, first.conversation_id])
+        url = base + reverse("conversation", args=[data.organization.slug, conversation_id])
         traffic = Traffic(sim, customers=200, rate=rate)
         threads.append(threading.Thread(target=traffic.run, args=(stop,)))
         threads[-1].start()
@@ -222,9 +230,7 @@ def measure_live(data: inbox_data.Dataset, *, probes: int, rate: float) -> None:
 def report(data, sender: TimedSender, seen: dict, probes: int, rate: float, since: float) -> None:
     stored = {
         int(MARK.search(text.encode()).group(1)): created.timestamp()
-        for text, created in Message.objects.filter(
-            organization=data.organization, text__startswith=f"PROBE{RUN}-"
-        ).values_list("text", "created_at")
+        for text, created in probes_recorded(data).values_list("text", "created_at")
     }
     numbers = range(1, probes + 1)
     posted = sender.posted
