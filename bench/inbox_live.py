@@ -14,6 +14,7 @@ import shutil
 import statistics
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
 import redis
@@ -182,7 +183,6 @@ def measure_live(data: inbox_data.Dataset, *, probes: int, rate: float) -> None:
     worker = harness.start_worker(env=env)
     stop = threading.Event()
     threads = [threading.Thread(target=sender.run_forever, args=(stop,))]
-    posted_at = time.time()
     try:
         threads[0].start()
         probe(sim, 0)
@@ -193,41 +193,66 @@ def measure_live(data: inbox_data.Dataset, *, probes: int, rate: float) -> None:
         traffic = Traffic(sim, customers=200, rate=rate)
         threads.append(threading.Thread(target=traffic.run, args=(stop,)))
         threads[-1].start()
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            context = browser.new_context()
-            context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}]
-            )
-            page = context.new_page()
-            page.goto(url)
-            page.evaluate(OBSERVER, MARK.pattern.decode())
-            page.wait_for_timeout(5000)  # the traffic settles in
-            posted_at = time.time()
-            interval = 1 / 3
-            for number in range(1, probes + 1):
-                probe(sim, number)
-                page.wait_for_timeout(interval * 1000)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                seen = page.evaluate("window.__seen")
-                if all(str(n) in seen for n in range(1, probes + 1)):
-                    break
-                page.wait_for_timeout(250)
-            seen = {int(n): at / 1000 for n, at in page.evaluate("window.__seen").items()}
-            browser.close()
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        seen, page_stats = watch(base, url, cookie, sim, probes)
     finally:
         stop.set()
         for thread in threads:
             thread.join()
         harness.stop(worker)
         harness.stop(server)
-    report(data, sender, seen, probes, rate, posted_at)
+    report(data, sender, seen, probes, rate, page_stats)
 
 
-def report(data, sender: TimedSender, seen: dict, probes: int, rate: float, since: float) -> None:
+REQUEST_KINDS = ("live polls", "list reloads", "timeline reloads", "other requests")
+
+
+def request_kind(url: str) -> str:
+    if "/live/" in url:
+        return "live polls"
+    if "pane=list" in url:
+        return "list reloads"
+    if "pane=timeline" in url:
+        return "timeline reloads"
+    return "other requests"
+
+
+def watch(base: str, url: str, cookie: str, sim: MetaSimulator, probes: int) -> tuple[dict, dict]:
+    """Open the conversation in Chromium, send the probes three a second, and return when
+    each was first in the page's DOM, with what the page asked of the server meanwhile."""
+    requests: Counter[str] = Counter()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright runs a loop in this thread
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context()
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+        page = context.new_page()
+        page.goto(url)
+        page.evaluate(OBSERVER, MARK.pattern.decode())
+        page.wait_for_timeout(5000)  # the traffic settles in
+        page.on("request", lambda request: requests.update([request_kind(request.url)]))
+        began = time.monotonic()
+        for number in range(1, probes + 1):
+            probe(sim, number)
+            page.wait_for_timeout(1000 / 3)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            seen = page.evaluate("window.__seen")
+            if all(str(n) in seen for n in range(1, probes + 1)):
+                break
+            page.wait_for_timeout(250)
+        seconds = time.monotonic() - began
+        seen = {int(n): at / 1000 for n, at in page.evaluate("window.__seen").items()}
+        page_stats = {
+            **{kind: count / seconds for kind, count in requests.items()},
+            "list panes": page.evaluate("document.querySelectorAll('#list-pane').length"),
+            "timelines": page.evaluate("document.querySelectorAll('#timeline').length"),
+        }
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return seen, page_stats
+
+
+def report(data, sender: TimedSender, seen: dict, probes: int, rate: float, stats: dict) -> None:
     stored = {
         int(MARK.search(text.encode()).group(1)): created.timestamp()
         for text, created in probes_recorded(data).values_list("text", "created_at")
@@ -237,6 +262,7 @@ def report(data, sender: TimedSender, seen: dict, probes: int, rate: float, sinc
     to_dom = [(seen[n] - posted[n]) * 1000 for n in numbers if n in seen and n in posted]
     to_row = [(stored[n] - posted[n]) * 1000 for n in numbers if n in stored and n in posted]
     row_to_dom = [(seen[n] - stored[n]) * 1000 for n in numbers if n in seen and n in stored]
+    since = min(posted.get(n, time.time()) for n in numbers)
     events = WebhookEvent.objects.filter(received_at__gte=datetime.fromtimestamp(since, tz=UTC))
     processing = [
         (processed - received).total_seconds() * 1000
@@ -259,6 +285,12 @@ def report(data, sender: TimedSender, seen: dict, probes: int, rate: float, sinc
         f"{len([n for n in numbers if n in stored])}, seen in the page "
         f"{len([n for n in numbers if n in seen])}; deliveries during the run "
         f"{events.count()}, left unprocessed {events.filter(processed_at=None).count()}"
+    )
+    print(
+        "   the page asked, per second: "
+        + ", ".join(f"{stats.get(kind, 0):.1f} {kind}" for kind in REQUEST_KINDS)
+        + f"; at the end it held {stats['list panes']} list pane(s) and "
+        f"{stats['timelines']} timeline(s) (one of each expected)"
     )
     if to_dom:
         met = "met" if harness.percentile(to_dom, 0.99) <= 2000 else "NOT met"
