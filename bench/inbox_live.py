@@ -15,6 +15,7 @@ import statistics
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import redis
@@ -35,8 +36,6 @@ from inbox.models import Message
 
 PORT = 8772
 PROBE_CUSTOMER = "7000000000000001"
-RUN = secrets.token_hex(3)  # tells this run's probes from a kept database's older ones
-MARK = re.compile(rb"PROBE" + RUN.encode() + rb"-(\d+)-")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -65,8 +64,32 @@ OBSERVER = r"""
 """
 
 
+@dataclass(frozen=True)
+class Probes:
+    """The numbered messages of one run, told from an earlier run's in a kept database."""
+
+    run: str = field(default_factory=lambda: secrets.token_hex(3))
+
+    @property
+    def prefix(self) -> str:
+        return f"PROBE{self.run}-"
+
+    @property
+    def pattern(self) -> re.Pattern[bytes]:
+        return re.compile(self.prefix.encode() + rb"(\d+)-")
+
+    def text(self, number: int) -> str:
+        return f"{self.prefix}{number}- is this one here yet?"
+
+    def number(self, text: str) -> int:
+        return int(self.pattern.search(text.encode()).group(1))
+
+
+@dataclass
 class TimedSender(WebhookSender):
     """Meta's webhook sender that notes when it began posting each probe message."""
+
+    probes: Probes = field(default_factory=Probes)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -76,7 +99,7 @@ class TimedSender(WebhookSender):
         if not delivery.body:
             delivery.body = serialize({"object": delivery.object_type, "entry": delivery.entries})
         now = time.time()
-        for number in MARK.findall(delivery.body):
+        for number in self.probes.pattern.findall(delivery.body):
             self.posted.setdefault(int(number), now)
         return super().send(delivery)
 
@@ -122,24 +145,24 @@ def simulator_state() -> SimulatorState:
     return state
 
 
-def probe(sim: MetaSimulator, number: int) -> None:
+def probe(sim: MetaSimulator, probes: Probes, number: int) -> None:
     sim.customers.send_message(
         {
             "kind": "messenger",
             "business_id": inbox_data.PAGE_ID,
             "customer_id": PROBE_CUSTOMER,
-            "text": f"PROBE{RUN}-{number}- is this one here yet?",
+            "text": probes.text(number),
         }
     )
 
 
-def probes_recorded(data: inbox_data.Dataset) -> QuerySet[Message]:
+def probes_recorded(data: inbox_data.Dataset, probes: Probes) -> QuerySet[Message]:
     """This run's probe messages that Padu recorded (found through the probe's contact)."""
     return Message.objects.filter(
         organization=data.organization,
         conversation__contact__channel=data.channels["messenger"],
         conversation__contact__external_id=PROBE_CUSTOMER,
-        text__startswith=f"PROBE{RUN}-",
+        text__startswith=probes.prefix,
     )
 
 
@@ -185,15 +208,16 @@ def measure_live(data: inbox_data.Dataset, *, probes: int, rate: float) -> None:
     threads = [threading.Thread(target=sender.run_forever, args=(stop,))]
     try:
         threads[0].start()
-        probe(sim, 0)
-        first = wait_for(lambda: probes_recorded(data).filter(text__startswith=f"PROBE{RUN}-0-"))
-        conversation_id = first[0].conversation_id
+        probe(sim, sender.probes, 0)
+        # The probe customer's first message opens their conversation, once a worker is up.
+        zero = probes_recorded(data, sender.probes).filter(text=sender.probes.text(0))
+        conversation_id = wait_for(zero.all)[0].conversation_id
         cookie = session_cookie(data)
         url = base + reverse("conversation", args=[data.organization.slug, conversation_id])
         traffic = Traffic(sim, customers=200, rate=rate)
         threads.append(threading.Thread(target=traffic.run, args=(stop,)))
         threads[-1].start()
-        seen, page_stats = watch(base, url, cookie, sim, probes)
+        seen, page_stats = watch(base, url, cookie, sim, sender.probes, count=probes)
     finally:
         stop.set()
         for thread in threads:
@@ -216,7 +240,9 @@ def request_kind(url: str) -> str:
     return "other requests"
 
 
-def watch(base: str, url: str, cookie: str, sim: MetaSimulator, probes: int) -> tuple[dict, dict]:
+def watch(
+    base: str, url: str, cookie: str, sim: MetaSimulator, probes: Probes, *, count: int
+) -> tuple[dict, dict]:
     """Open the conversation in Chromium, send the probes three a second, and return when
     each was first in the page's DOM, with what the page asked of the server meanwhile."""
     requests: Counter[str] = Counter()
@@ -227,23 +253,23 @@ def watch(base: str, url: str, cookie: str, sim: MetaSimulator, probes: int) -> 
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
         page = context.new_page()
         page.goto(url)
-        page.evaluate(OBSERVER, MARK.pattern.decode())
+        page.evaluate(OBSERVER, probes.pattern.pattern.decode())
         page.wait_for_timeout(5000)  # the traffic settles in
         page.on("request", lambda request: requests.update([request_kind(request.url)]))
         began = time.monotonic()
-        for number in range(1, probes + 1):
-            probe(sim, number)
+        for number in range(1, count + 1):
+            probe(sim, probes, number)
             page.wait_for_timeout(1000 / 3)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             seen = page.evaluate("window.__seen")
-            if all(str(n) in seen for n in range(1, probes + 1)):
+            if all(str(n) in seen for n in range(1, count + 1)):
                 break
             page.wait_for_timeout(250)
         seconds = time.monotonic() - began
         seen = {int(n): at / 1000 for n, at in page.evaluate("window.__seen").items()}
         page_stats = {
-            **{kind: count / seconds for kind, count in requests.items()},
+            **{kind: asked / seconds for kind, asked in requests.items()},
             "list panes": page.evaluate("document.querySelectorAll('#list-pane').length"),
             "timelines": page.evaluate("document.querySelectorAll('#timeline').length"),
         }
@@ -254,8 +280,8 @@ def watch(base: str, url: str, cookie: str, sim: MetaSimulator, probes: int) -> 
 
 def report(data, sender: TimedSender, seen: dict, probes: int, rate: float, stats: dict) -> None:
     stored = {
-        int(MARK.search(text.encode()).group(1)): created.timestamp()
-        for text, created in probes_recorded(data).values_list("text", "created_at")
+        sender.probes.number(text): created.timestamp()
+        for text, created in probes_recorded(data, sender.probes).values_list("text", "created_at")
     }
     numbers = range(1, probes + 1)
     posted = sender.posted
