@@ -23,6 +23,7 @@ measures:
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import os
 import re
@@ -38,7 +39,8 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SCRATCH = Path(tempfile.mkdtemp(prefix="padu-bench-inbox-"))
+SCRATCH = Path(tempfile.mkdtemp(prefix="padu-bench-inbox-"))  # static files, var/
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 # Production settings, as an operator runs Padu; the keys are made for this run only.
 os.environ.update(
     DATABASE_URL=os.environ.get(
@@ -306,7 +308,6 @@ def main() -> None:
     finally:
         if not options.keep:
             harness.database_drop()
-        shutil.rmtree(SCRATCH, ignore_errors=True)
     print(f"\nDone in {time.monotonic() - began:.0f} s")
 
 
