@@ -43,3 +43,4 @@ messages: install
 bench: install
 	$(PY) bench/webhooks.py
 	$(PY) bench/embedded_broker.py
+	$(PY) bench/inbox.py

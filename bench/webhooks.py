@@ -43,10 +43,9 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
 
 from accounts.models import Organization  # noqa: E402
+from bench import harness  # noqa: E402
 from channels_meta import tasks  # noqa: E402
 from channels_meta.models import Channel, WebhookEvent  # noqa: E402
 from channels_meta.simulator.app import MetaSimulator  # noqa: E402
@@ -59,18 +58,8 @@ PORT = 8771
 PAGE_ID = "1067000000000001"
 
 
-def database_url(name: str | None = None) -> str:
-    db = settings.DATABASES["default"]
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name or db['NAME']}"
-
-
 def reset_database() -> None:
-    name = settings.DATABASES["default"]["NAME"]
-    connections.close_all()
-    with psycopg.connect(database_url("postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
+    harness.database_reset()
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
@@ -97,69 +86,16 @@ def seed(state: SimulatorState | None = None) -> Organization:
     return organization
 
 
-def start(command: list[str]) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url()}
-    return subprocess.Popen(  # noqa: S603
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def padu_env() -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": harness.database_url()}
 
 
 def start_gunicorn() -> subprocess.Popen:
-    process = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "padu.wsgi",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
-        ]
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/bench/trivial/").status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
+    return harness.start_gunicorn(port=PORT, env=padu_env(), ready_path="/bench/trivial/")
 
 
 def start_worker() -> subprocess.Popen:
-    return start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "padu",
-            "worker",
-            "--concurrency",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ]
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    return harness.start_worker(env=padu_env())
 
 
 def message_payload(number: int, batch: int = 1) -> dict:
@@ -176,11 +112,6 @@ def message_payload(number: int, batch: int = 1) -> dict:
         "object": "page",
         "entry": [{"id": PAGE_ID, "time": 1_700_000_000_000, "messaging": items}],
     }
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 def drive(url: str, bodies, *, seconds: float, rate: float | None, clients: int = 16) -> dict:
@@ -227,8 +158,8 @@ def drive(url: str, bodies, *, seconds: float, rate: float | None, clients: int 
     elapsed = time.monotonic() - began
     return {
         "rps": len(latencies) / elapsed,
-        "p50": percentile(latencies, 0.5),
-        "p99": percentile(latencies, 0.99),
+        "p50": harness.percentile(latencies, 0.5),
+        "p99": harness.percentile(latencies, 0.99),
         "errors": errors[0],
         "count": len(latencies),
     }
@@ -268,7 +199,7 @@ def bench_ack(seconds: float) -> None:
             "webhook, 200/s": drive(webhook, signed_bodies(10**7), seconds=seconds, rate=200),
         }
     finally:
-        stop(server)
+        harness.stop(server)
     print("\n1. Ack path (gunicorn, 2 workers, PostgreSQL; load generator on loopback)")
     for name, r in results.items():
         print(
@@ -298,7 +229,7 @@ def bench_processing(messages: int, batch: int) -> None:
             time.sleep(0.5)
         elapsed = time.monotonic() - began
     finally:
-        stop(worker)
+        harness.stop(worker)
     stored = Message.objects.count()
     padu_rate = stored / elapsed
     baseline = raw_insert_seconds()
@@ -368,7 +299,7 @@ def raw_insert_seconds() -> float:
             ],
         ),
     ]
-    with psycopg.connect(database_url()) as connection:
+    with psycopg.connect(harness.database_url()) as connection:
         copies = []
         for model, columns in tables:
             table = model._meta.db_table
@@ -420,8 +351,8 @@ def bench_freshness(seconds: float) -> None:
                 break
             time.sleep(0.2)
     finally:
-        stop(worker)
-        stop(server)
+        harness.stop(worker)
+        harness.stop(server)
     delays = [
         (event.processed_at - event.received_at).total_seconds() * 1000
         for event in WebhookEvent.objects.exclude(processed_at=None)
@@ -431,8 +362,8 @@ def bench_freshness(seconds: float) -> None:
         f"in {WebhookEvent.objects.count()} deliveries)"
     )
     print(
-        f"   ack to committed: p50 {percentile(delays, 0.5):.0f} ms, "
-        f"p99 {percentile(delays, 0.99):.0f} ms, max {max(delays):.0f} ms"
+        f"   ack to committed: p50 {harness.percentile(delays, 0.5):.0f} ms, "
+        f"p99 {harness.percentile(delays, 0.99):.0f} ms, max {max(delays):.0f} ms"
     )
     print(
         f"   inbound messages stored: {Message.objects.filter(direction='in').count()} "

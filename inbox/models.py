@@ -303,6 +303,8 @@ class Message(models.Model):
             models.Index(
                 fields=["created_at"], condition=Q(media_pending=True), name="message_media_pending"
             ),
+            # What was recorded lately in an organisation: the live poll's notifications.
+            models.Index(fields=["organization", "created_at"], name="message_org_recorded"),
         ]
 
     def __str__(self) -> str:
