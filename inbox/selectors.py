@@ -196,7 +196,9 @@ def conversation_page(
     """One page of the list, newest activity first, after `after` (keyset: no OFFSET)."""
     queryset = _tab(_filtered(membership, filters), membership, filters.tab)
     if after is not None:
-        queryset = queryset.filter(
+        # The first condition repeats the second's bound so that the index on the
+        # activity time can serve it.
+        queryset = queryset.filter(last_message_at__lte=after.at).filter(
             Q(last_message_at__lt=after.at) | Q(last_message_at=after.at, pk__lt=after.pk)
         )
     latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-sent_at", "-pk")
