@@ -11,17 +11,19 @@ messages each, one conversation with `LONG_CONVERSATION` × scale messages), bes
 from __future__ import annotations
 
 import random
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role, User
 from channels_meta.models import Channel, MessageTemplate
 from channels_meta.simulator.traffic import LINES
-from inbox.models import Label, SavedReply
+from inbox.models import Contact, Conversation, Label, Message, SavedReply
 
 BIG_CONVERSATIONS = 100_000
 BIG_MESSAGES_PER_CONVERSATION = 10
@@ -224,7 +226,7 @@ def _people(scale: float, seed: int) -> list[tuple[Organization, list[User], dic
 CONTACTS = """
 INSERT INTO inbox_contact (organization_id, channel_id, external_id, other_id, name, username,
     phone, profile_picture_url, marketing_opt_out, custom_name, email, notes, created_at,
-    updated_at)
+    updated_at /*defaults*/)
 SELECT org_id, channels[ch],
     CASE WHEN ch = 1 THEN phone ELSE (1000000000000000 + org_id * 10000000 + i)::text END,
     '',
@@ -233,7 +235,7 @@ SELECT org_id, channels[ch],
     CASE WHEN ch = 2 THEN firsts_ascii[f] || '.' || lasts_ascii[l] || (i %% 1000) ELSE '' END,
     CASE WHEN ch = 1 THEN phone ELSE '' END,
     '', false, CASE WHEN r > 0.97 THEN firsts[f] || ' (' || lasts[l] || ')' ELSE '' END, '', '',
-    now() - interval '400 days', now() - interval '400 days'
+    now() - interval '400 days', now() - interval '400 days' /*default values*/
 FROM (
     SELECT o.org_id, o.channels, i,
         CASE WHEN i %% 20 < 9 THEN 1 WHEN i %% 20 < 16 THEN 2 ELSE 3 END AS ch,
@@ -254,7 +256,7 @@ ORDER BY random()
 CONVERSATIONS = """
 INSERT INTO inbox_conversation (organization_id, channel_id, contact_id, kind, status,
     assignee_id, snoozed_until, media_id, comment_id, comment_at, private_reply_at, referral,
-    last_message_at, last_inbound_at, unread_count, created_at)
+    last_message_at, last_inbound_at, unread_count, created_at /*defaults*/)
 SELECT organization_id, channel_id, contact_id, kind, status,
     CASE WHEN r_assign < 0.6 THEN members[1 + floor(r_assign / 0.6 * cardinality(members))::int]
         END,
@@ -267,7 +269,7 @@ SELECT organization_id, channel_id, contact_id, kind, status,
     at - CASE WHEN r_unread < 0.5 THEN interval '0' ELSE interval '9 minutes' END,
     CASE WHEN status = 'open' AND r_unread < 0.4 THEN 1 + floor(r_unread * 12)::int
         WHEN status = 'pending' AND r_unread < 0.1 THEN 1 ELSE 0 END,
-    at - interval '30 days'
+    at - interval '30 days' /*default values*/
 FROM (
     SELECT c.organization_id, c.channel_id, c.id AS contact_id, o.members, at,
         CASE WHEN c.channel_id = o.channels[2] AND c.id %% 10 = 0 THEN 'comment' ELSE 'dm' END
@@ -306,7 +308,7 @@ MESSAGES = """
 INSERT INTO inbox_message (organization_id, channel_id, conversation_id, direction, kind,
     external_id, text, attachments, reply_to_external_id, extra, reaction, status, error_code,
     error_reason, sent_at, delivered_at, read_at, is_deleted, author_id, send_mode,
-    send_claimed_at, created_at)
+    send_claimed_at, created_at /*defaults*/)
 SELECT organization_id, channel_id, conversation_id, direction, 'message',
     'm_' || conversation_id || '_' || k,
     CASE WHEN r_media < 0.05 THEN ''
@@ -321,7 +323,7 @@ SELECT organization_id, channel_id, conversation_id, direction, 'message',
     CASE WHEN direction = 'out' AND r_media < 0.8
         THEN members[1 + floor(r_media * cardinality(members))::int] END,
     CASE WHEN direction = 'out' AND r_media < 0.8 THEN 'response' ELSE '' END,
-    NULL, sent_at + interval '1 second'
+    NULL, sent_at + interval '1 second' /*default values*/
 FROM (
     SELECT c.organization_id, c.channel_id, c.id AS conversation_id, o.members, k,
         c.last_message_at - (n - k) * interval '9 minutes' AS sent_at,
@@ -346,6 +348,28 @@ FROM (
     %(statuses)s::text[] AS statuses) lines
 ORDER BY sent_at
 """
+
+
+INSERTED = re.compile(r"INSERT INTO \w+ \(([^)]*)\)")
+
+
+def _with_defaults(model: type[Model], sql: str, params: dict) -> tuple[str, dict]:
+    """`sql` also filling the model's NOT NULL columns it does not name with their
+    defaults, so that a field added with a default does not stop the generator."""
+    listed = INSERTED.search(sql.replace("/*defaults*/", "")).group(1)
+    named = {column.strip() for column in listed.split(",")}
+    missing = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.null and not field.primary_key and field.column not in named
+    ]
+    values = {
+        f"default_{field.column}": field.get_db_prep_value(field.get_default(), connection)
+        for field in missing
+    }
+    sql = sql.replace("/*defaults*/", "".join(f", {field.column}" for field in missing))
+    sql = sql.replace("/*default values*/", "".join(f", %({name})s" for name in values))
+    return sql, {**params, **values}
 
 
 def _secondary_indexes() -> list[tuple[str, str]]:
@@ -400,8 +424,8 @@ def _load(made: list, long_id_holder: dict) -> None:
                     [user.pk for user in users],
                 ],
             )
-        _timed(cursor, "contacts", CONTACTS, names)
-        _timed(cursor, "conversations", CONVERSATIONS, {})
+        _timed(cursor, "contacts", CONTACTS, names, Contact)
+        _timed(cursor, "conversations", CONVERSATIONS, {}, Conversation)
         big = made[0][0]
         # The long conversation: a regular customer's, on WhatsApp, active an hour ago.
         cursor.execute(
@@ -418,10 +442,13 @@ def _load(made: list, long_id_holder: dict) -> None:
             "messages",
             MESSAGES,
             {**lines, "long_id": long_id_holder["id"], "long_count": long_count},
+            Message,
         )
 
 
-def _timed(cursor, what: str, sql: str, params: dict) -> None:
+def _timed(cursor, what: str, sql: str, params: dict, model: type[Model] | None = None) -> None:
+    if model is not None:
+        sql, params = _with_defaults(model, sql, params)
     began = time.monotonic()
     cursor.execute(sql, params)
     print(f"   {what}: {cursor.rowcount:,} rows in {time.monotonic() - began:.1f} s", flush=True)
