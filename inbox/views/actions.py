@@ -4,7 +4,6 @@ comes back (the conversation pane alone for htmx, a redirect otherwise)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -59,23 +58,39 @@ def _act(
     return _back(request, conversation)
 
 
+def _submit(
+    request: HttpRequest,
+    conversation,
+    form,
+    action: Callable[[dict], object],
+    done: str = "",
+) -> HttpResponse:
+    """Validate `form` and, when it is valid, call `action` (a service) with its data."""
+    if not form.is_valid():
+        _invalid(request, form)
+        return _back(request, conversation)
+    return _act(request, conversation, lambda: action(form.cleaned_data), done)
+
+
 @require_POST
 @tenant_view()
 def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for_member(request, conversation_id)
     form = ReplyForm(request.POST, request.FILES)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(request, conversation)
-    reply = form.cleaned_data
-    given = {"membership": request.membership, "conversation": conversation, "mode": reply["mode"]}
-    if reply["file"]:
-        send = partial(
-            replies.attachment_reply_send, upload=reply["file"], caption=reply["text"], **given
-        )
-    else:
-        send = partial(replies.reply_send, text=reply["text"], **given)
-    return _act(request, conversation, send)
+
+    def send(reply: dict) -> object:
+        given = {
+            "membership": request.membership,
+            "conversation": conversation,
+            "mode": reply["mode"],
+        }
+        if reply["file"]:
+            return replies.attachment_reply_send(
+                upload=reply["file"], caption=reply["text"], **given
+            )
+        return replies.reply_send(text=reply["text"], **given)
+
+    return _submit(request, conversation, form, send)
 
 
 @require_POST
@@ -83,16 +98,14 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def template(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for_member(request, conversation_id)
     form = TemplateForm(request.POST, channel=conversation.channel)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(request, conversation)
-    return _act(
+    return _submit(
         request,
         conversation,
-        lambda: replies.template_send(
+        form,
+        lambda data: replies.template_send(
             membership=request.membership,
             conversation=conversation,
-            template=form.cleaned_data["template"],
+            template=data["template"],
             parameters=form.parameter_values(),
         ),
     )
@@ -121,13 +134,11 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
     if data.get("assignee") == "me":
         data["assignee"] = str(request.user.pk)
     form = AssignForm(data, members=members)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(request, conversation)
-    return _act(
+    return _submit(
         request,
         conversation,
-        lambda: conversations.conversation_assign(
+        form,
+        lambda data: conversations.conversation_assign(
             membership=request.membership,
             conversation=conversation,
             assignee=form.assignee_user(members),
@@ -140,17 +151,15 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def status(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for_member(request, conversation_id)
     form = StatusForm(request.POST)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(request, conversation)
-    return _act(
+    return _submit(
         request,
         conversation,
-        lambda: conversations.conversation_status_set(
+        form,
+        lambda data: conversations.conversation_status_set(
             membership=request.membership,
             conversation=conversation,
-            status=form.cleaned_data["status"],
-            snoozed_until=form.cleaned_data["snoozed_until"],
+            status=data["status"],
+            snoozed_until=data["snoozed_until"],
         ),
     )
 
@@ -160,16 +169,14 @@ def status(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def labels(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for_member(request, conversation_id)
     form = LabelsForm(request.POST, labels=selectors.labels_of(request.organization))
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(request, conversation)
-    return _act(
+    return _submit(
         request,
         conversation,
-        lambda: conversations.conversation_labels_set(
+        form,
+        lambda data: conversations.conversation_labels_set(
             membership=request.membership,
             conversation=conversation,
-            labels=form.cleaned_data["labels"],
+            labels=data["labels"],
         ),
     )
 
@@ -192,14 +199,12 @@ def unread(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def note(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for_member(request, conversation_id)
     form = NoteForm(request.POST)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(request, conversation)
-    return _act(
+    return _submit(
         request,
         conversation,
-        lambda: conversations.note_add(
-            membership=request.membership, conversation=conversation, text=form.cleaned_data["text"]
+        form,
+        lambda data: conversations.note_add(
+            membership=request.membership, conversation=conversation, text=data["text"]
         ),
     )
 
@@ -209,18 +214,16 @@ def note(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def contact(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for_member(request, conversation_id)
     form = ContactForm(request.POST, instance=conversation.contact)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(request, conversation)
-    return _act(
+    return _submit(
         request,
         conversation,
-        lambda: conversations.contact_update(
+        form,
+        lambda data: conversations.contact_update(
             membership=request.membership,
             contact=conversation.contact,
-            custom_name=form.cleaned_data["custom_name"],
-            email=form.cleaned_data["email"],
-            notes=form.cleaned_data["notes"],
+            custom_name=data["custom_name"],
+            email=data["email"],
+            notes=data["notes"],
         ),
         _("Contact saved."),
     )
