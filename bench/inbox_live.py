@@ -17,6 +17,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import redis
 from django.conf import settings
@@ -35,6 +37,7 @@ from channels_meta.simulator.webhooks import Delivery, WebhookSender, serialize
 from inbox.models import Message
 
 PORT = 8772
+SIMULATOR_PORT = 8773
 PROBE_CUSTOMER = "7000000000000001"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -83,6 +86,38 @@ class Probes:
 
     def number(self, text: str) -> int:
         return int(self.pattern.search(text.encode()).group(1))
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def serve(sim: MetaSimulator) -> WSGIServer:
+    """The simulator's Graph API on a port, for the worker's profile and media look-ups."""
+    server = make_server(
+        "127.0.0.1", SIMULATOR_PORT, sim, server_class=_Server, handler_class=_Quiet
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def meta_environment() -> dict[str, str]:
+    """Padu's settings that send its Graph calls and media downloads to the simulator."""
+    meta = f"http://127.0.0.1:{SIMULATOR_PORT}"
+    names = ("META_GRAPH_URL", "META_INSTAGRAM_GRAPH_URL", "META_INSTAGRAM_API_URL")
+    return {**dict.fromkeys(names, meta), "META_DIALOG_URL": meta, "META_MEDIA_HOSTS": meta}
+
+
+def tokens_from(state: SimulatorState, data: inbox_data.Dataset) -> None:
+    """Give the large organisation's channels the simulator's tokens for their accounts."""
+    for channel in data.channels.values():
+        channel.set_token(state.system_token_for(channel.external_id))
+        channel.save(update_fields=["token_ciphertext"])
 
 
 @dataclass
@@ -196,8 +231,10 @@ def measure_live(data: inbox_data.Dataset, *, probes: int, rate: float) -> None:
     state = simulator_state()
     base = f"http://127.0.0.1:{PORT}"
     sender = TimedSender(target_url=f"{base}/webhooks/meta/", app_secret=settings.META_APP_SECRET)
-    sim = MetaSimulator(state, sender)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "padu.settings"}
+    sim = MetaSimulator(state, sender, public_url=f"http://127.0.0.1:{SIMULATOR_PORT}")
+    meta = serve(sim)
+    tokens_from(state, data)
+    env = {**os.environ, **meta_environment(), "DJANGO_SETTINGS_MODULE": "padu.settings"}
     # Only this run's deliveries and tasks: an earlier run may have left some behind.
     WebhookEvent.objects.all().delete()
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
@@ -224,6 +261,8 @@ def measure_live(data: inbox_data.Dataset, *, probes: int, rate: float) -> None:
             thread.join()
         harness.stop(worker)
         harness.stop(server)
+        meta.shutdown()
+        meta.server_close()
     report(data, sender, seen, probes, rate, page_stats)
 
 
