@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from accounts.models import Membership, Notice
+from accounts.models import Notice
+from accounts.tenancy import user_memberships
 
 
 def organizations(request: HttpRequest) -> dict:
@@ -19,8 +20,7 @@ def organizations(request: HttpRequest) -> dict:
         "notices": notices,
         # Topics of notices the page tells in place (its views say which), left out above.
         "announced_topics": (),
-        "user_memberships": Membership.objects.filter(user=request.user)
-        .select_related("organization")
-        .order_by("organization__name"),
+        # Organisation pages have read them already, to find the current one.
+        "user_memberships": getattr(request, "memberships", None) or user_memberships(request.user),
         "current_membership": membership,
     }

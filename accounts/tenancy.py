@@ -25,9 +25,9 @@ from accounts.models import Membership
 from accounts.two_factor.session import redirect_to_second_factor
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
-    from django.db.models import Model
+    from django.db.models import Model, QuerySet
     from django.http import HttpRequest, HttpResponse
     from rest_framework.request import Request
 
@@ -56,18 +56,31 @@ class EmailUnconfirmed(EntryRefused):
     """The member has not confirmed their address, and did not create the organisation."""
 
 
-def tenant_membership(user: User, org_slug: str) -> Membership:
+def user_memberships(user: User) -> QuerySet[Membership]:
+    """Every membership of the user, with its organisation, by the organisation's name."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+
+
+def tenant_membership(
+    user: User, org_slug: str, memberships: Iterable[Membership] | None = None
+) -> Membership:
     """The user's membership in the organisation with this slug: 404 for anyone who is
     not a member, and a PermissionDenied subclass saying why when the organisation's
-    conditions of entry are not met."""
+    conditions of entry are not met. `memberships`, when given, are all of the user's
+    (`user_memberships`), read once for the page's organisation switcher too."""
     if not user.is_authenticated:
         raise Http404
-    try:
-        membership = Membership.objects.select_related("organization").get(
+    if memberships is None:
+        memberships = Membership.objects.select_related("organization").filter(
             user=user, organization__slug=org_slug
         )
-    except Membership.DoesNotExist:
-        raise Http404 from None
+    membership = next((m for m in memberships if m.organization.slug == org_slug), None)
+    if membership is None:
+        raise Http404
     organization = membership.organization
     if organization.is_suspended:
         raise OrganizationSuspended(_("This organisation is suspended."), organization=organization)
@@ -133,8 +146,9 @@ def tenant_view(*, managers_only: bool = False) -> Callable:
         def wrapper(request: HttpRequest, org_slug: str, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
+            request.memberships = list(user_memberships(request.user))
             try:
-                membership = tenant_membership(request.user, org_slug)
+                membership = tenant_membership(request.user, org_slug, request.memberships)
             except EntryRefused as refusal:
                 return _refusal_page(request, refusal)
             if managers_only:

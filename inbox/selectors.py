@@ -21,6 +21,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     TextField,
+    prefetch_related_objects,
 )
 
 from accounts.models import Membership, Organization
@@ -227,11 +228,7 @@ class Timeline:
 def timeline_page(conversation: Conversation, before: Cursor | None = None) -> Timeline:
     """The latest messages of a conversation (or those before `before`), with the notes
     written among them."""
-    messages = (
-        conversation.messages.select_related("author")
-        .prefetch_related("files")
-        .order_by("-sent_at", "-pk")
-    )
+    messages = conversation.messages.select_related("author").order_by("-sent_at", "-pk")
     if before is not None:
         messages = messages.filter(
             Q(sent_at__lt=before.at) | Q(sent_at=before.at, pk__lt=before.pk)
@@ -239,8 +236,14 @@ def timeline_page(conversation: Conversation, before: Cursor | None = None) -> T
     page = list(messages[: TIMELINE_PAGE_SIZE + 1])
     more = len(page) > TIMELINE_PAGE_SIZE
     page = page[:TIMELINE_PAGE_SIZE]
+    # Most messages have no files: ask for the stored files of those that do, if any.
+    prefetch_related_objects([message for message in page if message.attachments], "files")
     for message in page:
-        message.stored_files = {stored.position: stored for stored in message.files.all()}
+        message.stored_files = (
+            {stored.position: stored for stored in message.files.all()}
+            if message.attachments
+            else {}
+        )
     notes = conversation.notes.select_related("author")
     if more:
         notes = notes.filter(created_at__gte=page[-1].sent_at)

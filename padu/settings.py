@@ -311,6 +311,9 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Padu <padu@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Sessions are read from the cache (written through to the database), so that a page
+# does not begin with a database query for the session.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -101,6 +101,8 @@ def conversation_labels_set(
 
 def conversation_mark_read(*, conversation: Conversation) -> None:
     """A member opened the conversation: nothing in it is unread any more."""
+    if not conversation.unread_count:
+        return  # one arriving since it was loaded is marked by the refresh it causes
     if Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(unread_count=0):
         conversation.unread_count = 0
         _changed(conversation)

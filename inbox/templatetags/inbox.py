@@ -43,7 +43,8 @@ def short_time(moment: datetime | None) -> str:
 
 @register.filter
 def status_words(message: Message) -> str:
-    return str(STATUS_WORDS.get(message.status, message.get_status_display()))
+    words = STATUS_WORDS.get(message.status)
+    return str(words) if words is not None else message.get_status_display()
 
 
 @register.filter

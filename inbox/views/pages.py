@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.tenancy import get_for_member, tenant_view
-from channels_meta.models import TemplateStatus
+from channels_meta.models import ChannelStatus, TemplateStatus
 from inbox import live, policy, selectors
 from inbox.forms import (
     AssignForm,
@@ -55,12 +55,28 @@ def _with(query, **changes) -> str:
     return changed.urlencode()
 
 
-def _conversation_context(
-    request: HttpRequest, conversation: Conversation, choices: selectors.Choices
-) -> dict:
+def _timeline_context(request: HttpRequest, conversation: Conversation) -> dict:
+    """What the conversation's timeline and its head show."""
     now = timezone.now()
     options = policy.conversation_reply_options(conversation, now)
-    timeline = selectors.timeline_page(conversation, parse_cursor(request.GET.get("before", "")))
+    return {
+        "conversation": conversation,
+        "contact": conversation.contact,
+        "timeline": selectors.timeline_page(
+            conversation, parse_cursor(request.GET.get("before", ""))
+        ),
+        "options": options,
+        "window_label": policy.window_label(options, now),
+    }
+
+
+def _conversation_context(
+    request: HttpRequest,
+    conversation: Conversation,
+    options: policy.ReplyOptions,
+    choices: selectors.Choices,
+) -> dict:
+    """What the composer, the actions and the contact panel offer, around the timeline."""
     channel = conversation.channel
     templates = []
     if SendMode.TEMPLATE in options.modes:
@@ -82,11 +98,6 @@ def _conversation_context(
         "max_length": policy.max_length(channel.kind, text_mode) if text_mode else 0,
         "attachment_accept": policy.attachment_accept(channel.kind) if files else "",
         "attachment_limits": policy.attachment_limits_text(channel.kind) if files else "",
-        "conversation": conversation,
-        "contact": conversation.contact,
-        "timeline": timeline,
-        "options": options,
-        "window_label": policy.window_label(options, now),
         "assign_form": AssignForm(
             initial={"assignee": conversation.assignee_id}, members=choices.members
         ),
@@ -95,35 +106,49 @@ def _conversation_context(
         "earlier": selectors.earlier_conversations(conversation),
         "saved_replies": selectors.saved_replies(request.organization),
         "label_choices": choices.labels,
+        "label_ids": set(conversation.labels.values_list("pk", flat=True)),
     }
+
+
+TEMPLATES = {
+    "list": "inbox/_list_body.html",
+    "more": "inbox/_rows.html",
+    "timeline": "inbox/_timeline_refresh.html",
+    "older": "inbox/_timeline_items.html",
+    "conversation": "inbox/_conversation.html",
+}
 
 
 def _page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
     pane = request.GET.get("pane", "")
-    choices = selectors.inbox_choices(request.organization)
     # The list marks the open conversation's row, also when it alone is reloaded.
     context: dict = {
         "organization": request.organization,
         "pane": pane,
         "conversation": conversation,
     }
-    if conversation is not None and pane not in ("list", "more"):
+    with_list = pane in ("", "list", "more")
+    with_timeline = conversation is not None and pane not in ("list", "more")
+    choices = None
+    if with_list or (with_timeline and pane in ("", "conversation")):
+        choices = selectors.inbox_choices(request.organization)
+        # The banner of channels to reconnect reads them from here, not again.
+        context["reauth_channels"] = [
+            channel for channel in choices.channels if channel.status == ChannelStatus.NEEDS_REAUTH
+        ]
+    if with_timeline:
         conversation_mark_read(conversation=conversation)
-        context.update(_conversation_context(request, conversation, choices))
-    if pane in ("", "list", "more"):
+        context.update(_timeline_context(request, conversation))
+        if choices is not None:
+            options = context["options"]
+            context.update(_conversation_context(request, conversation, options, choices))
+    if with_list:
         context.update(_list_context(request, choices))
     context["live_stamps"] = live.stamps(
         organization_id=request.organization.pk,
         conversation_id=conversation.pk if conversation else None,
     )
-    template = {
-        "list": "inbox/_list_body.html",
-        "more": "inbox/_rows.html",
-        "timeline": "inbox/_timeline_refresh.html",
-        "older": "inbox/_timeline_items.html",
-        "conversation": "inbox/_conversation.html",
-    }.get(pane, "inbox/inbox.html")
-    return render(request, template, context)
+    return render(request, TEMPLATES.get(pane, "inbox/inbox.html"), context)
 
 
 @require_GET
@@ -134,9 +159,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def conversation_for_member(request: HttpRequest, conversation_id: int) -> Conversation:
     return get_for_member(
-        Conversation.objects.select_related("channel", "contact", "assignee").prefetch_related(
-            "labels"
-        ),
+        Conversation.objects.select_related("channel", "contact", "assignee"),
         request.membership,
         conversation_id,
     )

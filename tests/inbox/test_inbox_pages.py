@@ -96,20 +96,32 @@ def test_the_list_takes_the_same_few_queries_whatever_its_size(client, world, wh
     few = _queries(client, url)
     _conversations(whatsapp, 30)
 
-    assert _queries(client, url) == few <= 12
+    assert _queries(client, url) == few <= 10
 
 
 def test_a_conversation_takes_the_same_few_queries_whatever_its_length(client, world, whatsapp):
     client.force_login(world.agent.user)
     _conversations(whatsapp, 5)
     conversation = make_conversation(whatsapp)
+    for name in ("Order", "Refund", "Urgent"):
+        conversation.labels.add(Label.objects.create(organization=world.org, name=name))
     url = reverse("conversation", args=[world.org.slug, conversation.pk])
     make_message(conversation, text="First")
     short = _queries(client, url)
     for number in range(60):
         make_message(conversation, text=f"Message {number}", reply_to_external_id="mid.1")
 
-    assert _queries(client, url) == short + 1 <= 22  # + the messages replied to
+    assert _queries(client, url) == short + 1 <= 18  # + the messages replied to
+
+
+def test_a_conversation_refreshed_by_live_takes_few_queries(client, world, whatsapp):
+    client.force_login(world.agent.user)
+    conversation = make_conversation(whatsapp)
+    for number in range(60):
+        make_message(conversation, text=f"Message {number}", reply_to_external_id="mid.1")
+    url = reverse("conversation", args=[world.org.slug, conversation.pk]) + "?pane=timeline"
+
+    assert _queries(client, url) <= 8  # the person, the membership, the page's rows
 
 
 def test_stored_files_show_inline_and_documents_as_links(client, world, whatsapp):
