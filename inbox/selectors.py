@@ -38,7 +38,7 @@ from inbox.models import (
 )
 
 PAGE_SIZE = 25
-TIMELINE_PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 30
 WORD = re.compile(r"\w+")
 
 
