@@ -1,12 +1,16 @@
-"""What the benchmarks share: percentiles, a scratch database, and starting and stopping
-Padu's processes (gunicorn and a Celery worker) beside the benchmark. Import it after
-django.setup()."""
+"""What the benchmarks share: percentiles, a scratch database, starting and stopping
+Padu's processes (gunicorn and a Celery worker) beside the benchmark, and loading a URL
+with wrk. Import it after django.setup()."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -98,3 +102,54 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+# wrk reports latencies in microseconds; this prints what the benchmarks read.
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format("PADU %d %d %d %d %.1f %.1f %.1f\\n",
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Load:
+    """What wrk measured: requests answered per second and latency percentiles (ms)."""
+
+    requests: int
+    per_second: float
+    failed: int  # answers that were not 2xx/3xx, and socket errors
+    p50: float
+    p95: float
+    p99: float
+
+
+def wrk(url: str, *, seconds: int, connections: int = 1, headers: dict[str, str]) -> Load:
+    """Load `url` with wrk (one thread per two connections, at most two) for `seconds`."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_REPORT)
+        script.flush()
+        command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s"]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        output = subprocess.run(  # noqa: S603
+            [*command, "-s", script.name, url], capture_output=True, text=True, check=True
+        ).stdout
+    found = re.search(r"^PADU (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)$", output, re.M)
+    if found is None:
+        raise SystemExit(f"wrk said:\n{output}")
+    requests, duration_us, status_errors, socket_errors = map(int, found.groups()[:4])
+    p50, p95, p99 = (float(value) / 1000 for value in found.groups()[4:])
+    return Load(
+        requests=requests,
+        per_second=requests / (duration_us / 1_000_000),
+        failed=status_errors + socket_errors,
+        p50=p50,
+        p95=p95,
+        p99=p99,
+    )

@@ -1,6 +1,6 @@
 """Benchmarks of the inbox on a large organisation. It prints figures and asserts nothing.
 
-    python bench/inbox.py [--only pages|live] [--iterations 60] [--probes 300] [--rate 100 ...]
+    python bench/inbox.py [--only pages|live] [--seconds 5] [--probes 300] [--rate 100 ...]
 
 BENCH_INBOX_SCALE (default 1) sizes the data: at 1, one organisation with 100,000
 conversations and about 1,000,000 messages plus a conversation of 50,000 messages, among
@@ -9,10 +9,11 @@ creates a scratch PostgreSQL database (BENCH_DATABASE_URL, default padu_bench_in
 local server), fills it with SQL, and drops it at the end (unless --keep; --reuse
 measures a kept one again). Padu runs with its production settings throughout. It
 measures:
-1. server time of the inbox's pages, in-process through Django's test client (every
-   middleware, the session, the templates), p50/p95 over many requests after a warm-up,
-   and the queries each page makes, against the smallest Django view and a raw
-   `SELECT 1` in the same run; with EXPLAIN ANALYZE of each page's slowest query;
+1. the time of the inbox's pages as a browser gets them from gunicorn with the
+   production settings (2 workers × 4 threads): wrk on one connection, p50/p95/p99 after
+   a warm-up, and the queries each page makes, against the smallest Django view under
+   the same server and a raw `SELECT 1` in the same run; with EXPLAIN ANALYZE of each
+   page's slowest query;
 2. the live path end to end: the Meta simulator sending customer webhooks at 100
    events/s (then at 5, to see the path when the worker is not the bottleneck) to
    gunicorn and a Celery worker (Redis: BENCH_REDIS_URL, default database 14), a
@@ -65,10 +66,11 @@ import django  # noqa: E402
 
 django.setup()
 
+import httpx  # noqa: E402
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -79,6 +81,8 @@ from inbox import live  # noqa: E402
 
 TARGETS = {"list": 100.0, "conversation": 50.0, "long conversation": 100.0}
 QUERY_TARGET = 10
+PORT = 8774
+BASE = f"http://127.0.0.1:{PORT}"
 SCAN = re.compile(
     r"(Seq Scan on \w+|Parallel Seq Scan on \w+|Index Only Scan(?: Backward)? using \w+"
     r"|Index Scan(?: Backward)? using \w+|Bitmap Index Scan on \w+)"
@@ -91,7 +95,7 @@ class Case:
     group: str  # list | conversation | long conversation | live | reference
     path: str = ""
     rows: int | None = None
-    timings: list[float] | None = None
+    load: harness.Load | None = None
     stale: bool = False  # a live poll from a page that has not seen the latest change
     sqls: list[str] = field(default_factory=list)
     # Each SELECT of the page run again alone (the fastest of three): the sum, the slowest.
@@ -102,14 +106,6 @@ class Case:
     @property
     def queries(self) -> int:
         return len(self.sqls)
-
-    @property
-    def p50(self) -> float:
-        return statistics.median(self.timings)
-
-    @property
-    def p95(self) -> float:
-        return harness.percentile(self.timings, 0.95)
 
 
 def cases(data: inbox_data.Dataset) -> list[Case]:
@@ -160,32 +156,46 @@ def live_path(case: Case, data: inbox_data.Dataset) -> str:
     return f"{case.path}?{urlencode({'seen': stamp})}"
 
 
-def request(client: Client, case: Case, data: inbox_data.Dataset) -> float:
-    if not case.path:
-        began = time.perf_counter()
-        with connection.cursor() as cursor:
+def select_one_load(seconds: int) -> harness.Load:
+    """The raw reference: `SELECT 1` and its fetch, in-process, for as long as a page."""
+    timings = []
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            began = time.perf_counter()
             cursor.execute("SELECT 1")
             cursor.fetchone()
-        return time.perf_counter() - began
+            timings.append((time.perf_counter() - began) * 1000)
+    return harness.Load(
+        requests=len(timings),
+        per_second=len(timings) / seconds,
+        failed=0,
+        p50=statistics.median(timings),
+        p95=harness.percentile(timings, 0.95),
+        p99=harness.percentile(timings, 0.99),
+    )
+
+
+def measure_case(
+    client: Client, case: Case, data: inbox_data.Dataset, seconds: int, cookie: str
+) -> None:
+    if not case.path:
+        case.load = select_one_load(seconds)
+        case.sqls = ["SELECT 1"]
+        return
     path = live_path(case, data) if case.group == "live" else case.path
-    began = time.perf_counter()
-    response = client.get(path)
-    elapsed = time.perf_counter() - began
-    if response.status_code != 200:
-        raise SystemExit(f"{path} answered {response.status_code}")
-    if case.rows is None:
+    headers = {"Cookie": cookie}
+    for _ in range(5):
+        response = httpx.get(f"{BASE}{path}", headers=headers)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
+    if case.group == "list":
         case.rows = response.content.count(b"data-row>")
-    return elapsed
-
-
-def measure_case(client: Client, case: Case, data: inbox_data.Dataset, iterations: int) -> None:
-    light = case.group in ("live", "reference")
-    rounds = iterations * 5 if light else iterations
-    for _ in range(max(5, rounds // 10)):
-        request(client, case, data)
-    case.timings = [request(client, case, data) * 1000 for _ in range(rounds)]
+    case.load = harness.wrk(f"{BASE}{path}", seconds=seconds, headers=headers)
+    if case.load.failed:
+        raise SystemExit(f"{path}: {case.load.failed} requests failed under wrk")
     with CaptureQueriesContext(connection) as captured:
-        request(client, case, data)
+        client.get(path)
     case.sqls = [query["sql"] for query in captured.captured_queries]
     timed = [(query_ms(sql), sql) for sql in case.sqls if sql.startswith("SELECT")]
     if timed:
@@ -215,29 +225,36 @@ def explain(sql: str) -> tuple[float, list[str], str]:
     return float(took.group(1)) if took else 0.0, scans, plan
 
 
-def bench_pages(data: inbox_data.Dataset, iterations: int, show_plans: bool) -> list[Case]:
+def bench_pages(data: inbox_data.Dataset, seconds: int, show_plans: bool) -> list[Case]:
     client = Client()
     client.force_login(data.agent)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     live.changed(organization_id=data.organization.pk)
     measured = cases(data)
     print(
-        f"\n1. Server time (in-process, Django test client, production settings; "
-        f"{iterations} requests per page after warm-up, ×5 for the poll and references)"
+        f"\n1. Pages from gunicorn (2 workers × 4 threads, production settings), wrk on one "
+        f"connection for {seconds} s per page after a warm-up"
     )
     print(f"   signed in as an agent of {data.organization.name}: {data.counts}")
     print(f"   load average before: {load()} (other jobs share the machine)")
     print(
-        f"   {'page':52} {'p50':>8} {'p95':>8} {'queries':>8} {'in SQL':>8} {'slowest':>8} "
-        f"{'rows':>5}"
+        f"   {'page':52} {'p50':>8} {'p95':>8} {'p99':>8} {'req/s':>6} {'queries':>8} "
+        f"{'in SQL':>8} {'slowest':>8} {'rows':>5}"
     )
-    for case in measured:
-        measure_case(client, case, data, iterations)
-        rows = "" if case.rows in (None, 0) and case.group != "list" else case.rows
-        print(
-            f"   {case.name:52} {case.p50:6.1f}ms {case.p95:6.1f}ms {case.queries:8} "
-            f"{case.database_ms:6.1f}ms {case.slowest_ms:6.1f}ms {rows!s:>5}",
-            flush=True,
-        )
+    connections.close_all()
+    server = harness.start_gunicorn(port=PORT, env=dict(os.environ), ready_path="/bench/trivial/")
+    try:
+        for case in measured:
+            measure_case(client, case, data, seconds, cookie)
+            rows = "" if case.rows is None else case.rows
+            print(
+                f"   {case.name:52} {case.load.p50:6.1f}ms {case.load.p95:6.1f}ms "
+                f"{case.load.p99:6.1f}ms {case.load.per_second:6.0f} {case.queries:8} "
+                f"{case.database_ms:6.1f}ms {case.slowest_ms:6.1f}ms {rows!s:>5}",
+                flush=True,
+            )
+    finally:
+        harness.stop(server)
     print(
         "   (in SQL: the page's SELECTs run again one by one, the fastest of three runs each, "
         "summed; slowest: the longest of them)"
@@ -265,10 +282,10 @@ def verdicts(measured: list[Case]) -> None:
         target = TARGETS.get(case.group)
         if target is None:
             continue
-        met = "met" if case.p95 <= target else "NOT met"
+        met = "met" if case.load.p95 <= target else "NOT met"
         queries = "met" if case.queries <= QUERY_TARGET else "NOT met"
         print(
-            f"   - {case.name}: p95 {case.p95:.1f} ms (≤ {target:.0f} ms: {met}); "
+            f"   - {case.name}: p95 {case.load.p95:.1f} ms (≤ {target:.0f} ms: {met}); "
             f"{case.queries} queries (≤ {QUERY_TARGET}: {queries})"
         )
 
@@ -276,7 +293,7 @@ def verdicts(measured: list[Case]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["pages", "live"])
-    parser.add_argument("--iterations", type=int, default=60)
+    parser.add_argument("--seconds", type=int, default=5, help="wrk's time on each page")
     parser.add_argument("--probes", type=int, default=300)
     parser.add_argument(
         "--rate",
@@ -301,7 +318,7 @@ def main() -> None:
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
         call_command("collectstatic", interactive=False, verbosity=0)
         if options.only in (None, "pages"):
-            bench_pages(data, options.iterations, options.plans)
+            bench_pages(data, options.seconds, options.plans)
         if options.only in (None, "live"):
             for rate in options.rate or [100.0, 5.0]:
                 measure_live(data, probes=options.probes, rate=rate)
