@@ -7,15 +7,25 @@ in storage that no row names.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
-from typing import IO
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import IO, TypeVar
 
 from django.core.files import File
 from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from channels_meta.graph.errors import GraphError, MediaTooLarge, TokenInvalid, UnsafeRequest
+from channels_meta.graph.errors import (
+    GraphError,
+    MediaTooLarge,
+    RateLimited,
+    TokenInvalid,
+    TransientError,
+    UnsafeRequest,
+)
+
+Item = TypeVar("Item")
 
 
 def spool() -> IO[bytes]:
@@ -39,6 +49,33 @@ def refusal_reason(error: GraphError) -> str:
     if error.status in (403, 404, 410) or error.subcode == 33:
         return _("Meta no longer has the file: its link expired or was removed.")
     return _("Meta refused the file: %(error)s") % {"error": error}
+
+
+def unreachable_reason(attempts: int, error: GraphError) -> str:
+    """Why a file is given up on after Meta failed `attempts` times."""
+    return _("Meta could not be reached after %(count)s tries: %(error)s") % {
+        "count": attempts,
+        "error": error,
+    }
+
+
+def each_fetched(fetch: Callable[[Item], str], items: Iterable[Item]) -> dict[str, int]:
+    """`fetch` each item in turn; how many had each outcome. When Meta asks to slow
+    down the rest waits; when it fails the others are still tried; either error is
+    raised at the end, so that a retry fetches what is left."""
+    outcomes: Counter[str] = Counter()
+    retry: GraphError | None = None
+    for item in items:
+        try:
+            outcomes[fetch(item)] += 1
+        except RateLimited as error:
+            retry = error
+            break
+        except TransientError as error:
+            retry = retry or error
+    if retry is not None:
+        raise retry
+    return dict(outcomes)
 
 
 def files_delete(*stored: FieldFile) -> None:

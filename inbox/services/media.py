@@ -10,7 +10,6 @@ refused or fails says why in `reason`.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -208,10 +207,7 @@ def attachment_fetch(*, attachment: Attachment, channel: Channel) -> str:
         raise
     except TransientError as error:
         if attachment.attempts >= MAX_ATTEMPTS:
-            reason = _("Meta could not be reached after %(count)s tries: %(error)s") % {
-                "count": attachment.attempts,
-                "error": error,
-            }
+            reason = downloads.unreachable_reason(attachment.attempts, error)
             return _settle(attachment, claimed_at, AttachmentStatus.FAILED, reason)
         _release(attachment, claimed_at, attempt_counts=True)
         raise
@@ -234,22 +230,12 @@ def attachments_fetch(*, message_ids: list[int]) -> dict[str, int]:
         .select_related("message__channel__organization")
         .order_by("pk")
     )
-    outcomes: Counter[str] = Counter()
-    retry: GraphError | None = None
-    for attachment in pending:
-        try:
-            outcomes[
-                attachment_fetch(attachment=attachment, channel=attachment.message.channel)
-            ] += 1
-        except RateLimited as error:
-            # Meta said to slow down: the rest waits for the retry too.
-            retry = error
-            break
-        except TransientError as error:
-            retry = retry or error
-    if retry is not None:
-        raise retry
-    return dict(outcomes)
+    return downloads.each_fetched(
+        lambda attachment: attachment_fetch(
+            attachment=attachment, channel=attachment.message.channel
+        ),
+        pending,
+    )
 
 
 # Sweeping and erasing.

@@ -22,7 +22,7 @@ from channels_meta.graph.errors import RateLimited, TransientError
 from channels_meta.models import ChannelStatus, WebhookEvent
 from channels_meta.webhooks import processing
 from inbox import tasks
-from inbox.models import Attachment, Message
+from inbox.models import Attachment, Contact, Message
 from inbox.services import media, media_intake
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
@@ -105,8 +105,14 @@ def attachment_of(sent: dict) -> Attachment:
 
 
 def stored_files() -> list[str]:
+    """What storage holds of attachments (the customers' pictures are kept there too)."""
     root = Path(default_storage.location)
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    pictures = set(Contact.objects.exclude(avatar="").values_list("avatar", flat=True))
+    return sorted(
+        name
+        for name in (str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+        if name not in pictures
+    )
 
 
 def noise_png(size: int = 100) -> bytes:
