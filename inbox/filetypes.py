@@ -1,5 +1,5 @@
-"""What a downloaded attachment is, judged by its bytes rather than by what Meta or the
-customer said; the name it is served under; and a thumbnail for images.
+"""What a downloaded attachment or picture is, judged by its bytes rather than by what
+Meta or the customer said; the name it is served under; and a thumbnail for images.
 
 Padu keeps images (verified by Pillow), video, audio, PDF, office documents and plain
 text. Anything that could run or render active content is refused: programs (Windows,
@@ -234,16 +234,20 @@ def _refused_as_too_many_pixels() -> Refused:
     )
 
 
-def thumbnail(file: BinaryIO) -> bytes:
-    """A JPEG no larger than MEDIA_THUMBNAIL_PIXELS on its longest side, turned upright,
-    of an image `identify` accepted (the first frame of an animation)."""
-    size = settings.MEDIA_THUMBNAIL_PIXELS
+def thumbnail(file: BinaryIO, *, size: int = 0, square: bool = False) -> bytes:
+    """A JPEG of an image `identify` accepted (the first frame of an animation), turned
+    upright: no larger than `size` (MEDIA_THUMBNAIL_PIXELS unless told) on its longest
+    side, or, `square`, its middle cut to a square `size` pixels wide."""
+    size = size or settings.MEDIA_THUMBNAIL_PIXELS
     file.seek(0)
     try:
         with Image.open(file) as image:
             image.draft("RGB", (size * 2, size * 2))
             upright = ImageOps.exif_transpose(image)
-            upright.thumbnail((size, size))
+            if square:
+                upright = ImageOps.fit(upright, (size, size))
+            else:
+                upright.thumbnail((size, size))
             if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
                 rgba = upright.convert("RGBA")
                 flat = Image.new("RGB", rgba.size, "white")

@@ -4,12 +4,17 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, TenantQuerySet
 from channels_meta.models import Channel
+
+
+def avatar_upload_to(instance: Contact, filename: str) -> str:
+    """`<organisation id>/<random>/avatar.jpg`, as attachments are kept."""
+    return f"{instance.organization_id}/{secrets.token_urlsafe(18)}/avatar.jpg"
 
 
 class Contact(models.Model):
@@ -31,6 +36,19 @@ class Contact(models.Model):
     username = models.CharField(_("username"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     profile_picture_url = models.URLField(_("profile picture"), max_length=1000, blank=True)
+    # The picture kept from `profile_picture_url` (Meta's links expire, and Padu's pages
+    # show images from Padu alone): a small square, served to the organisation's members.
+    avatar = models.FileField(_("picture"), upload_to=avatar_upload_to, max_length=300, blank=True)
+    avatar_source = models.URLField(
+        _("picture link settled"),
+        max_length=1000,
+        blank=True,
+        help_text=_("The picture link Padu last finished with: kept, or given up on."),
+    )
+    avatar_reason = models.CharField(_("why no picture is kept"), max_length=300, blank=True)
+    avatar_attempts = models.PositiveSmallIntegerField(default=0)
+    # Set while a worker fetches the picture, so two workers never both keep it.
+    avatar_claimed_at = models.DateTimeField(null=True, blank=True)
     marketing_opt_out = models.BooleanField(_("stopped marketing messages"), default=False)
     marketing_opt_out_at = models.DateTimeField(
         _("marketing preference changed"), null=True, blank=True
@@ -78,6 +96,12 @@ class Contact(models.Model):
                 fields=["channel", "created_at"],
                 condition=Q(profile_checked_at__isnull=True),
                 name="contact_profile_unchecked_idx",
+            ),
+            # The contacts whose picture link Padu has not finished with, for the sweep.
+            models.Index(
+                fields=["profile_checked_at"],
+                condition=~Q(profile_picture_url=F("avatar_source")),
+                name="contact_avatar_unsettled_idx",
             ),
         ]
 

@@ -4,7 +4,16 @@ from celery import shared_task
 
 from channels_meta.graph.errors import TransientError
 from channels_meta.graph.task_base import META_RETRIES, MetaTask, delay_in_batches
-from inbox.services import conversations, delivery, media, pending, posts, profiles, receipts
+from inbox.services import (
+    avatars,
+    conversations,
+    delivery,
+    media,
+    pending,
+    posts,
+    profiles,
+    receipts,
+)
 
 DELIVERY_RETRIES = 8
 SWEEP_BATCH = 50
@@ -66,6 +75,19 @@ def contact_profiles_fetch(contact_ids: list[int]) -> dict[str, int]:
 def contact_profiles_sweep() -> int:
     """Look up, in batches, the profiles the worker missed."""
     return delay_in_batches(contact_profiles_fetch, profiles.contacts_profile_due(), SWEEP_BATCH)
+
+
+@shared_task(soft_time_limit=5 * 60, **META_RETRIES)
+def contact_avatars_fetch(contact_ids: list[int]) -> dict[str, int]:
+    """Keep the pictures these contacts' profiles name, each stored once (a retry skips
+    those done)."""
+    return avatars.contact_avatars_fetch(contact_ids=contact_ids)
+
+
+@shared_task(soft_time_limit=60)
+def contact_avatars_sweep() -> int:
+    """Fetch, in batches, the pictures left behind (a lost task, Meta failing)."""
+    return delay_in_batches(contact_avatars_fetch, avatars.contacts_avatar_due(), SWEEP_BATCH)
 
 
 @shared_task(

@@ -32,6 +32,7 @@ tenant_patterns = [
         media.attachment_thumbnail,
         name="attachment_thumbnail",
     ),
+    path("contacts/<int:contact_id>/avatar/", media.contact_avatar, name="contact_avatar"),
 ]
 
 # Outside the organisation's URLs: Meta fetches files staff send to Instagram from here.

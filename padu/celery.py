@@ -49,6 +49,10 @@ app.conf.update(
             "task": "inbox.tasks.contact_profiles_sweep",
             "schedule": 5 * 60.0,
         },
+        "sweep-contact-avatars": {
+            "task": "inbox.tasks.contact_avatars_sweep",
+            "schedule": 5 * 60.0,
+        },
         "sweep-attachments": {
             "task": "inbox.tasks.attachments_sweep",
             "schedule": 5 * 60.0,

@@ -26,7 +26,12 @@ from channels_meta.models import Channel, ChannelStatus
 from inbox.models import Attachment, Conversation, Label, Message, SavedReply
 from tests.channels_meta.factories import make_channel
 from tests.conftest import World
-from tests.inbox.factories import make_attachment, make_conversation, make_message
+from tests.inbox.factories import (
+    give_avatar,
+    make_attachment,
+    make_conversation,
+    make_message,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("accounts", "channels_meta", "inbox", "privacy")
@@ -116,6 +121,7 @@ CASES: dict[str, list[Case]] = {
     ],
     "attachment": [Case("get", lambda rows: (rows.attachment.pk,))],
     "attachment_thumbnail": [Case("get", lambda rows: (rows.attachment.pk,))],
+    "contact_avatar": [Case("get", lambda rows: (rows.conversation.contact_id,))],
 }
 
 
@@ -172,6 +178,7 @@ def _rows(organization: Organization, owner: Membership, member: Membership) -> 
     external_id = str(1_000_000 + organization.pk)
     channel = make_channel(organization, external_id=external_id)
     conversation = make_conversation(channel)
+    give_avatar(conversation.contact)
     message = make_message(conversation)
     return Rows(
         channel=channel,

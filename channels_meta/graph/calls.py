@@ -745,3 +745,12 @@ def media_download(*, url: str, into: BinaryIO, max_bytes: int, token: str = "")
     (MediaTooLarge beyond). WhatsApp's media URLs need the channel's token; Messenger's
     and Instagram's CDN links are signed and get none."""
     return client().download(url, into=into, max_bytes=max_bytes, token=token or None)
+
+
+def profile_picture_download(*, url: str, into: BinaryIO, max_bytes: int) -> Downloaded:
+    """Stream a customer's profile picture into `into`, at most `max_bytes`
+    (MediaTooLarge beyond), from the hosts Meta serves pictures from (`ids.picture_url`),
+    redirects included. No token goes with it: Meta's picture links are signed."""
+    return client().download(
+        url, into=into, max_bytes=max_bytes, allowed=lambda link: bool(picture_url(link))
+    )

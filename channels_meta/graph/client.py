@@ -5,15 +5,16 @@ a URL Padu logs), sends JSON, forms or multipart uploads (files for Meta to keep
 applies timeouts, follows `paging.next`, and turns Meta's error
 envelope into typed exceptions whose messages never contain a token. It sends nothing
 anywhere but the configured Meta hosts: paths are checked, and so are absolute URLs
-(Meta's `paging.next`); attachments are downloaded from Meta's media hosts
-(META_MEDIA_HOSTS) only, redirects included.
+(Meta's `paging.next`); files are downloaded from Meta's media hosts only
+(META_MEDIA_HOSTS for attachments, the profile picture hosts for pictures), redirects
+included.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -90,20 +91,28 @@ class GraphClient:
             raise UnsafeRequest("Refused to send a request to a host that is not Meta's.")
         return url
 
-    def _checked_media(self, url: str) -> httpx.URL:
-        """`url` when it is on one of Meta's media hosts, else UnsafeRequest."""
-        if not media_url_allowed(url):
+    @staticmethod
+    def _checked_media(url: str, allowed: Callable[[str], bool]) -> httpx.URL:
+        """`url` when `allowed` says it is on one of Meta's media hosts, else UnsafeRequest."""
+        if not allowed(url):
             raise UnsafeRequest("Refused to download from a host that is not one of Meta's.")
         return httpx.URL(url)
 
     @sensitive_variables()
     def download(
-        self, url: str, *, into: BinaryIO, max_bytes: int, token: str | None = None
+        self,
+        url: str,
+        *,
+        into: BinaryIO,
+        max_bytes: int,
+        token: str | None = None,
+        allowed: Callable[[str], bool] = media_url_allowed,
     ) -> Downloaded:
-        """Stream a file from one of Meta's media hosts into `into`, and say what was
-        written. More than `max_bytes` is MediaTooLarge (what was written must be thrown
-        away). The token goes only to the host `url` names, never to a redirect's."""
-        target = self._checked_media(url)
+        """Stream a file from one of Meta's media hosts (those `allowed` admits: by
+        default META_MEDIA_HOSTS) into `into`, and say what was written. More than
+        `max_bytes` is MediaTooLarge (what was written must be thrown away). The token
+        goes only to the host `url` names, never to a redirect's."""
+        target = self._checked_media(url, allowed)
         first_host = target.host
         for _ in range(MAX_MEDIA_REDIRECTS + 1):
             send_token = token and target.host == first_host
@@ -113,7 +122,7 @@ class GraphClient:
                     if not response.is_redirect:
                         return _written(response, into, max_bytes, (token or "",))
                     location = response.headers.get("Location", "")
-                    target = self._checked_media(str(response.url.join(location)))
+                    target = self._checked_media(str(response.url.join(location)), allowed)
             except httpx.TimeoutException:
                 raise TransientError("Meta did not answer in time.") from None
             except httpx.TransportError as error:

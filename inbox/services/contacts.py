@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from channels_meta.models import Channel
 from channels_meta.webhooks.events import ContactChangeEvent, PreferenceEvent
 from inbox.models import Contact, Conversation, ConversationKind, Message
+from inbox.services.downloads import files_delete
 
 
 class Person(NamedTuple):
@@ -175,6 +176,8 @@ def _contacts_merge(*, keep: Contact, gone: Contact) -> None:
             marketing_opt_out=gone.marketing_opt_out,
             marketing_opt_out_at=gone.marketing_opt_out_at,
         )
+    picture = gone.avatar
+    transaction.on_commit(lambda: files_delete(picture))
     gone.delete()
     if fill:
         Contact.objects.filter(pk=keep.pk).update(**fill)

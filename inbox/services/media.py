@@ -1,30 +1,22 @@
-"""Customers' attachments: fetched from Meta by a worker soon after their messages are
-recorded, checked by their content, kept through Django's storage API, and erased with
-their messages.
+"""Customers' attachments fetched from Meta by a worker soon after their messages are
+recorded (`inbox.services.media_intake` hands them over), checked by their content, kept
+through Django's storage API, swept up when left behind, and erased with their messages.
 
 Meta's links do not last (Messenger's and Instagram's CDN links expire; a WhatsApp media
-URL lives minutes and needs the channel's token), so the messages a transaction records
-with attachments are handed to one task as soon as it commits; recording itself only
-marks them (`Message.media_pending`). The task makes an Attachment row per file and
-fetches each once: a worker claims a row before downloading, and only the claimant may
-store it. What is refused or fails says why in `reason`.
+URL lives minutes and needs the channel's token), so each file is fetched once, soon: a
+worker claims a row before downloading, and only the claimant may store it. What is
+refused or fails says why in `reason`.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, BinaryIO
-from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +25,6 @@ from channels_meta.graph.errors import (
     GraphError,
     MediaTooLarge,
     RateLimited,
-    TokenInvalid,
     TransientError,
     UnsafeRequest,
 )
@@ -42,19 +33,12 @@ from channels_meta.models import Channel, ChannelKind
 from channels_meta.services.tokens import channel_token_get, token_refusal_handled
 from inbox import filetypes
 from inbox.models import Attachment, AttachmentKind, AttachmentStatus, Message
+from inbox.services import downloads
+from inbox.services.media_intake import attachments_create
 
 if TYPE_CHECKING:
     from channels_meta.graph.calls import Downloaded
 
-# Meta's attachment types that are files to fetch, and the kind each is.
-KINDS = {
-    "image": AttachmentKind.IMAGE,
-    "video": AttachmentKind.VIDEO,
-    "audio": AttachmentKind.AUDIO,
-    "file": AttachmentKind.DOCUMENT,
-    "document": AttachmentKind.DOCUMENT,
-    "sticker": AttachmentKind.STICKER,
-}
 DEFAULT_NAMES = {
     AttachmentKind.IMAGE: "image",
     AttachmentKind.VIDEO: "video",
@@ -72,120 +56,6 @@ MAX_ATTEMPTS = 5
 SWEEP_AFTER_SECONDS = 5 * 60
 GIVE_UP = timedelta(days=2)
 SWEEP_BATCH = 50
-# Connection attribute holding the transaction's batch of messages to fetch for.
-_BATCH = "padu_attachment_batch"
-
-
-def downloadable(attachment: object) -> bool:
-    """Whether a recorded attachment (Message.attachments item) is a file to fetch."""
-    return (
-        isinstance(attachment, dict)
-        and attachment.get("type") in KINDS
-        and bool(attachment.get("media_id") or attachment.get("url"))
-    )
-
-
-# After recording: one task per transaction.
-
-
-class _Batch:
-    """The messages with attachments one transaction recorded: handed to `enqueue` (one
-    task) when it commits."""
-
-    def __init__(self, connection, enqueue: Callable[[list[int]], object]) -> None:
-        self.connection = connection
-        self.enqueue = enqueue
-        self.message_ids: list[int] = []
-
-    def hand_over(self) -> None:
-        if getattr(self.connection, _BATCH, None) is self:
-            delattr(self.connection, _BATCH)
-        self.enqueue(sorted(set(self.message_ids)))
-
-
-def attachments_fetch_soon(
-    *, message_ids: list[int], enqueue: Callable[[list[int]], object]
-) -> None:
-    """Have these messages' attachments fetched once the transaction commits: every
-    call in one transaction joins the same batch, handed to `enqueue` (one task). If the
-    broker is down then, the sweeper finds the messages later (they stay
-    `media_pending`)."""
-    if not message_ids:
-        return
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        enqueue(sorted(set(message_ids)))
-        return
-    batch = getattr(connection, _BATCH, None)
-    # A batch whose transaction was rolled back lost its callback: start another.
-    waiting = (getattr(entry[1], "__self__", None) for entry in connection.run_on_commit)
-    if batch is None or batch not in waiting:
-        batch = _Batch(connection, enqueue)
-        setattr(connection, _BATCH, batch)
-        transaction.on_commit(batch.hand_over, robust=True)
-    batch.message_ids.extend(message_ids)
-
-
-# Taking the files in hand.
-
-
-def _source(channel_kind: str, item: dict) -> tuple[str, str]:
-    """(source, "") where Padu may fetch the file from, or ("", why not)."""
-    media_id = str(item.get("media_id") or "")
-    if channel_kind == ChannelKind.WHATSAPP and media_id:
-        if NODE_ID_PATTERN.fullmatch(media_id):
-            return media_id, ""
-        return "", _("Meta's media id for this file is not one Padu can use.")
-    url = str(item.get("url") or "")
-    if calls.media_url_allowed(url):
-        return url, ""
-    return "", _("The file's link is not on Meta's media hosts, so Padu did not follow it.")
-
-
-def _given_name(item: dict) -> str:
-    """What Meta or the customer called the file: its name, its title, or the last part
-    of its link."""
-    name = str(item.get("filename") or item.get("title") or "")
-    if not name and item.get("url"):
-        name = unquote(urlsplit(str(item["url"])).path.rsplit("/", 1)[-1])
-    return name[:200]
-
-
-def _row(message: Message, channel_kind: str, position: int, item: dict) -> Attachment:
-    kind = KINDS[item["type"]]
-    if kind == AttachmentKind.AUDIO and item.get("voice"):
-        kind = AttachmentKind.VOICE
-    source, refusal = _source(channel_kind, item)
-    return Attachment(
-        organization_id=message.organization_id,
-        message=message,
-        position=position,
-        kind=kind,
-        mime_type=str(item.get("mime_type") or "")[:100],
-        file_name=_given_name(item),
-        source=source,
-        status=AttachmentStatus.REFUSED if refusal else AttachmentStatus.PENDING,
-        reason=refusal,
-    )
-
-
-def attachments_create(*, message_ids: list[int]) -> int:
-    """Make the Attachment rows of these messages' files, once however often it runs
-    (a link Padu will not follow is refused at once); returns how many messages were
-    taken in hand."""
-    messages = list(
-        Message.objects.filter(pk__in=message_ids, media_pending=True).select_related("channel")
-    )
-    rows = [
-        _row(message, message.channel.kind, position, item)
-        for message in messages
-        for position, item in enumerate(message.attachments or [])
-        if downloadable(item)
-    ]
-    with transaction.atomic():
-        Attachment.objects.bulk_create(rows, ignore_conflicts=True)
-        Message.objects.filter(pk__in=[m.pk for m in messages]).update(media_pending=False)
-    return len(messages)
 
 
 # Fetching one file.
@@ -236,33 +106,11 @@ def _settle(attachment: Attachment, claimed_at: object, status: str, reason: str
 
 
 def _settled_for(error: GraphError) -> _Settled:
-    """What a refusal from Meta (or from Padu's Graph layer) means for the file."""
-    if isinstance(error, MediaTooLarge):
-        return _Settled(
-            AttachmentStatus.REFUSED,
-            _("The file is larger than the %(limit)s Padu keeps.")
-            % {"limit": filesizeformat(error.limit)},
-        )
-    if isinstance(error, UnsafeRequest):
-        return _Settled(
-            AttachmentStatus.REFUSED,
-            _("Meta's link for the file is not on its media hosts, so Padu did not follow it."),
-        )
-    if isinstance(error, TokenInvalid):
-        return _Settled(
-            AttachmentStatus.FAILED,
-            _("Meta refused the channel's token; reconnect the channel. (%(error)s)")
-            % {"error": error},
-        )
-    # A CDN link past its `oe`, or (subcode 33) a WhatsApp media id Meta no longer has.
-    if error.status in (403, 404, 410) or error.subcode == 33:
-        return _Settled(
-            AttachmentStatus.FAILED,
-            _("Meta no longer has the file: its link expired or was removed."),
-        )
-    return _Settled(
-        AttachmentStatus.FAILED, _("Meta refused the file: %(error)s") % {"error": error}
-    )
+    """What a refusal from Meta (or from Padu's Graph layer) means for the file: one
+    Padu will not keep is refused, one Meta would not give has failed."""
+    kept_out = isinstance(error, (MediaTooLarge, UnsafeRequest))
+    status = AttachmentStatus.REFUSED if kept_out else AttachmentStatus.FAILED
+    return _Settled(status, downloads.refusal_reason(error))
 
 
 def _download(attachment: Attachment, channel: Channel, spool: BinaryIO) -> Downloaded:
@@ -316,12 +164,12 @@ def _keep(
     name = filetypes.display_name(
         attachment.file_name, extension=found.extension, default=DEFAULT_NAMES[kind]
     )
-    try:
-        spool.seek(0)
-        attachment.file.save(name, File(spool), save=False)
-        if preview is not None:
-            attachment.thumbnail.save("thumbnail.jpg", ContentFile(preview), save=False)
-        stored = _mine(attachment, claimed_at).update(
+    spool.seek(0)
+    files = [(attachment.file, name, File(spool))]
+    if preview is not None:
+        files.append((attachment.thumbnail, "thumbnail.jpg", ContentFile(preview)))
+    stored = downloads.files_store(
+        lambda: _mine(attachment, claimed_at).update(
             status=AttachmentStatus.STORED,
             file=attachment.file.name,
             thumbnail=attachment.thumbnail.name or "",
@@ -333,14 +181,10 @@ def _keep(
             reason="",
             claimed_at=None,
             updated_at=timezone.now(),
-        )
-    except BaseException:
-        attachment_files_delete(attachment)
-        raise
-    if not stored:
-        attachment_files_delete(attachment)
-        return "skipped"
-    return AttachmentStatus.STORED
+        ),
+        *files,
+    )
+    return AttachmentStatus.STORED if stored else "skipped"
 
 
 def attachment_fetch(*, attachment: Attachment, channel: Channel) -> str:
@@ -353,7 +197,7 @@ def attachment_fetch(*, attachment: Attachment, channel: Channel) -> str:
         return "skipped"
     attachment.refresh_from_db(fields=["attempts"])
     try:
-        with tempfile.TemporaryFile(prefix="padu-media-") as spool:
+        with downloads.spool() as spool:
             downloaded = _download(attachment, channel, spool)
             return _keep(attachment, claimed_at, spool, downloaded)
     except _Settled as settled:
@@ -363,10 +207,7 @@ def attachment_fetch(*, attachment: Attachment, channel: Channel) -> str:
         raise
     except TransientError as error:
         if attachment.attempts >= MAX_ATTEMPTS:
-            reason = _("Meta could not be reached after %(count)s tries: %(error)s") % {
-                "count": attachment.attempts,
-                "error": error,
-            }
+            reason = downloads.unreachable_reason(attachment.attempts, error)
             return _settle(attachment, claimed_at, AttachmentStatus.FAILED, reason)
         _release(attachment, claimed_at, attempt_counts=True)
         raise
@@ -389,22 +230,12 @@ def attachments_fetch(*, message_ids: list[int]) -> dict[str, int]:
         .select_related("message__channel__organization")
         .order_by("pk")
     )
-    outcomes: Counter[str] = Counter()
-    retry: GraphError | None = None
-    for attachment in pending:
-        try:
-            outcomes[
-                attachment_fetch(attachment=attachment, channel=attachment.message.channel)
-            ] += 1
-        except RateLimited as error:
-            # Meta said to slow down: the rest waits for the retry too.
-            retry = error
-            break
-        except TransientError as error:
-            retry = retry or error
-    if retry is not None:
-        raise retry
-    return dict(outcomes)
+    return downloads.each_fetched(
+        lambda attachment: attachment_fetch(
+            attachment=attachment, channel=attachment.message.channel
+        ),
+        pending,
+    )
 
 
 # Sweeping and erasing.
@@ -440,13 +271,6 @@ def attachments_sweep() -> list[list[int]]:
     return [ordered[start : start + SWEEP_BATCH] for start in range(0, len(ordered), SWEEP_BATCH)]
 
 
-def attachment_files_delete(attachment: Attachment) -> None:
-    """Delete an attachment's stored file and thumbnail (not its row)."""
-    for stored in (attachment.file, attachment.thumbnail):
-        if stored.name:
-            stored.storage.delete(stored.name)
-
-
 def attachments_erase(*, messages: QuerySet[Message]) -> int:
     """Delete the stored files and thumbnails of these messages' attachments, then their
     rows, so that nothing of them is left when the messages go; returns how many
@@ -455,7 +279,7 @@ def attachments_erase(*, messages: QuerySet[Message]) -> int:
     attachments = Attachment.objects.filter(message__in=messages)
     erased = 0
     for attachment in attachments.only("pk", "file", "thumbnail").iterator(chunk_size=500):
-        attachment_files_delete(attachment)
+        downloads.files_delete(attachment.file, attachment.thumbnail)
         erased += 1
     attachments.delete()
     return erased

@@ -24,7 +24,7 @@ from channels_meta.graph import calls
 from channels_meta.models import Channel, ChannelKind
 from inbox import filetypes, policy
 from inbox.models import Attachment, AttachmentKind, AttachmentStatus, Direction, Message, SendMode
-from inbox.services.media import attachment_files_delete
+from inbox.services.downloads import files_delete
 
 # Signed links to outbound files: their own salt, so no other signed value of Padu's
 # opens a file, and an hour for Meta to fetch the file.
@@ -101,7 +101,7 @@ def attachment_store(*, message: Message, checked: CheckedFile) -> Attachment:
             attachment.thumbnail.save("thumbnail.jpg", ContentFile(checked.thumbnail), save=False)
         attachment.save()
     except BaseException:
-        attachment_files_delete(attachment)
+        files_delete(attachment.file, attachment.thumbnail)
         raise
     return attachment
 

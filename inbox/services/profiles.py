@@ -1,7 +1,8 @@
 """Customers' names and pictures on Messenger and Instagram, whose webhooks name them only
 by an id: the worker asks Meta's User Profile APIs once for each new contact, and a sweep
-catches those it missed. WhatsApp contacts are left alone: their webhooks carry the name
-the customer gave WhatsApp."""
+catches those it missed; a picture named is then kept by `inbox.services.avatars`.
+WhatsApp contacts are left alone: their webhooks carry the name the customer gave
+WhatsApp."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from channels_meta.graph.errors import PermanentError, ProfileUnavailable, Token
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services.tokens import channel_token_get, token_refusal_handled
 from inbox.models import Contact, Conversation, ConversationKind
+from inbox.services.avatars import contact_avatars_fetch_soon
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +44,18 @@ def contact_profiles_fetch_soon(*, channel: Channel, contact_ids: list[int]) -> 
 
 
 def _profile_keep(contact: Contact, **found: str) -> None:
-    """Note that Meta was asked, with what it showed; what it left out keeps its value."""
+    """Note that Meta was asked, with what it showed; what it left out keeps its value.
+    A picture not kept yet is fetched; a new link starts its tries afresh."""
     now = timezone.now()
-    values = {field: value for field, value in found.items() if value}
+    values: dict[str, object] = {field: value for field, value in found.items() if value}
+    picture = values.get("profile_picture_url", "")
+    if picture and picture != contact.profile_picture_url:
+        values.update(avatar_attempts=0, avatar_reason="", avatar_claimed_at=None)
     Contact.objects.filter(pk=contact.pk).update(profile_checked_at=now, updated_at=now, **values)
     for field, value in {**values, "profile_checked_at": now}.items():
         setattr(contact, field, value)
+    if picture and picture != contact.avatar_source:
+        contact_avatars_fetch_soon(contact_ids=[contact.pk])
 
 
 @sensitive_variables("token")

@@ -56,7 +56,7 @@ from inbox.services.contacts import (
     contacts_resolve,
     preference_record,
 )
-from inbox.services.media import attachments_fetch_soon, downloadable
+from inbox.services.media_intake import attachments_fetch_soon, downloadable
 from inbox.services.posts import comment_post_fetch_soon
 from inbox.services.profiles import contact_profiles_fetch_soon
 from inbox.services.receipts import advance, pending_receipts_apply, status_record

@@ -28,7 +28,7 @@ from inbox.models import (
     SendMode,
 )
 from inbox.services import outbound_media
-from inbox.services.media import attachment_files_delete
+from inbox.services.downloads import files_delete
 
 TEMPLATE_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 MAX_PARAMETER_LENGTH = 1024
@@ -195,7 +195,7 @@ def attachment_reply_send(
                 deliver=False,
             )
     except BaseException:
-        attachment_files_delete(attachment)
+        files_delete(attachment.file, attachment.thumbnail)
         raise
     return message
 

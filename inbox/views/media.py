@@ -1,5 +1,6 @@
-"""Attachments, served to the organisation's members only; and the files staff send to
-Instagram, served to whoever holds a signed link for the hour Meta needs to fetch them.
+"""Attachments and customers' pictures, served to the organisation's members only; and
+the files staff send to Instagram, served to whoever holds a signed link for the hour
+Meta needs to fetch them.
 
 A file is sent as what its content was found to be, under a safe name: images, video and
 audio inline, anything else as a download, never sniffed into something else by the
@@ -13,7 +14,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from accounts.tenancy import get_for_member, tenant_view
-from inbox.models import Attachment, AttachmentStatus
+from inbox.models import Attachment, AttachmentStatus, Contact
 from inbox.services import outbound_media
 
 INLINE_TYPES = ("image/", "video/", "audio/")
@@ -58,6 +59,14 @@ def attachment_thumbnail(request: HttpRequest, attachment_id: int) -> FileRespon
     return _file_response(
         found.thumbnail, content_type="image/jpeg", filename=f"{stem}-thumbnail.jpg"
     )
+
+
+@require_GET
+@tenant_view()
+def contact_avatar(request: HttpRequest, contact_id: int) -> FileResponse:
+    # No picture kept (none, not yet, or given up on): 404, and the page shows initials.
+    found = get_for_member(Contact.objects.exclude(avatar=""), request.membership, contact_id)
+    return _file_response(found.avatar, content_type="image/jpeg", filename="avatar.jpg")
 
 
 @require_GET

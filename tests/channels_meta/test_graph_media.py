@@ -52,6 +52,21 @@ def serving(handler) -> None:
     graph_client.use_transport(httpx.MockTransport(handler))
 
 
+def redirecting(host: str, location: str, content: bytes = b"file") -> list[httpx.Request]:
+    """Meta's `host` redirecting to `location`, and the file anywhere else; the requests
+    Padu sends, as they come."""
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        if request.url.host == host:
+            return httpx.Response(302, headers={"Location": location})
+        return httpx.Response(200, content=content)
+
+    serving(handler)
+    return seen
+
+
 def test_a_download_streams_the_file_and_says_what_it_wrote():
     seen = []
 
@@ -107,15 +122,7 @@ def test_a_file_announced_as_too_large_is_not_read():
 
 
 def test_a_redirect_is_followed_on_metas_hosts_without_the_token_to_another_host():
-    seen = []
-
-    def handler(request):
-        seen.append(request)
-        if request.url.host == "lookaside.fbsbx.com":
-            return httpx.Response(302, headers={"Location": "https://b.fbcdn.net/file"})
-        return httpx.Response(200, content=b"file")
-
-    serving(handler)
+    seen = redirecting("lookaside.fbsbx.com", "https://b.fbcdn.net/file")
     into = io.BytesIO()
 
     calls.media_download(url="https://lookaside.fbsbx.com/x", into=into, max_bytes=100, token=TOKEN)
@@ -126,13 +133,7 @@ def test_a_redirect_is_followed_on_metas_hosts_without_the_token_to_another_host
 
 
 def test_a_redirect_off_metas_hosts_is_refused():
-    seen = []
-
-    def handler(request):
-        seen.append(request)
-        return httpx.Response(302, headers={"Location": "https://evil.example/steal"})
-
-    serving(handler)
+    seen = redirecting("lookaside.fbsbx.com", "https://evil.example/steal")
 
     with pytest.raises(errors.UnsafeRequest):
         calls.media_download(
@@ -210,3 +211,42 @@ def test_whatsapp_media_is_asked_for_with_the_number_it_was_sent_to():
     )
     assert seen[0].url.path.endswith("/123")
     assert seen[0].url.params["phone_number_id"] == "456"
+
+
+# Customers' profile pictures: from the hosts Meta serves pictures from, never with a token.
+
+
+def test_a_profile_picture_follows_metas_redirect_to_its_cdn_without_a_token(settings):
+    settings.META_PROFILE_PICTURE_HOSTS = ["fbsbx.com", "fbcdn.net"]
+    seen = redirecting(
+        "platform-lookaside.fbsbx.com", "https://scontent.xx.fbcdn.net/p.jpg", b"picture"
+    )
+    into = io.BytesIO()
+
+    calls.profile_picture_download(
+        url="https://platform-lookaside.fbsbx.com/platform/profilepic/?psid=1&hash=x",
+        into=into,
+        max_bytes=100,
+    )
+
+    assert into.getvalue() == b"picture"
+    assert [r.url.host for r in seen] == ["platform-lookaside.fbsbx.com", "scontent.xx.fbcdn.net"]
+    assert all("Authorization" not in request.headers for request in seen)
+
+
+@pytest.mark.parametrize(
+    ("url", "redirect"),
+    [
+        ("https://evil.example/p.jpg", ""),
+        # A media host for attachments is not a picture host unless named as one.
+        ("http://127.0.0.1:8900/cdn/1/p.jpg", ""),
+        ("https://platform-lookaside.fbsbx.com/p", "https://evil.example/steal"),
+    ],
+)
+def test_a_profile_picture_off_metas_picture_hosts_is_never_fetched(settings, url, redirect):
+    settings.META_PROFILE_PICTURE_HOSTS = ["fbsbx.com", "fbcdn.net"]
+    seen = redirecting("platform-lookaside.fbsbx.com", redirect or "https://evil.example/")
+
+    with pytest.raises(errors.UnsafeRequest):
+        calls.profile_picture_download(url=url, into=io.BytesIO(), max_bytes=100)
+    assert len(seen) == (1 if redirect else 0)

@@ -10,8 +10,7 @@ from celery.exceptions import Retry
 from django.utils import timezone
 
 from channels_meta.graph import calls, errors
-from channels_meta.models import ChannelKind, ChannelStatus, WebhookEvent
-from channels_meta.webhooks import processing
+from channels_meta.models import ChannelKind, ChannelStatus
 from inbox import tasks
 from inbox.models import Contact
 from inbox.services import profiles
@@ -28,25 +27,6 @@ def profiles_asked(recording) -> list[tuple[str, str]]:
         if request.url.path.count("/") == 2
         and "permalink" not in request.url.params.get("fields", "")  # a post, not a person
     ]
-
-
-@pytest.fixture
-def worker(celery_eager, committed):
-    """Webhooks as Padu's worker processes them: in one batch, with what waited for the
-    commit (the profile lookups) run at once, unless `lost`."""
-
-    def process(meta, *, lost: bool = False) -> None:
-        meta.sender.flush_all()
-        event_ids = [WebhookEvent.objects.create(body=body).pk for body in meta.receiver.bodies]
-        meta.receiver.bodies.clear()
-        if lost:
-            # What waited for the commit never runs (the test's transaction never commits).
-            processing.webhook_events_process(event_ids=event_ids)
-            return
-        with committed():
-            processing.webhook_events_process(event_ids=event_ids)
-
-    return process
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.utils import timezone
 from channels_meta.models import ChannelKind
 from inbox.models import Direction, Label
 from tests.channels_meta.factories import make_channel
-from tests.inbox.factories import make_attachment, make_conversation, make_message
+from tests.inbox.factories import give_avatar, make_attachment, make_conversation, make_message
 
 
 @pytest.fixture
@@ -63,6 +63,8 @@ def test_a_conversation_page_shows_messages_and_the_composer(client, world, what
 def _conversations(channel, count):
     for number in range(count):
         conversation = make_conversation(channel, name=f"Customer {number}")
+        if number % 2:
+            give_avatar(conversation.contact)
         make_message(conversation, text=f"Question {number}")
         make_message(conversation, text="Answer", direction=Direction.OUTBOUND)
         conversation.labels.add(

@@ -22,8 +22,8 @@ from channels_meta.graph.errors import RateLimited, TransientError
 from channels_meta.models import ChannelStatus, WebhookEvent
 from channels_meta.webhooks import processing
 from inbox import tasks
-from inbox.models import Attachment, Message
-from inbox.services import media
+from inbox.models import Attachment, Contact, Message
+from inbox.services import media, media_intake
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
 from tests.inbox.factories import png
@@ -105,8 +105,14 @@ def attachment_of(sent: dict) -> Attachment:
 
 
 def stored_files() -> list[str]:
+    """What storage holds of attachments (the customers' pictures are kept there too)."""
     root = Path(default_storage.location)
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    pictures = set(Contact.objects.exclude(avatar="").values_list("avatar", flat=True))
+    return sorted(
+        name
+        for name in (str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+        if name not in pictures
+    )
 
 
 def noise_png(size: int = 100) -> bytes:
@@ -385,7 +391,7 @@ def test_a_file_another_worker_is_fetching_is_left_to_it(meta, businesses, celer
     customer_sends(meta, businesses["whatsapp"], png(), "image/png")
     processing.webhook_events_process(event_ids=[event.pk for event in meta_delivers(meta)])
     message = Message.objects.get()
-    media.attachments_create(message_ids=[message.pk])
+    media_intake.attachments_create(message_ids=[message.pk])
     Attachment.objects.update(claimed_at=timezone.now())
 
     tasks.attachments_fetch.delay([message.pk])
@@ -410,7 +416,7 @@ def test_attachments_whose_task_was_lost_are_fetched_by_the_sweeper(meta, busine
 def test_files_left_pending_for_days_are_given_up_with_the_reason(meta, businesses, celery_eager):
     sent = customer_sends(meta, businesses["messenger"], png(), "image/png")
     processing.webhook_events_process(event_ids=[event.pk for event in meta_delivers(meta)])
-    media.attachments_create(message_ids=list(Message.objects.values_list("pk", flat=True)))
+    media_intake.attachments_create(message_ids=list(Message.objects.values_list("pk", flat=True)))
     Attachment.objects.update(created_at=timezone.now() - timedelta(days=3))
 
     tasks.attachments_sweep.delay()
@@ -578,7 +584,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, photo):
 def test_a_file_not_stored_is_404_even_for_an_owner(client, world, meta, businesses):
     customer_sends(meta, businesses["whatsapp"], png(), "image/png")
     processing.webhook_events_process(event_ids=[event.pk for event in meta_delivers(meta)])
-    media.attachments_create(message_ids=list(Message.objects.values_list("pk", flat=True)))
+    media_intake.attachments_create(message_ids=list(Message.objects.values_list("pk", flat=True)))
     pending = Attachment.objects.get()
     client.force_login(world.owner.user)
 
