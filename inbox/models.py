@@ -109,6 +109,12 @@ class Contact(models.Model):
         return self.display_name
 
     @property
+    def avatar_version(self) -> str:
+        """Changes when the kept picture does (each is stored under a new random name), so
+        that its address may be kept by browsers."""
+        return self.avatar.name.split("/")[-2] if self.avatar else ""
+
+    @property
     def display_name(self) -> str:
         return (
             self.custom_name

@@ -4,7 +4,10 @@ Meta needs to fetch them.
 
 A file is sent as what its content was found to be, under a safe name: images, video and
 audio inline, anything else as a download, never sniffed into something else by the
-browser, sandboxed if opened on its own, and kept by no shared cache.
+browser, sandboxed if opened on its own, and kept by no shared cache. A member's browser
+may keep a file for an hour (a stored file never changes under its address; a new
+picture gets a new one), so that the inbox's live refreshes do not fetch every image
+again; a signed link Meta fetches is kept by no one.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from inbox.services import outbound_media
 INLINE_TYPES = ("image/", "video/", "audio/")
 
 
-def _file_response(stored_file, *, content_type: str, filename: str) -> FileResponse:
+MEMBERS_KEEP_FILES_FOR = 3600  # seconds
+
+
+def _file_response(
+    stored_file, *, content_type: str, filename: str, keep_for: int = MEMBERS_KEEP_FILES_FOR
+) -> FileResponse:
     try:
         handle = stored_file.open("rb")
     except OSError:
@@ -33,7 +41,10 @@ def _file_response(stored_file, *, content_type: str, filename: str) -> FileResp
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
-    patch_cache_control(response, private=True, no_store=True)
+    if keep_for:
+        patch_cache_control(response, private=True, max_age=keep_for)
+    else:
+        patch_cache_control(response, private=True, no_store=True)
     return response
 
 
@@ -76,4 +87,6 @@ def outbound_file(request: HttpRequest, token: str) -> FileResponse:
     found = outbound_media.signed_attachment(token=token)
     if found is None:
         raise Http404
-    return _file_response(found.file, content_type=found.mime_type, filename=found.file_name)
+    return _file_response(
+        found.file, content_type=found.mime_type, filename=found.file_name, keep_for=0
+    )

@@ -472,7 +472,9 @@ def test_a_signed_link_serves_its_file_to_anyone_for_an_hour(client, sent_file, 
     signed_at = signing.time.time()
 
     monkeypatch.setattr(signing.time, "time", lambda: signed_at + 59 * 60)
-    assert client.get(_path(url)).status_code == 200
+    response = client.get(_path(url))
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= set(response["Cache-Control"].replace(" ", "").split(","))
 
     monkeypatch.setattr(signing.time, "time", lambda: signed_at + 61 * 60)
     assert client.get(_path(url)).status_code == 404
