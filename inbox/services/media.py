@@ -28,7 +28,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from channels_meta.graph import calls
+from channels_meta.graph.calls import downloads
 from channels_meta.graph.errors import (
     GraphError,
     MediaTooLarge,
@@ -44,7 +44,7 @@ from inbox import filetypes
 from inbox.models import Attachment, AttachmentKind, AttachmentStatus, Message
 
 if TYPE_CHECKING:
-    from channels_meta.graph.calls import Downloaded
+    from channels_meta.graph.calls.downloads import Downloaded
 
 # Meta's attachment types that are files to fetch, and the kind each is.
 KINDS = {
@@ -137,7 +137,7 @@ def _source(channel_kind: str, item: dict) -> tuple[str, str]:
             return media_id, ""
         return "", _("Meta's media id for this file is not one Padu can use.")
     url = str(item.get("url") or "")
-    if calls.media_url_allowed(url):
+    if downloads.media_url_allowed(url):
         return url, ""
     return "", _("The file's link is not on Meta's media hosts, so Padu did not follow it.")
 
@@ -269,7 +269,7 @@ def _download(attachment: Attachment, channel: Channel, spool: BinaryIO) -> Down
     limit = settings.MEDIA_MAX_BYTES
     if channel.kind != ChannelKind.WHATSAPP:
         # Messenger's and Instagram's links are signed: no token goes with them.
-        return calls.media_download(url=attachment.source, into=spool, max_bytes=limit)
+        return downloads.media_download(url=attachment.source, into=spool, max_bytes=limit)
     token = channel_token_get(channel=channel)
     if token is None:
         raise _Settled(
@@ -279,13 +279,13 @@ def _download(attachment: Attachment, channel: Channel, spool: BinaryIO) -> Down
     with token_refusal_handled(channel):
         url = attachment.source
         if NODE_ID_PATTERN.fullmatch(attachment.source):
-            media = calls.whatsapp_media_get(
+            media = downloads.whatsapp_media_get(
                 media_id=attachment.source, phone_number_id=channel.external_id, token=token
             )
             if media.size is not None and media.size > limit:
                 raise MediaTooLarge("The file is too large.", limit=limit)
             url = media.url
-        return calls.media_download(url=url, into=spool, max_bytes=limit, token=token)
+        return downloads.media_download(url=url, into=spool, max_bytes=limit, token=token)
 
 
 def _kind(declared: str, family: str) -> str:
