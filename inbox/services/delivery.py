@@ -28,7 +28,7 @@ from channels_meta.services.tokens import token_refusal_handled
 from inbox import live
 from inbox.models import STATUS_ORDER, Conversation, Message, MessageStatus, SendMode
 from inbox.services import outbound_media
-from inbox.services.receipts import pending_receipts_apply
+from inbox.services.receipts import pending_receipts_apply, watermarks_catch_up
 
 logger = logging.getLogger(__name__)
 # Meta starts its messages with the code, "(#100) Param ...": staff get the words.
@@ -187,6 +187,7 @@ def message_deliver(*, message_id: int) -> str:
         return "failed"
 
     _sent_record(message, sent)
+    watermarks_catch_up(message=message)
     return "sent"
 
 
