@@ -24,7 +24,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from channels_meta import vault
 from channels_meta.connected import ChannelError, ConnectedAccount
-from channels_meta.graph import calls
+from channels_meta.graph.calls import connect, tokens
 from channels_meta.graph.errors import GraphError, UnsafeRequest
 from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind
@@ -155,12 +155,12 @@ def _answered_id(value: object, *, what: str) -> str:
 def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[ConnectedAccount]:
     """The Pages the person shared, and the Instagram accounts linked to them, each with
     its Page token (which does not expire, being made from a long-lived user token)."""
-    short = calls.oauth_code_exchange(code=code, redirect_uri=redirect_uri)
-    user_token = calls.user_token_extend(token=short)
-    me = calls.me_get(token=user_token, fields="id")
+    short = tokens.oauth_code_exchange(code=code, redirect_uri=redirect_uri)
+    user_token = tokens.user_token_extend(token=short)
+    me = connect.me_get(token=user_token, fields="id")
     meta_user_id = _answered_id(me.get("id"), what=_("user"))
     accounts = []
-    for page in calls.pages_list(user_token=user_token):
+    for page in connect.pages_list(user_token=user_token):
         page_token = page["access_token"]
         accounts.append(
             ConnectedAccount(
@@ -196,10 +196,10 @@ def accounts_from_facebook_login(*, code: str, redirect_uri: str) -> list[Connec
 @sensitive_variables()
 def accounts_from_instagram_login(*, code: str, redirect_uri: str) -> list[ConnectedAccount]:
     """The Instagram professional account, with a long-lived (60-day) token."""
-    short = calls.instagram_code_exchange(code=code, redirect_uri=redirect_uri)
-    long_lived = calls.instagram_token_extend(token=short.token)
+    short = tokens.instagram_code_exchange(code=code, redirect_uri=redirect_uri)
+    long_lived = tokens.instagram_token_extend(token=short.token)
     token = long_lived.token
-    me = calls.me_get(token=token, fields="user_id,username,name", instagram_login=True)
+    me = connect.me_get(token=token, fields="user_id,username,name", instagram_login=True)
     username = me.get("username", "")
     login_user_id = short.user_id
     return [
@@ -223,7 +223,7 @@ def accounts_from_instagram_login(*, code: str, redirect_uri: str) -> list[Conne
 def _token_grant(token: str) -> dict:
     """What Meta says about a token Padu was just given (debug_token), once it has
     confirmed that the token is valid and was issued to this app."""
-    grant = calls.token_debug(token=token)
+    grant = tokens.token_debug(token=token)
     if (
         not isinstance(grant, dict)
         or not settings.META_APP_ID
@@ -262,7 +262,7 @@ def _numbers_of(
 ) -> list[ConnectedAccount]:
     """The phone numbers Meta lists under a WhatsApp Business Account (or only `only`)."""
     accounts = []
-    for item in calls.phone_numbers_list(waba_id=waba_id, token=token):
+    for item in connect.phone_numbers_list(waba_id=waba_id, token=token):
         number = item if isinstance(item, dict) else {}
         phone_number_id = _answered_id(number.get("id"), what=_("phone number"))
         if only and phone_number_id != only:
@@ -292,7 +292,7 @@ def accounts_from_whatsapp_signup(*, code: str, redirect_uri: str) -> list[Conne
     """Every phone number of the WhatsApp Business Accounts Meta says this code's token
     was granted (debug_token's granular scopes). Nothing the browser sends names an
     account."""
-    token = calls.oauth_code_exchange(code=code, redirect_uri=redirect_uri)
+    token = tokens.oauth_code_exchange(code=code, redirect_uri=redirect_uri)
     grant = _token_grant(token)
     meta_user_id = _grant_user(grant)
     accounts = [
@@ -316,7 +316,7 @@ def accounts_from_whatsapp_session(
     lists under it. The ids come from the browser, so they are only ever compared."""
     waba_id, phone_number_id = _given_id(waba_id), _given_id(phone_number_id)
     # A code from the JavaScript SDK was issued without a redirect URI.
-    token = calls.oauth_code_exchange(code=code, redirect_uri="")
+    token = tokens.oauth_code_exchange(code=code, redirect_uri="")
     grant = _token_grant(token)
     granted = set(_granted_wabas(grant))
     if _scoped_to(grant, "whatsapp_business_messaging"):
@@ -353,7 +353,7 @@ def whatsapp_numbers_register(
     registered, problems = [], []
     for account in accounts:
         try:
-            calls.phone_number_register(
+            connect.phone_number_register(
                 phone_number_id=account.external_id, token=account.token, pin=pin
             )
         except GraphError as error:
@@ -413,7 +413,7 @@ def account_from_token(
     waba_id = _given_id(waba_id) if whatsapp else ""
     fields = "id,display_phone_number,verified_name" if whatsapp else "id,name,username"
     try:
-        node = calls.node_get(node=external_id, token=token, fields=fields)
+        node = connect.node_get(node=external_id, token=token, fields=fields)
     except GraphError as error:
         logger.warning("A pasted token for %s was refused: %s", external_id, error)
         raise ChannelError(
@@ -441,7 +441,7 @@ def account_from_token(
 @sensitive_variables("token")
 def _check_number_of_waba(*, external_id: str, waba_id: str, token: str) -> None:
     try:
-        numbers = calls.phone_numbers_list(waba_id=waba_id, token=token)
+        numbers = connect.phone_numbers_list(waba_id=waba_id, token=token)
         listed = {str(number.get("id", "")) for number in numbers if isinstance(number, dict)}
     except GraphError as error:
         logger.warning("Listing the numbers of %s failed: %s", waba_id, error)

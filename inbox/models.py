@@ -208,6 +208,11 @@ class Conversation(models.Model):
         null=True, blank=True, help_text=_("Starts the messaging window.")
     )
     unread_count = models.PositiveIntegerField(default=0)
+    # Messenger's newest receipts (Meta's watermarks): every message the business sent up
+    # to then had reached the customer, or been read. Kept for a reply whose send is
+    # recorded after the receipt came.
+    delivered_watermark = models.DateTimeField(null=True, blank=True)
+    read_watermark = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()

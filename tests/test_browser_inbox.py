@@ -1,9 +1,10 @@
 """The inbox in a real browser (headless Chromium driven by Playwright), with the Meta
 simulator on a real port posting its webhooks to the live server and tasks run as they
 are enqueued: a customer's message appears in the open list without a reload; an agent
-answers it, Meta takes the reply and then says it was delivered and read; a WhatsApp
-customer who wrote more than a day ago can be sent only a template; and the keyboard
-moves through the list and into the reply box."""
+answers it, Meta takes the reply and then says it was delivered and read; an agent
+attaches an image, which Meta takes as an image message and which shows in the
+conversation with its mark; a WhatsApp customer who wrote more than a day ago can be sent
+only a template; and the keyboard moves through the list and into the reply box."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 from wsgiref.simple_server import make_server
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from channels_meta.graph import client as graph_client
@@ -149,6 +151,34 @@ def test_a_customer_writes_an_agent_answers_and_the_reply_is_delivered_then_read
     expect(focused).to_contain_text("Do you deliver on Sundays?")
     page.keyboard.press("r")
     expect(page.get_by_role("textbox", name="Reply")).to_be_focused()
+
+
+def test_an_agent_sends_an_image_that_reaches_the_customer_and_shows_with_its_mark(
+    meta, inbox_page, tmp_path
+):
+    page = inbox_page
+    image = tmp_path / "menü.png"
+    Image.new("RGB", (64, 48), "orange").save(image, "PNG")
+    customer = customer_writes(meta, "whatsapp", "Menünüzü görebilir miyim?", name="Elif Şahin")
+
+    page.locator("[data-row]", has_text="Elif Şahin").get_by_role("link").click(timeout=LIVE_MS)
+    page.get_by_text("Attach a file").click()
+    page.get_by_label("Attach an image or document").set_input_files(image)
+    page.get_by_role("textbox", name="Reply").fill("Bugünün menüsü")
+    page.get_by_role("button", name="Send", exact=True).click()
+
+    sent = page.locator("article.msg.out").last
+    expect(sent).to_contain_text("Bugünün menüsü")
+    # One message, the image with the text as its caption.
+    [received] = meta.state.sent
+    assert (received.recipient_id, received.body["type"]) == (customer, "image")
+    assert received.body["image"]["caption"] == "Bugünün menüsü"
+    assert meta.state.media[received.body["image"]["id"]].content == image.read_bytes()
+    shown = sent.get_by_role("img", name="Image sent to the customer")
+    expect(shown).to_have_js_property("complete", True)
+    assert shown.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [64, 48]
+    expect(sent.locator(".mark")).to_have_attribute("title", "Delivered")
+    expect(sent.locator(".mark")).to_have_attribute("title", "Read")
 
 
 def test_a_whatsapp_customer_who_wrote_more_than_a_day_ago_can_get_only_a_template(

@@ -15,7 +15,7 @@ from accounts.models import AuditAction, Organization, User
 from accounts.services import audit_record
 from channels_meta import tasks, vault
 from channels_meta.connected import ChannelError, ConnectedAccount
-from channels_meta.graph import calls
+from channels_meta.graph.calls import subscriptions
 from channels_meta.graph.errors import GraphError, UnsafeRequest
 from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
@@ -124,7 +124,7 @@ def channel_connect(
 
 def _subscription_of(thing: ConnectedAccount | Channel) -> tuple[str, str] | None:
     """Which subscription at Meta brings an account's (or a channel's) webhooks to Padu:
-    (subscriber, its id) for `calls.app_subscribe`. A WhatsApp number's come through its
+    (subscriber, its id) for `subscriptions.app_subscribe`. A WhatsApp number's come through its
     WhatsApp Business Account, a Page-linked Instagram account's through its Page; None
     when that Page is not known (an Instagram account connected with a pasted token)."""
     if thing.kind == ChannelKind.WHATSAPP:
@@ -185,7 +185,7 @@ def _subscribe_all(accounts: list[ConnectedAccount]) -> list[str]:
             continue
         subscriber, subscriber_id = subscription
         try:
-            calls.app_subscribe(
+            subscriptions.app_subscribe(
                 subscriber=subscriber, subscriber_id=subscriber_id, token=account.token
             )
         except GraphError as error:
@@ -258,7 +258,7 @@ def _unsubscribe(channel: Channel) -> list[str]:
         token_unreadable_report(channel=channel, error=error)
         return [_("Padu could not use the stored token to unsubscribe at Meta")]
     try:
-        calls.app_unsubscribe(
+        subscriptions.app_unsubscribe(
             subscriber_id=subscriber_id,
             token=token,
             instagram_login=subscriber == "instagram_login",
@@ -282,7 +282,7 @@ def _release_at_meta(channel: Channel) -> list[str]:
     )
     if channel.meta_user_id and not channel.uses_instagram_login and not still_needed:
         try:
-            calls.grant_revoke(meta_user_id=channel.meta_user_id)
+            subscriptions.grant_revoke(meta_user_id=channel.meta_user_id)
         except GraphError as error:
             logger.warning("Channel %s: revoking the grant at Meta failed: %s", channel.pk, error)
             problems.append(error.explain())

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import managers_notify
 from channels_meta import vault
-from channels_meta.graph import calls
+from channels_meta.graph.calls import templates
 from channels_meta.graph.errors import TokenInvalid
 from channels_meta.models import (
     Channel,
@@ -214,7 +214,7 @@ def templates_sync(*, channel: Channel) -> int:
         return 0
     try:
         with token_refusal_handled(channel):
-            items = calls.templates_list(waba_id=channel.waba_id, token=channel.get_token())
+            items = templates.templates_list(waba_id=channel.waba_id, token=channel.get_token())
     except TokenInvalid:
         return 0
     except vault.VaultError as error:

@@ -28,7 +28,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts.models import AuditAction, User
 from accounts.services import audit_record, managers_email, managers_notify
 from channels_meta import vault
-from channels_meta.graph import calls
+from channels_meta.graph.calls import tokens
 from channels_meta.graph.errors import GraphError, PermissionMissing, PolicyBlocked, TokenInvalid
 from channels_meta.models import Channel, ChannelStatus
 
@@ -177,7 +177,7 @@ def token_refusal_handled(channel: Channel) -> Iterator[None]:
 
 @sensitive_variables("token", "fresh")
 def _refresh_instagram_token(channel: Channel, token: str) -> None:
-    fresh = calls.token_refresh(token=token)
+    fresh = tokens.token_refresh(token=token)
     now = timezone.now()
     channel.set_token(fresh.token)
     channel.token_issued_at = now
@@ -221,7 +221,7 @@ def channel_check_token(*, channel: Channel) -> str:
             if _refresh_due(channel):
                 _refresh_instagram_token(channel, token)
                 return "refreshed"
-            calls.token_check(
+            tokens.token_check(
                 account_id=channel.external_id,
                 token=token,
                 instagram_login=channel.uses_instagram_login,

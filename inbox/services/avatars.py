@@ -24,7 +24,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from channels_meta.graph import calls
+from channels_meta.graph.calls import downloads as graph_downloads
 from channels_meta.graph.errors import GraphError, RateLimited, TransientError
 from inbox import filetypes
 from inbox.models import Contact
@@ -144,7 +144,7 @@ def contact_avatar_fetch(*, contact_id: int) -> str:
     contact.refresh_from_db(fields=["avatar", "avatar_attempts"])
     try:
         with downloads.spool() as spool:
-            calls.profile_picture_download(
+            graph_downloads.profile_picture_download(
                 url=contact.profile_picture_url, into=spool, max_bytes=PICTURE_MAX_BYTES
             )
             square = _square(spool)

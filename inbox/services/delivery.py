@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from channels_meta.graph import calls
+from channels_meta.graph.calls import sending
 from channels_meta.graph.errors import (
     GraphError,
     OutsideWindow,
@@ -28,7 +28,7 @@ from channels_meta.services.tokens import token_refusal_handled
 from inbox import live
 from inbox.models import STATUS_ORDER, Conversation, Message, MessageStatus, SendMode
 from inbox.services import outbound_media
-from inbox.services.receipts import pending_receipts_apply
+from inbox.services.receipts import pending_receipts_apply, watermarks_catch_up
 
 logger = logging.getLogger(__name__)
 # Meta starts its messages with the code, "(#100) Param ...": staff get the words.
@@ -53,20 +53,20 @@ def _recipient(message: Message) -> str:
     return contact.external_id
 
 
-def _send(message: Message, channel: Channel) -> calls.Sent:
+def _send(message: Message, channel: Channel) -> sending.Sent:
     token = channel.get_token()
     conversation = message.conversation
     mode = message.send_mode
     instagram_login = channel.uses_instagram_login
     if mode == SendMode.PUBLIC_REPLY:
-        return calls.comment_reply_send(
+        return sending.comment_reply_send(
             comment_id=conversation.comment_id,
             token=token,
             text=message.text,
             instagram_login=instagram_login,
         )
     if mode == SendMode.PRIVATE_REPLY:
-        return calls.private_reply_send(
+        return sending.private_reply_send(
             kind=channel.kind,
             account_id=channel.external_id,
             token=token,
@@ -86,7 +86,7 @@ def _send(message: Message, channel: Channel) -> calls.Sent:
     if channel.kind == "whatsapp":
         if mode == SendMode.TEMPLATE:
             template = message.extra["template"]
-            return calls.whatsapp_template_send(
+            return sending.whatsapp_template_send(
                 phone_number_id=channel.external_id,
                 token=token,
                 to=_recipient(message),
@@ -94,13 +94,13 @@ def _send(message: Message, channel: Channel) -> calls.Sent:
                 language=template["language"],
                 components=template["components"],
             )
-        return calls.whatsapp_text_send(
+        return sending.whatsapp_text_send(
             phone_number_id=channel.external_id,
             token=token,
             to=_recipient(message),
             text=message.text,
         )
-    return calls.message_send(
+    return sending.message_send(
         kind=channel.kind,
         account_id=channel.external_id,
         token=token,
@@ -187,11 +187,12 @@ def message_deliver(*, message_id: int) -> str:
         return "failed"
 
     _sent_record(message, sent)
+    watermarks_catch_up(message=message)
     return "sent"
 
 
 @transaction.atomic
-def _sent_record(message: Message, sent: calls.Sent) -> None:
+def _sent_record(message: Message, sent: sending.Sent) -> None:
     sent_fields = {"status": MessageStatus.SENT, "sent_at": timezone.now()}
     if sent.message_id:
         sent_fields.update(_echo_absorb(message, sent.message_id))

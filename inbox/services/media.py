@@ -20,7 +20,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from channels_meta.graph import calls
+from channels_meta.graph.calls import downloads as graph_downloads
 from channels_meta.graph.errors import (
     GraphError,
     MediaTooLarge,
@@ -37,7 +37,7 @@ from inbox.services import downloads
 from inbox.services.media_intake import attachments_create
 
 if TYPE_CHECKING:
-    from channels_meta.graph.calls import Downloaded
+    from channels_meta.graph.calls.downloads import Downloaded
 
 DEFAULT_NAMES = {
     AttachmentKind.IMAGE: "image",
@@ -117,7 +117,7 @@ def _download(attachment: Attachment, channel: Channel, spool: BinaryIO) -> Down
     limit = settings.MEDIA_MAX_BYTES
     if channel.kind != ChannelKind.WHATSAPP:
         # Messenger's and Instagram's links are signed: no token goes with them.
-        return calls.media_download(url=attachment.source, into=spool, max_bytes=limit)
+        return graph_downloads.media_download(url=attachment.source, into=spool, max_bytes=limit)
     token = channel_token_get(channel=channel)
     if token is None:
         raise _Settled(
@@ -127,13 +127,13 @@ def _download(attachment: Attachment, channel: Channel, spool: BinaryIO) -> Down
     with token_refusal_handled(channel):
         url = attachment.source
         if NODE_ID_PATTERN.fullmatch(attachment.source):
-            media = calls.whatsapp_media_get(
+            media = graph_downloads.whatsapp_media_get(
                 media_id=attachment.source, phone_number_id=channel.external_id, token=token
             )
             if media.size is not None and media.size > limit:
                 raise MediaTooLarge("The file is too large.", limit=limit)
             url = media.url
-        return calls.media_download(url=url, into=spool, max_bytes=limit, token=token)
+        return graph_downloads.media_download(url=url, into=spool, max_bytes=limit, token=token)
 
 
 def _kind(declared: str, family: str) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from channels_meta.graph import calls
+from channels_meta.graph.calls import downloads
 from channels_meta.graph.ids import NODE_ID_PATTERN
 from channels_meta.models import ChannelKind
 from inbox.models import Attachment, AttachmentKind, AttachmentStatus, Message
@@ -92,7 +92,7 @@ def _source(channel_kind: str, item: dict) -> tuple[str, str]:
             return media_id, ""
         return "", _("Meta's media id for this file is not one Padu can use.")
     url = str(item.get("url") or "")
-    if calls.media_url_allowed(url):
+    if downloads.media_url_allowed(url):
         return url, ""
     return "", _("The file's link is not on Meta's media hosts, so Padu did not follow it.")
 

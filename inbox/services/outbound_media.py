@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.errors import RuleError
-from channels_meta.graph import calls
+from channels_meta.graph.calls import sending, uploads
 from channels_meta.models import Channel, ChannelKind
 from inbox import filetypes, policy
 from inbox.models import Attachment, AttachmentKind, AttachmentStatus, Direction, Message, SendMode
@@ -155,7 +155,7 @@ def _upload(attachment: Attachment, channel: Channel, token: str) -> str:
         return attachment.source
     with attachment.file.open("rb") as handle:
         if channel.kind == ChannelKind.WHATSAPP:
-            media_id = calls.whatsapp_media_upload(
+            media_id = uploads.whatsapp_media_upload(
                 phone_number_id=channel.external_id,
                 token=token,
                 file=handle,
@@ -163,7 +163,7 @@ def _upload(attachment: Attachment, channel: Channel, token: str) -> str:
                 mime_type=attachment.mime_type,
             )
         else:
-            media_id = calls.message_attachment_upload(
+            media_id = uploads.message_attachment_upload(
                 page_id=channel.external_id,
                 token=token,
                 attachment_type=ATTACHMENT_TYPES[attachment.kind],
@@ -178,12 +178,12 @@ def _upload(attachment: Attachment, channel: Channel, token: str) -> str:
 
 def attachment_send(
     *, message: Message, attachment: Attachment, channel: Channel, token: str, recipient_id: str
-) -> calls.Sent:
+) -> sending.Sent:
     """Send a message's file to the customer: WhatsApp with its caption (the message's
     text) and a document's name; Messenger and Instagram take the file alone, with the
     human agent tag when the message has it."""
     if channel.kind == ChannelKind.WHATSAPP:
-        return calls.whatsapp_media_send(
+        return uploads.whatsapp_media_send(
             phone_number_id=channel.external_id,
             token=token,
             to=recipient_id,
@@ -197,7 +197,7 @@ def attachment_send(
         source = {"url": signed_url(attachment)}
     else:
         source = {"attachment_id": _upload(attachment, channel, token)}
-    return calls.message_attachment_send(
+    return uploads.message_attachment_send(
         kind=channel.kind,
         account_id=channel.external_id,
         token=token,

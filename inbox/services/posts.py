@@ -9,7 +9,7 @@ from dataclasses import asdict
 from celery import current_app
 from django.db import transaction
 
-from channels_meta.graph import calls
+from channels_meta.graph.calls import posts
 from channels_meta.graph.errors import PermanentError, TokenInvalid
 from channels_meta.models import ChannelStatus
 from channels_meta.services.tokens import channel_token_get, token_refusal_handled
@@ -43,7 +43,7 @@ def comment_post_fetch(*, conversation_id: int) -> str:
         return "skipped"
     try:
         with token_refusal_handled(channel):
-            post = calls.post_get(
+            post = posts.post_get(
                 media_id=conversation.media_id,
                 token=token,
                 instagram_login=channel.uses_instagram_login,

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from channels_meta.graph import calls
+from channels_meta.graph.calls import customers
 from channels_meta.graph.errors import PermanentError, ProfileUnavailable, TokenInvalid
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services.tokens import channel_token_get, token_refusal_handled
@@ -82,7 +82,7 @@ def contact_profile_fetch(*, contact_id: int) -> str:
         return "skipped"
     try:
         with token_refusal_handled(channel):
-            profile = calls.user_profile_get(
+            profile = customers.user_profile_get(
                 kind=channel.kind,
                 account_id=channel.external_id,
                 user_id=contact.external_id,

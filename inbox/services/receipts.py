@@ -1,7 +1,8 @@
 """Meta's word on the business's messages: sent, delivered, read, failed, and what else
 it says about them (WhatsApp's pricing and conversation, statuses Padu does not track).
 Statuses only move forward; a report about a message not recorded yet waits for it in
-`PendingReceipt`."""
+`PendingReceipt`, and Messenger's watermarks wait on the conversation for replies whose
+send is recorded after them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,22 @@ from django.db.models import Exists, OuterRef, Q
 
 from channels_meta.models import Channel
 from channels_meta.webhooks.events import StatusEvent
-from inbox.models import STATUS_ORDER, Direction, Message, MessageStatus, PendingReceipt
+from inbox.models import (
+    STATUS_ORDER,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+    PendingReceipt,
+)
 
 # Known outbound statuses; others Meta reports (WhatsApp's `played`) go to the history.
 KNOWN_STATUSES = {*STATUS_ORDER, MessageStatus.FAILED}
+# Where a conversation keeps each kind of Messenger watermark.
+WATERMARK_FIELDS = {
+    MessageStatus.DELIVERED: "delivered_watermark",
+    MessageStatus.READ: "read_watermark",
+}
 
 
 def pending_receipts_apply(*, channel: Channel, external_ids: list[str]) -> None:
@@ -112,13 +125,54 @@ def status_record(*, channel: Channel, event: StatusEvent) -> int:
             ignore_conflicts=True,
         )
     if event.watermark is not None and event.customer_id:
-        customer = Q(conversation__contact__external_id=event.customer_id) | Q(
-            conversation__contact__other_id=event.customer_id
+        conversations = Conversation.objects.filter(channel=channel).filter(
+            Q(contact__external_id=event.customer_id) | Q(contact__other_id=event.customer_id)
         )
+        # Kept before the messages move, for `watermarks_catch_up`.
+        _watermark_keep(conversations, event.status, event.watermark)
         moved += advance(
-            outbound.filter(customer, sent_at__lte=event.watermark), event.status, event.at
+            outbound.filter(conversation__in=conversations).filter(_taken_by(event.watermark)),
+            event.status,
+            event.at,
         )
     return moved
+
+
+def _taken_by(watermark: datetime) -> Q:
+    """The outbound messages Meta had by `watermark`, which a Messenger receipt covers:
+    sent ones (never queued or failed), Padu's replies counted from when Padu asked Meta
+    for them (Meta's time for a reply falls between then and Meta's answer, and its
+    receipt can reach Padu before that answer does), others from their time at Meta."""
+    return Q(status__in=[MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]) & (
+        Q(send_claimed_at__lte=watermark) | Q(send_claimed_at=None, sent_at__lte=watermark)
+    )
+
+
+def _watermark_keep(conversations, status: str, watermark: datetime) -> None:
+    field = WATERMARK_FIELDS.get(status)
+    if field:
+        conversations.filter(Q(**{field: None}) | Q(**{f"{field}__lt": watermark})).update(
+            **{field: watermark}
+        )
+
+
+def watermarks_catch_up(*, message: Message) -> None:
+    """Apply to a reply whose send is recorded the Messenger receipts of its conversation
+    that came while Meta's answer was on the way and cover it."""
+    # Read once the send is committed, holding nothing else: a receipt being recorded
+    # meanwhile either sees the reply as sent or holds the conversation until it commits.
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .only(*WATERMARK_FIELDS.values())
+            .get(pk=message.conversation_id)
+        )
+    for status, field in WATERMARK_FIELDS.items():
+        watermark = getattr(conversation, field)
+        if watermark is not None:
+            # The customer had the reply by the watermark: it stands for when they got it.
+            covered = Message.objects.filter(pk=message.pk).filter(_taken_by(watermark))
+            advance(covered, status, watermark)
 
 
 def _status_details_record(queryset, status: str, at: datetime, details: dict) -> None:

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from channels_meta import oauth
-from channels_meta.graph import calls
+from channels_meta.graph.calls.subscriptions import INSTAGRAM_FIELDS, PAGE_FIELDS
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services.channels import channels_connect
 from tests.channels_meta.conftest import (
@@ -97,9 +97,9 @@ def test_an_instagram_login_account_subscribes_on_graph_instagram_com_with_insta
 
     channel = Channel.objects.get()
     assert subscriptions(recording) == [
-        ("POST", "graph.instagram.com", channel.external_id, calls.INSTAGRAM_FIELDS)
+        ("POST", "graph.instagram.com", channel.external_id, INSTAGRAM_FIELDS)
     ]
-    assert meta.state.subscriptions[channel.external_id] == set(calls.INSTAGRAM_FIELDS.split(","))
+    assert meta.state.subscriptions[channel.external_id] == set(INSTAGRAM_FIELDS.split(","))
 
 
 def test_a_page_linked_instagram_account_gets_its_webhooks_through_its_page(
@@ -113,7 +113,7 @@ def test_a_page_linked_instagram_account_gets_its_webhooks_through_its_page(
     )
     assert instagram.page_id in pages
     assert sorted(subscriptions(recording)) == sorted(
-        ("POST", "graph.facebook.com", page_id, calls.PAGE_FIELDS) for page_id in pages
+        ("POST", "graph.facebook.com", page_id, PAGE_FIELDS) for page_id in pages
     )
     # Meta delivers the account's events with the Instagram fields ticked in the dashboard.
     assert "messages" in meta.state.subscriptions[instagram.external_id]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from channels_meta.graph import calls, errors, ratelimit
 from channels_meta.graph import client as graph_client
+from channels_meta.graph import errors, ratelimit
+from channels_meta.graph.calls import sending, subscriptions, templates
 from channels_meta.simulator.state import DAY
 
 
@@ -53,7 +54,7 @@ def whatsapp_of(meta) -> dict:
 def reply_to_a_new_customer(meta, kind: str, account: dict, **options):
     """A customer of `account` writes; the business answers "Hello" through `calls`."""
     customer = meta.customer_writes(kind=kind, business_id=account["id"], text="Merhaba")
-    sent = calls.message_send(
+    sent = sending.message_send(
         kind=kind,
         account_id=account["id"],
         token=account["system_token"],
@@ -94,8 +95,8 @@ def test_the_human_agent_tag_lets_a_reply_through_after_24_hours(meta):
     }
 
     with pytest.raises(errors.OutsideWindow):
-        calls.message_send(**reply)
-    sent = calls.message_send(**reply, tag="HUMAN_AGENT")
+        sending.message_send(**reply)
+    sent = sending.message_send(**reply, tag="HUMAN_AGENT")
 
     assert sent.message_id
     assert meta.state.sent[-1].body["messaging_type"] == "MESSAGE_TAG"
@@ -132,9 +133,9 @@ def test_a_private_reply_answers_a_comment_once_and_counts_against_its_own_limit
         "text": "Sent you the prices",
     }
 
-    sent = calls.private_reply_send(**reply)
+    sent = sending.private_reply_send(**reply)
     with pytest.raises(errors.PermanentError) as second:
-        calls.private_reply_send(**reply)
+        sending.private_reply_send(**reply)
 
     assert sent.message_id
     assert meta.state.sent[-1].body["recipient"] == {"comment_id": comment["comment_id"]}
@@ -149,7 +150,7 @@ def test_a_whatsapp_text_is_sent_through_the_number_and_recipient_buckets(meta, 
     number = whatsapp_of(meta)
     customer = meta.customer_writes(kind="whatsapp", business_id=number["id"], text="Hi")
 
-    sent = calls.whatsapp_text_send(
+    sent = sending.whatsapp_text_send(
         phone_number_id=number["id"],
         token=number["system_token"],
         to=customer["customer_id"],
@@ -177,9 +178,9 @@ def test_an_approved_whatsapp_template_is_sent_and_an_unknown_one_refused(meta, 
     number = whatsapp_of(meta)
     send = {"phone_number_id": number["id"], "token": number["system_token"], "to": "905550001122"}
 
-    sent = calls.whatsapp_template_send(**send, name="order_update", language="en_US")
+    sent = sending.whatsapp_template_send(**send, name="order_update", language="en_US")
     with pytest.raises(errors.PermanentError):
-        calls.whatsapp_template_send(**send, name="no_such_template", language="en_US")
+        sending.whatsapp_template_send(**send, name="no_such_template", language="en_US")
 
     assert sent.message_id.startswith("wamid.")
     assert meta.state.sent[-1].body["template"] == {
@@ -202,11 +203,11 @@ def test_a_send_held_back_by_padus_own_limit_is_rate_limited_and_not_sent(meta, 
         "name": "order_update",
         "language": "en_US",
     }
-    calls.whatsapp_template_send(**send)
+    sending.whatsapp_template_send(**send)
     sent_before = len(meta.state.sent)
 
     with pytest.raises(errors.RateLimited) as limited:
-        calls.whatsapp_template_send(**send)
+        sending.whatsapp_template_send(**send)
 
     assert limited.value.retry_after > 60
     assert len(meta.state.sent) == sent_before
@@ -215,9 +216,9 @@ def test_a_send_held_back_by_padus_own_limit_is_rate_limited_and_not_sent(meta, 
 def test_templates_are_listed_across_pages(meta):
     number = whatsapp_of(meta)
 
-    templates = calls.templates_list(waba_id=number["waba_id"], token=number["system_token"])
+    listed = templates.templates_list(waba_id=number["waba_id"], token=number["system_token"])
 
-    assert {template["name"] for template in templates} == {
+    assert {template["name"] for template in listed} == {
         "order_update",
         "hello_again",
         "appointment_reminder",
@@ -226,8 +227,8 @@ def test_templates_are_listed_across_pages(meta):
 
 def test_an_id_that_is_not_metas_never_reaches_a_path(meta, hosts):
     with pytest.raises(errors.UnsafeRequest):
-        calls.app_unsubscribe(subscriber_id="../me", token="EAAG-test-token-0001")
+        subscriptions.app_unsubscribe(subscriber_id="../me", token="EAAG-test-token-0001")
     with pytest.raises(errors.UnsafeRequest):
-        calls.grant_revoke(meta_user_id="me/accounts")
+        subscriptions.grant_revoke(meta_user_id="me/accounts")
 
     assert hosts.hosts == []

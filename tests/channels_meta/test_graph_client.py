@@ -3,8 +3,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from channels_meta.graph import calls, errors, ids
 from channels_meta.graph import client as graph_client
+from channels_meta.graph import errors, ids
+from channels_meta.graph.calls import base
 
 TOKEN = "EAAGsecretpagetoken1234567890abcdef"
 
@@ -237,7 +238,7 @@ def test_only_digits_are_meta_ids(value):
 
 
 def test_ids_go_into_graph_paths_through_the_validator():
-    assert calls._path("1234", "messages") == "1234/messages"
-    assert calls._path(1234) == "1234"
+    assert base.node_path("1234", "messages") == "1234/messages"
+    assert base.node_path(1234) == "1234"
     with pytest.raises(errors.UnsafeRequest):
-        calls._path("http://127.0.0.1:8080/x?y=", "phone_numbers")
+        base.node_path("http://127.0.0.1:8080/x?y=", "phone_numbers")

@@ -8,8 +8,9 @@ import io
 import httpx
 import pytest
 
-from channels_meta.graph import calls, errors
 from channels_meta.graph import client as graph_client
+from channels_meta.graph import errors
+from channels_meta.graph.calls import downloads
 
 TOKEN = "EAAGsecretsystemusertoken1234567890"
 
@@ -45,7 +46,7 @@ def _media_hosts(settings):
     ],
 )
 def test_only_metas_media_hosts_are_allowed(url, allowed):
-    assert calls.media_url_allowed(url) is allowed
+    assert downloads.media_url_allowed(url) is allowed
 
 
 def serving(handler) -> None:
@@ -77,7 +78,7 @@ def test_a_download_streams_the_file_and_says_what_it_wrote():
     serving(handler)
     into = io.BytesIO()
 
-    done = calls.media_download(
+    done = downloads.media_download(
         url="https://lookaside.fbsbx.com/x?mid=1", into=into, max_bytes=100, token=TOKEN
     )
 
@@ -91,7 +92,7 @@ def test_a_cdn_link_is_fetched_without_a_token():
     seen = []
     serving(lambda request: seen.append(request) or httpx.Response(200, content=b"ok"))
 
-    calls.media_download(url="https://a.fbcdn.net/1.jpg", into=io.BytesIO(), max_bytes=10)
+    downloads.media_download(url="https://a.fbcdn.net/1.jpg", into=io.BytesIO(), max_bytes=10)
 
     assert "Authorization" not in seen[0].headers
 
@@ -105,7 +106,7 @@ def test_a_file_without_a_length_is_cut_off_at_the_limit():
     into = io.BytesIO()
 
     with pytest.raises(errors.MediaTooLarge) as refused:
-        calls.media_download(url="https://a.fbcdn.net/1", into=into, max_bytes=5000)
+        downloads.media_download(url="https://a.fbcdn.net/1", into=into, max_bytes=5000)
 
     assert refused.value.limit == 5000
     assert len(into.getvalue()) <= 5000
@@ -116,7 +117,7 @@ def test_a_file_announced_as_too_large_is_not_read():
     into = io.BytesIO()
 
     with pytest.raises(errors.MediaTooLarge):
-        calls.media_download(url="https://a.fbcdn.net/1", into=into, max_bytes=100)
+        downloads.media_download(url="https://a.fbcdn.net/1", into=into, max_bytes=100)
 
     assert into.getvalue() == b""
 
@@ -125,7 +126,9 @@ def test_a_redirect_is_followed_on_metas_hosts_without_the_token_to_another_host
     seen = redirecting("lookaside.fbsbx.com", "https://b.fbcdn.net/file")
     into = io.BytesIO()
 
-    calls.media_download(url="https://lookaside.fbsbx.com/x", into=into, max_bytes=100, token=TOKEN)
+    downloads.media_download(
+        url="https://lookaside.fbsbx.com/x", into=into, max_bytes=100, token=TOKEN
+    )
 
     assert into.getvalue() == b"file"
     assert [request.url.host for request in seen] == ["lookaside.fbsbx.com", "b.fbcdn.net"]
@@ -136,7 +139,7 @@ def test_a_redirect_off_metas_hosts_is_refused():
     seen = redirecting("lookaside.fbsbx.com", "https://evil.example/steal")
 
     with pytest.raises(errors.UnsafeRequest):
-        calls.media_download(
+        downloads.media_download(
             url="https://lookaside.fbsbx.com/x", into=io.BytesIO(), max_bytes=100, token=TOKEN
         )
     assert [request.url.host for request in seen] == ["lookaside.fbsbx.com"]
@@ -147,7 +150,7 @@ def test_a_download_from_elsewhere_is_never_sent():
     serving(lambda request: seen.append(request) or httpx.Response(200, content=b"x"))
 
     with pytest.raises(errors.UnsafeRequest):
-        calls.media_download(url="https://evil.example/1.jpg", into=io.BytesIO(), max_bytes=10)
+        downloads.media_download(url="https://evil.example/1.jpg", into=io.BytesIO(), max_bytes=10)
     assert seen == []
 
 
@@ -169,7 +172,7 @@ def test_a_refused_download_raises_what_metas_answer_means(status, body, expecte
     serving(lambda request: httpx.Response(status, content=body))
 
     with pytest.raises(expected) as refused:
-        calls.media_download(
+        downloads.media_download(
             url="https://lookaside.fbsbx.com/x", into=io.BytesIO(), max_bytes=10, token=TOKEN
         )
 
@@ -182,7 +185,7 @@ def test_a_whatsapp_media_id_that_is_not_digits_is_never_sent():
     serving(lambda request: seen.append(request) or httpx.Response(200, json={}))
 
     with pytest.raises(errors.UnsafeRequest):
-        calls.whatsapp_media_get(media_id="../me", phone_number_id="1", token=TOKEN)
+        downloads.whatsapp_media_get(media_id="../me", phone_number_id="1", token=TOKEN)
     assert seen == []
 
 
@@ -202,7 +205,7 @@ def test_whatsapp_media_is_asked_for_with_the_number_it_was_sent_to():
 
     serving(handler)
 
-    found = calls.whatsapp_media_get(media_id="123", phone_number_id="456", token=TOKEN)
+    found = downloads.whatsapp_media_get(media_id="123", phone_number_id="456", token=TOKEN)
 
     assert (found.url, found.mime_type, found.size) == (
         "https://lookaside.fbsbx.com/x",
@@ -223,7 +226,7 @@ def test_a_profile_picture_follows_metas_redirect_to_its_cdn_without_a_token(set
     )
     into = io.BytesIO()
 
-    calls.profile_picture_download(
+    downloads.profile_picture_download(
         url="https://platform-lookaside.fbsbx.com/platform/profilepic/?psid=1&hash=x",
         into=into,
         max_bytes=100,
@@ -248,5 +251,5 @@ def test_a_profile_picture_off_metas_picture_hosts_is_never_fetched(settings, ur
     seen = redirecting("platform-lookaside.fbsbx.com", redirect or "https://evil.example/")
 
     with pytest.raises(errors.UnsafeRequest):
-        calls.profile_picture_download(url=url, into=io.BytesIO(), max_bytes=100)
+        downloads.profile_picture_download(url=url, into=io.BytesIO(), max_bytes=100)
     assert len(seen) == (1 if redirect else 0)

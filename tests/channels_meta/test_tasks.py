@@ -6,7 +6,8 @@ import pytest
 from celery.exceptions import Retry
 
 from channels_meta import tasks
-from channels_meta.graph import calls, errors
+from channels_meta.graph import errors
+from channels_meta.graph.calls import templates
 from channels_meta.models import ChannelKind
 from tests.channels_meta.factories import make_channel
 
@@ -33,7 +34,7 @@ def test_a_rate_limited_task_is_retried_when_meta_says_it_may_call_again(
     def slow_down(**kwargs):
         raise errors.RateLimited("Calls to this api have exceeded the rate limit.", retry_after=42)
 
-    monkeypatch.setattr(calls, "templates_list", slow_down)
+    monkeypatch.setattr(templates, "templates_list", slow_down)
 
     with pytest.raises(Retry):
         tasks.templates_sync_channel(channel.pk)

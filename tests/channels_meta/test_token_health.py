@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent, Notice, User
-from channels_meta.graph import calls, errors
 from channels_meta.graph import client as graph_client
+from channels_meta.graph import errors
+from channels_meta.graph.calls import templates
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services import tokens
 from channels_meta.tasks import tokens_check_all
@@ -195,7 +196,7 @@ def test_a_token_meta_refuses_anywhere_flags_the_channel_and_stops_the_caller(me
     meta.http.post("/_sim/expire_token", json={"token": number["system_token"]})
 
     with pytest.raises(errors.TokenInvalid), tokens.token_refusal_handled(channel):
-        calls.templates_list(waba_id=channel.waba_id, token=channel.get_token())
+        templates.templates_list(waba_id=channel.waba_id, token=channel.get_token())
 
     assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.NEEDS_REAUTH
     assert AuditEvent.objects.filter(action=AuditAction.CHANNEL_NEEDS_REAUTH).count() == 1

@@ -9,7 +9,8 @@ import pytest
 from celery.exceptions import Retry
 from django.utils import timezone
 
-from channels_meta.graph import calls, errors
+from channels_meta.graph import errors
+from channels_meta.graph.calls import customers, sending
 from channels_meta.models import ChannelKind, ChannelStatus
 from inbox import tasks
 from inbox.models import Contact
@@ -238,7 +239,7 @@ def test_meta_failing_is_retried_with_backoff(meta, world, worker, monkeypatch):
     def down(**kwargs):
         raise errors.TransientError("Meta did not answer in time.")
 
-    monkeypatch.setattr(calls, "user_profile_get", down)
+    monkeypatch.setattr(customers, "user_profile_get", down)
 
     with pytest.raises(Retry) as retried:
         tasks.contact_profiles_fetch.delay([Contact.objects.get().pk]).get()
@@ -376,7 +377,7 @@ def test_a_customer_only_the_business_wrote_to_is_not_looked_up_yet(meta, world,
     customer = meta.customer_writes(kind="messenger", business_id=channel.external_id, text="Hi")
     meta.sender.flush_all()
     meta.receiver.bodies.clear()  # Padu never heard the customer; it sees only the echo.
-    calls.message_send(
+    sending.message_send(
         kind="messenger",
         account_id=channel.external_id,
         token=channel.get_token(),
@@ -395,7 +396,7 @@ def test_meta_answers_its_documented_error_for_an_unknown_user(meta, world):
     page = meta.assets["pages"][0]
 
     with pytest.raises(errors.ProfileUnavailable) as raised:
-        calls.user_profile_get(
+        customers.user_profile_get(
             kind="messenger",
             account_id=page["id"],
             user_id="1234567890123456",
@@ -409,7 +410,7 @@ def test_an_id_that_is_not_metas_never_reaches_meta(meta, recording):
     page = meta.assets["pages"][0]
 
     with pytest.raises(errors.UnsafeRequest):
-        calls.user_profile_get(
+        customers.user_profile_get(
             kind="messenger", account_id=page["id"], user_id="../me", token=page["system_token"]
         )
 

@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from channels_meta.graph import calls
 from channels_meta.graph import client as graph_client
+from channels_meta.graph.calls import sending
 from inbox.models import Contact, Conversation, Message
 from tests.channels_meta import payloads as p
 from tests.channels_meta.delivery import deliver
@@ -178,7 +178,7 @@ def graph(settings):
 
 
 def test_a_reply_to_a_username_customer_is_addressed_to_their_bsuid(graph):
-    sent = calls.whatsapp_text_send(
+    sent = sending.whatsapp_text_send(
         phone_number_id=p.PHONE_ID, token="EAAGtoken", to=wa.BSUID, text="Hello!"
     )
 
@@ -188,7 +188,7 @@ def test_a_reply_to_a_username_customer_is_addressed_to_their_bsuid(graph):
 
 
 def test_a_reply_to_a_phone_number_still_uses_to(graph):
-    sent = calls.whatsapp_template_send(
+    sent = sending.whatsapp_template_send(
         phone_number_id=p.PHONE_ID, token="EAAGtoken", to=wa.PHONE, name="hello", language="en"
     )
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from channels_meta.graph import calls
+from channels_meta.graph.calls import sending
 from channels_meta.models import Channel, ChannelKind, ChannelStatus, MessageTemplate
 from channels_meta.simulator.sending import RATES
 from channels_meta.simulator.state import DAY
@@ -444,7 +444,7 @@ def test_whatsapp_statuses_that_arrive_before_the_send_is_recorded_are_applied_t
 ):
     channel = connect(world, meta, ChannelKind.WHATSAPP)
     conversation = customer_writes(meta, channel)
-    send = calls.whatsapp_text_send
+    send = sending.whatsapp_text_send
     waiting: list[int] = []
 
     def send_then_hear_back_first(**arguments):
@@ -455,7 +455,7 @@ def test_whatsapp_statuses_that_arrive_before_the_send_is_recorded_are_applied_t
         waiting.append(PendingReceipt.objects.filter(external_id=sent.message_id).count())
         return sent
 
-    monkeypatch.setattr(calls, "whatsapp_text_send", send_then_hear_back_first)
+    monkeypatch.setattr(sending, "whatsapp_text_send", send_then_hear_back_first)
 
     message = reply(conversation)
 
@@ -487,7 +487,7 @@ def test_messages_claimed_over_10_minutes_ago_are_failed_for_staff_to_check(worl
         )
 
     stale = queued("cut off", timedelta(minutes=11))
-    sending = queued("being sent", timedelta(minutes=5))
+    being_sent = queued("being sent", timedelta(minutes=5))
     waiting = queued("waiting", None)
 
     assert tasks.deliveries_interrupted_fail.delay().get() == 1
@@ -498,7 +498,7 @@ def test_messages_claimed_over_10_minutes_ago_are_failed_for_staff_to_check(worl
     assert stale.error_reason == (
         "Padu could not confirm that Meta got this message: check before sending again."
     )
-    assert {sending.pk, waiting.pk} == set(
+    assert {being_sent.pk, waiting.pk} == set(
         Message.objects.filter(status="queued").values_list("pk", flat=True)
     )
     assert meta.state.sent == []
@@ -509,7 +509,7 @@ def test_an_echo_recorded_before_metas_answer_is_the_same_message_not_a_second(
 ):
     channel = connect(world, meta, ChannelKind.MESSENGER)
     conversation = customer_writes(meta, channel)
-    send = calls.message_send
+    send = sending.message_send
 
     def echo_first(**arguments):
         # Meta's echo webhook is processed while its answer is still on the way.
@@ -526,7 +526,7 @@ def test_an_echo_recorded_before_metas_answer_is_the_same_message_not_a_second(
         Message.objects.filter(external_id=sent.message_id).update(status=MessageStatus.DELIVERED)
         return sent
 
-    monkeypatch.setattr(calls, "message_send", echo_first)
+    monkeypatch.setattr(sending, "message_send", echo_first)
 
     message = reply(conversation)
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from channels_meta.graph import calls
+from channels_meta.graph.calls import downloads as graph_downloads
 from channels_meta.graph.errors import RateLimited, TransientError
 from channels_meta.models import ChannelStatus, WebhookEvent
 from channels_meta.webhooks import processing
@@ -62,13 +62,13 @@ def businesses(meta, world):
 def downloads(monkeypatch) -> list[str]:
     """The URLs Padu downloads from, in order."""
     seen: list[str] = []
-    download = calls.media_download
+    download = graph_downloads.media_download
 
     def counted(**kwargs):
         seen.append(kwargs["url"])
         return download(**kwargs)
 
-    monkeypatch.setattr(calls, "media_download", counted)
+    monkeypatch.setattr(graph_downloads, "media_download", counted)
     return seen
 
 
@@ -186,7 +186,7 @@ def test_stored_names_are_unguessable_and_per_organisation(
 def test_whatsapp_media_is_served_only_with_a_token_for_its_number(meta, businesses):
     channel = businesses["whatsapp"]
     sent = customer_sends(meta, channel, png(), "image/png")
-    found = calls.whatsapp_media_get(
+    found = graph_downloads.whatsapp_media_get(
         media_id=sent["media_id"], phone_number_id=channel.external_id, token=channel.get_token()
     )
     other_number = meta.assets["whatsapp_numbers"][1]["system_token"]
@@ -432,7 +432,7 @@ def test_meta_failing_again_and_again_fails_the_file_after_five_tries(
     def unreachable(**kwargs):
         raise TransientError("Meta did not answer in time.")
 
-    monkeypatch.setattr(calls, "media_download", unreachable)
+    monkeypatch.setattr(graph_downloads, "media_download", unreachable)
     sent = customer_sends(meta, businesses["messenger"], png(), "image/png")
 
     padu_records(meta, committed)
@@ -447,7 +447,7 @@ def test_meta_failing_again_and_again_fails_the_file_after_five_tries(
 def test_a_rate_limit_waits_and_is_not_counted_as_a_try(
     meta, businesses, committed, retrying, monkeypatch
 ):
-    download = calls.media_download
+    download = graph_downloads.media_download
     answers = [RateLimited("Slow down.", retry_after=0)]
 
     def limited_once(**kwargs):
@@ -455,7 +455,7 @@ def test_a_rate_limit_waits_and_is_not_counted_as_a_try(
             raise answers.pop()
         return download(**kwargs)
 
-    monkeypatch.setattr(calls, "media_download", limited_once)
+    monkeypatch.setattr(graph_downloads, "media_download", limited_once)
     sent = customer_sends(meta, businesses["whatsapp"], png(), "image/png")
 
     padu_records(meta, committed)
@@ -487,14 +487,14 @@ def test_erasing_messages_deletes_their_files_and_attachments(
 def test_a_file_erased_while_it_is_downloaded_is_not_kept(
     meta, businesses, committed, celery_eager, monkeypatch
 ):
-    download = calls.media_download
+    download = graph_downloads.media_download
 
     def erased_meanwhile(**kwargs):
         answer = download(**kwargs)
         media.attachments_erase(messages=Message.objects.all())
         return answer
 
-    monkeypatch.setattr(calls, "media_download", erased_meanwhile)
+    monkeypatch.setattr(graph_downloads, "media_download", erased_meanwhile)
     customer_sends(meta, businesses["messenger"], png(), "image/png")
 
     padu_records(meta, committed)
