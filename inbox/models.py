@@ -231,7 +231,13 @@ class Conversation(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "status", "-last_message_at"]),
+            # Covering what the tabs count (whose, unread), so counting the open
+            # conversations reads this index alone (PostgreSQL; elsewhere a plain index).
+            models.Index(
+                fields=["organization", "status", "-last_message_at"],
+                include=["assignee", "unread_count"],
+                name="conv_org_status_recent",
+            ),
             models.Index(
                 fields=["organization", "-last_message_at", "-id"], name="conv_org_recent"
             ),

@@ -176,10 +176,11 @@ def tab_counts(membership: Membership, filters: ListFilters) -> dict[str, int]:
     """How many conversations each tab holds with the other filters, and how many of
     them are unread, in one query."""
     return _filtered(membership, filters).aggregate(
-        mine=Count("pk", filter=Q(assignee_id=membership.user_id)),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        all=Count("pk"),
-        unread=Count("pk", filter=Q(unread_count__gt=0)),
+        # Counting a column the covering index holds (never empty), not the id it lacks.
+        mine=Count("organization", filter=Q(assignee_id=membership.user_id)),
+        unassigned=Count("organization", filter=Q(assignee__isnull=True)),
+        all=Count("organization"),
+        unread=Count("organization", filter=Q(unread_count__gt=0)),
     )
 
 
