@@ -130,6 +130,8 @@ def cases(data: inbox_data.Dataset) -> list[Case]:
              f"{inbox}?{urlencode({'q': inbox_data.SEARCH_WORD})}"),
         Case("list, later page (keyset, 90% deep)", "list", f"{inbox}?{deep}"),
         Case("conversation page (with the list)", "conversation", conversation),
+        Case("conversation opened from the list (pane=conversation)", "conversation",
+             f"{conversation}?pane=conversation"),
         Case("conversation refreshed by live (pane=timeline)", "conversation",
              f"{conversation}?pane=timeline"),
         Case("50,000-message conversation page", "long conversation", long),

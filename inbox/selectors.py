@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
 from django.db.models import (
     Count,
+    Exists,
     F,
     Func,
     Lookup,
@@ -282,26 +284,28 @@ def earlier_conversations(conversation: Conversation) -> QuerySet[Conversation]:
     )
 
 
-@dataclass(frozen=True)
 class Choices:
     """What the inbox's filters and forms offer: the organisation's members, channels
-    and labels."""
+    and labels, each read when a pane first needs it."""
 
-    members: list[Membership]
-    channels: list[Channel]
-    labels: list[Label]
+    def __init__(self, organization: Organization) -> None:
+        self.organization = organization
 
-
-def inbox_choices(organization: Organization) -> Choices:
-    return Choices(
-        members=list(
-            Membership.objects.for_org(organization)
+    @cached_property
+    def members(self) -> list[Membership]:
+        return list(
+            Membership.objects.for_org(self.organization)
             .select_related("user")
             .order_by("user__full_name", "user__email")
-        ),
-        channels=list(Channel.objects.for_org(organization).order_by("kind", "name")),
-        labels=list(Label.objects.for_org(organization)),
-    )
+        )
+
+    @cached_property
+    def channels(self) -> list[Channel]:
+        return list(Channel.objects.for_org(self.organization).order_by("kind", "name"))
+
+    @cached_property
+    def labels(self) -> list[Label]:
+        return list(Label.objects.for_org(self.organization))
 
 
 def saved_replies(organization: Organization) -> QuerySet[SavedReply]:
@@ -310,6 +314,19 @@ def saved_replies(organization: Organization) -> QuerySet[SavedReply]:
 
 def labels_of(organization: Organization) -> QuerySet[Label]:
     return Label.objects.for_org(organization)
+
+
+def labels_marking(conversation: Conversation) -> list[Label]:
+    """The organisation's labels, each with `on_conversation` saying whether the
+    conversation has it."""
+    has_it = Conversation.labels.through.objects.filter(
+        conversation_id=conversation.pk, label_id=OuterRef("pk")
+    )
+    return list(
+        Label.objects.filter(organization_id=conversation.organization_id).annotate(
+            on_conversation=Exists(has_it)
+        )
+    )
 
 
 def open_unread_count(organization: Organization) -> int:

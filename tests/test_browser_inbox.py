@@ -153,6 +153,38 @@ def test_a_customer_writes_an_agent_answers_and_the_reply_is_delivered_then_read
     expect(page.get_by_role("textbox", name="Reply")).to_be_focused()
 
 
+def test_a_conversation_opened_from_the_list_replaces_only_its_pane_and_stays_live(
+    meta, inbox_page
+):
+    page = inbox_page
+    customer_writes(meta, "whatsapp", "Is the terrace open?", name="Ayşe Yılmaz")
+    messenger_customer = customer_writes(meta, "messenger", "Do you take bookings?")
+    ayse = page.locator("[data-row]", has_text="Ayşe Yılmaz")
+    other = page.locator("[data-row]", has_text="Do you take bookings?")
+    expect(other).to_have_count(1, timeout=LIVE_MS)
+    expect(ayse).to_have_count(1, timeout=LIVE_MS)
+    page.evaluate("window.sameDocument = true")
+
+    ayse.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Ayşe Yılmaz", level=1)).to_be_visible()
+    other.get_by_role("link").click()
+    expect(page.locator("#timeline")).to_contain_text("Do you take bookings?")
+
+    assert page.evaluate("window.sameDocument") is True  # the page was not loaded again
+    expect(other.get_by_role("link")).to_have_attribute("aria-current", "true")
+    expect(ayse.get_by_role("link")).not_to_have_attribute("aria-current", "true")
+    opened = page.locator("[data-conversation]").get_attribute("data-conversation")
+    assert page.url.split("?")[0].endswith(f"/inbox/{opened}/")
+    # The live poll now watches this conversation: the customer's next message shows in
+    # it, and the list, reloaded for it, still marks this row.
+    customer_writes(meta, "messenger", "For four people, tonight.", customer_id=messenger_customer)
+    expect(page.locator("#timeline")).to_contain_text("For four people, tonight.", timeout=LIVE_MS)
+    row = page.locator(f"#row-{opened}")
+    expect(row).to_contain_text("For four people, tonight.")
+    expect(row).to_have_attribute("aria-current", "true")
+    expect(ayse.get_by_role("link")).not_to_have_attribute("aria-current", "true")
+
+
 def test_an_agent_sends_an_image_that_reaches_the_customer_and_shows_with_its_mark(
     meta, inbox_page, tmp_path
 ):

@@ -129,7 +129,7 @@ def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRe
 @tenant_view()
 def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for_member(request, conversation_id)
-    members = selectors.inbox_choices(request.organization).members
+    members = selectors.Choices(request.organization).members
     data = request.POST.copy()
     if data.get("assignee") == "me":
         data["assignee"] = str(request.user.pk)

@@ -3,7 +3,7 @@ single pane (`?pane=list|timeline|conversation`) for htmx to refresh or page thr
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -30,9 +30,7 @@ def _list_context(request: HttpRequest, choices: selectors.Choices) -> dict:
     filters = form.filters()
     after = parse_cursor(request.GET.get("after", ""))
     page = selectors.conversation_page(request.membership, filters, after)
-    query = request.GET.copy()
-    query.pop("after", None)
-    query.pop("pane", None)
+    query = _list_query(request)
     now = timezone.now()
     for conversation in page.conversations:
         options = policy.conversation_reply_options(conversation, now)
@@ -42,10 +40,17 @@ def _list_context(request: HttpRequest, choices: selectors.Choices) -> dict:
         "filters": filters,
         "page": page,
         "counts": selectors.tab_counts(request.membership, filters),
-        "query": query.urlencode(),
         "tab_queries": {tab: _with(query, tab=tab) for tab in ("mine", "unassigned", "all")},
         "labels": choices.labels,
     }
+
+
+def _list_query(request: HttpRequest) -> QueryDict:
+    """The list's filters from the URL, which links between the panes keep."""
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("pane", None)
+    return query
 
 
 def _with(query, **changes) -> str:
@@ -105,8 +110,7 @@ def _conversation_context(
         "contact_form": ContactForm(instance=conversation.contact),
         "earlier": selectors.earlier_conversations(conversation),
         "saved_replies": selectors.saved_replies(request.organization),
-        "label_choices": choices.labels,
-        "label_ids": set(conversation.labels.values_list("pk", flat=True)),
+        "label_choices": selectors.labels_marking(conversation),
     }
 
 
@@ -126,12 +130,12 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
         "organization": request.organization,
         "pane": pane,
         "conversation": conversation,
+        "query": _list_query(request).urlencode(),
     }
     with_list = pane in ("", "list", "more")
     with_timeline = conversation is not None and pane not in ("list", "more")
-    choices = None
-    if with_list or (with_timeline and pane in ("", "conversation")):
-        choices = selectors.inbox_choices(request.organization)
+    choices = selectors.Choices(request.organization)
+    if not pane:
         # The banner of channels to reconnect reads them from here, not again.
         context["reauth_channels"] = [
             channel for channel in choices.channels if channel.status == ChannelStatus.NEEDS_REAUTH
@@ -139,7 +143,7 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
     if with_timeline:
         conversation_mark_read(conversation=conversation)
         context.update(_timeline_context(request, conversation))
-        if choices is not None:
+        if pane in ("", "conversation"):
             options = context["options"]
             context.update(_conversation_context(request, conversation, options, choices))
     if with_list:

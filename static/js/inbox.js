@@ -128,6 +128,30 @@
     if (target.id === "conversation-pane" && reply && event.detail.requestConfig.verb === "post") reply.focus();
   });
 
+  // A conversation opened from the list replaces only its pane: the list marks its row
+  // (also after the list reloads), and the page takes the conversation's title.
+  function markCurrentRow() {
+    var pane = document.querySelector("[data-conversation]");
+    var open = pane ? "row-" + pane.dataset.conversation : "";
+    rows().forEach(function (link) {
+      var current = link.id === open;
+      link.parentNode.classList.toggle("current", current);
+      if (current) link.setAttribute("aria-current", "true");
+      else link.removeAttribute("aria-current");
+    });
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target.id === "list-pane" || target.matches("[data-rows] li")) markCurrentRow();
+    if (target.id !== "conversation-pane" || event.detail.requestConfig.verb !== "get") return;
+    var pane = document.querySelector("[data-conversation]");
+    if (!pane) return;
+    markCurrentRow();
+    document.querySelector("[data-inbox]").classList.add("has-conversation");
+    baseTitle = pane.dataset.title;
+    document.title = baseTitle;
+  });
+
   // The live poll: unread count in the tab title, and notifications when allowed.
   document.addEventListener("htmx:afterSwap", function (event) {
     var live = event.detail.target;

@@ -116,6 +116,21 @@ def test_a_conversation_takes_the_same_few_queries_whatever_its_length(client, w
     assert _queries(client, url) == short + 1 <= 18  # + the messages replied to
 
 
+def test_a_conversation_opened_from_the_list_takes_at_most_ten_queries(client, world, whatsapp):
+    client.force_login(world.agent.user)
+    _conversations(whatsapp, 5)
+    conversation = make_conversation(whatsapp)
+    conversation.labels.add(Label.objects.get(organization=world.org, name="VIP"))
+    for number in range(40):
+        make_message(conversation, text=f"Message {number}")
+    url = reverse("conversation", args=[world.org.slug, conversation.pk]) + "?pane=conversation"
+
+    # The person, the memberships; the conversation, its messages and notes; members and
+    # labels for the actions, its labels, its customer's earlier conversations, the saved
+    # replies.
+    assert _queries(client, url) <= 10
+
+
 def test_a_conversation_refreshed_by_live_takes_few_queries(client, world, whatsapp):
     client.force_login(world.agent.user)
     conversation = make_conversation(whatsapp)
@@ -145,3 +160,19 @@ def test_stored_files_show_inline_and_documents_as_links(client, world, whatsapp
     assert reverse("attachment", args=[world.org.slug, document.pk]) in html
     assert "invoice.pdf" in html
     assert "fetching the file" in html
+
+
+def test_the_contact_panel_ticks_the_labels_the_conversation_has(client, world, whatsapp):
+    conversation = make_conversation(whatsapp)
+    vip = Label.objects.create(organization=world.org, name="VIP")
+    refund = Label.objects.create(organization=world.org, name="Refund")
+    Label.objects.create(organization=world.other_org, name="Elsewhere")
+    conversation.labels.add(vip)
+    client.force_login(world.agent.user)
+
+    html = client.get(reverse("conversation", args=[world.org.slug, conversation.pk])).content
+    html = html.decode()
+
+    assert f'value="{vip.pk}" checked>' in html
+    assert f'value="{refund.pk}" >' in html
+    assert "Elsewhere" not in html
