@@ -157,6 +157,16 @@ def test_a_conversation_opened_from_the_list_replaces_only_its_pane_and_stays_li
     meta, inbox_page
 ):
     page = inbox_page
+    refused = []  # what the browser refused to run, by the page's Content-Security-Policy
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.reload()
     customer_writes(meta, "whatsapp", "Is the terrace open?", name="Ayşe Yılmaz")
     messenger_customer = customer_writes(meta, "messenger", "Do you take bookings?")
     ayse = page.locator("[data-row]", has_text="Ayşe Yılmaz")
@@ -183,6 +193,7 @@ def test_a_conversation_opened_from_the_list_replaces_only_its_pane_and_stays_li
     expect(row).to_contain_text("For four people, tonight.")
     expect(row).to_have_attribute("aria-current", "true")
     expect(ayse.get_by_role("link")).not_to_have_attribute("aria-current", "true")
+    assert refused == []
 
 
 def test_an_agent_sends_an_image_that_reaches_the_customer_and_shows_with_its_mark(

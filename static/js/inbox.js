@@ -147,6 +147,13 @@
     var pane = document.querySelector("[data-conversation]");
     if (!pane) return;
     markCurrentRow();
+    // Opening it read what was unread; the list's next reload says so too.
+    var row = document.getElementById("row-" + pane.dataset.conversation);
+    if (row) {
+      row.parentNode.classList.remove("unread");
+      var badge = row.querySelector(".badge");
+      if (badge) badge.remove();
+    }
     document.querySelector("[data-inbox]").classList.add("has-conversation");
     baseTitle = pane.dataset.title;
     document.title = baseTitle;
