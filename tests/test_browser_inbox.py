@@ -23,7 +23,9 @@ from channels_meta.services.templates import templates_sync
 from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.state import DAY, SimulatorState
 from channels_meta.simulator.webhooks import WebhookSender
+from tests.channels_meta.factories import make_channel
 from tests.conftest import PASSWORD, make_member
+from tests.inbox.factories import make_conversation, make_message
 from tests.test_browser import _Quiet, _Server, browser  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -194,6 +196,27 @@ def test_a_conversation_opened_from_the_list_replaces_only_its_pane_and_stays_li
     expect(row).to_have_attribute("aria-current", "true")
     expect(ayse.get_by_role("link")).not_to_have_attribute("aria-current", "true")
     assert refused == []
+
+
+def test_on_a_phone_a_conversation_opened_far_down_the_list_shows_from_its_top(
+    inbox_page, world, live_server
+):
+    page_channel = make_channel(world.org, kind=ChannelKind.MESSENGER, external_id="1065404")
+    for number in range(20):
+        make_message(make_conversation(page_channel, name=f"Customer {number}"))
+    page = inbox_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/o/{world.org.slug}/inbox/")
+    far = page.locator("[data-row] a").nth(15)
+    name = far.locator(".name").text_content()
+    far.scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollY") > 0
+
+    far.click()
+
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_in_viewport()
+    expect(page.locator("#list-pane")).to_be_hidden()
+    assert page.evaluate("window.scrollY") == 0
 
 
 def test_an_agent_sends_an_image_that_reaches_the_customer_and_shows_with_its_mark(
