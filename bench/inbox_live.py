@@ -317,6 +317,26 @@ def watch(
     return seen, page_stats
 
 
+def lag_by_window(seconds: int = 10) -> str:
+    """The longest stored → processed of the deliveries received in each `seconds` of
+    the run (all of it: the traffic settling in, then the probes), to tell a slow start
+    from a steady lag."""
+    rows = list(
+        WebhookEvent.objects.exclude(processed_at=None)
+        .order_by("received_at")
+        .values_list("received_at", "processed_at")
+    )
+    if not rows:
+        return "none"
+    start = rows[0][0]
+    worst: dict[int, float] = {}
+    for received, processed in rows:
+        window = int((received - start).total_seconds() // seconds)
+        lag = (processed - received).total_seconds()
+        worst[window] = max(worst.get(window, 0.0), lag)
+    return " ".join(f"{worst.get(window, 0.0):.1f}" for window in range(max(worst) + 1)) + " s"
+
+
 def report(data, sender: TimedSender, seen: dict, probes: int, rate: float, stats: dict) -> None:
     stored = {
         sender.probes.number(text): created.timestamp()
@@ -345,6 +365,7 @@ def report(data, sender: TimedSender, seen: dict, probes: int, rate: float, stat
     print(summary("simulator POST → message row inserted", to_row))
     print(summary("message row inserted → in the page's DOM", row_to_dom))
     print(summary("every delivery: stored → processed", processing))
+    print("   the worst of them, by 10 s of the run: " + lag_by_window())
     print(
         f"   probes posted {len([n for n in numbers if n in posted])}, stored "
         f"{len([n for n in numbers if n in stored])}, seen in the page "
