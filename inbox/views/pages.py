@@ -23,14 +23,13 @@ from inbox.services import replies
 from inbox.services.conversations import conversation_mark_read
 
 
-def _list_context(request: HttpRequest, choices: selectors.Choices) -> dict:
+def _list_context(request: HttpRequest, choices: selectors.Choices, query: QueryDict) -> dict:
     form = ListFilterForm(
         request.GET, channels=choices.channels, members=choices.members, labels=choices.labels
     )
     filters = form.filters()
     after = parse_cursor(request.GET.get("after", ""))
     page = selectors.conversation_page(request.membership, filters, after)
-    query = _list_query(request)
     now = timezone.now()
     for conversation in page.conversations:
         options = policy.conversation_reply_options(conversation, now)
@@ -125,12 +124,13 @@ TEMPLATES = {
 
 def _page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
     pane = request.GET.get("pane", "")
+    query = _list_query(request)
     # The list marks the open conversation's row, also when it alone is reloaded.
     context: dict = {
         "organization": request.organization,
         "pane": pane,
         "conversation": conversation,
-        "query": _list_query(request).urlencode(),
+        "query": query.urlencode(),
     }
     with_list = pane in ("", "list", "more")
     with_timeline = conversation is not None and pane not in ("list", "more")
@@ -147,7 +147,7 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
             options = context["options"]
             context.update(_conversation_context(request, conversation, options, choices))
     if with_list:
-        context.update(_list_context(request, choices))
+        context.update(_list_context(request, choices, query))
     context["live_stamps"] = live.stamps(
         organization_id=request.organization.pk,
         conversation_id=conversation.pk if conversation else None,
