@@ -16,15 +16,17 @@ from django.db.models import (
     Exists,
     F,
     Func,
+    JSONField,
     Lookup,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
     TextField,
     prefetch_related_objects,
 )
+from django.db.models.fields.json import KT
+from django.db.models.functions import JSONObject, Left
 
 from accounts.models import Membership, Organization
 from channels_meta.models import Channel, ChannelStatus
@@ -40,6 +42,7 @@ from inbox.models import (
 )
 
 PAGE_SIZE = 25
+PREVIEW_LENGTH = 100
 TIMELINE_PAGE_SIZE = 30
 WORD = re.compile(r"\w+")
 
@@ -186,18 +189,66 @@ def tab_counts(membership: Membership, filters: ListFilters) -> dict[str, int]:
     )
 
 
-def _last_messages(conversations: list[Conversation]) -> None:
-    """Attach each conversation's latest message as `last_message`, in one query."""
-    ids = [c.last_message_pk for c in conversations if c.last_message_pk]
-    messages = Message.objects.select_related("author").in_bulk(ids)
-    for conversation in conversations:
-        conversation.last_message = messages.get(conversation.last_message_pk)
+@dataclass(frozen=True)
+class Preview:
+    """What a list row shows of its conversation's latest message."""
+
+    outbound: bool
+    deleted: bool
+    text: str
+    attachment_type: str
+    author_name: str  # the member who wrote an outbound message, if one did
+
+    @classmethod
+    def from_row(cls, row: dict | None) -> Preview | None:
+        if not row:
+            return None
+        author = row["author_name"] or row["author_email"] or ""
+        return cls(
+            outbound=row["direction"] == Direction.OUTBOUND,
+            deleted=bool(row["deleted"]),
+            text=row["text"] or "",
+            attachment_type=row["attachment_type"] or "",
+            author_name=author.split(" ")[0] if row["author_name"] else author,
+        )
+
+
+def _latest_message_preview() -> Subquery:
+    """The latest message's preview fields as one JSON object, read with the row."""
+    latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-sent_at", "-pk")
+    return Subquery(
+        latest.values(
+            preview=JSONObject(
+                direction="direction",
+                deleted="is_deleted",
+                text=Left("text", PREVIEW_LENGTH),
+                attachment_type=KT("attachments__0__type"),
+                author_name="author__full_name",
+                author_email="author__email",
+            )
+        )[:1],
+        output_field=JSONField(),
+    )
+
+
+def _labels_by_conversation(conversation_ids: list[int], labels: list[Label]) -> dict:
+    """Each conversation's labels, in the order of `labels` (the organisation's)."""
+    found: dict[int, set[int]] = {}
+    for conversation_id, label_id in Conversation.labels.through.objects.filter(
+        conversation_id__in=conversation_ids
+    ).values_list("conversation_id", "label_id"):
+        found.setdefault(conversation_id, set()).add(label_id)
+    return {
+        conversation_id: [label for label in labels if label.pk in label_ids]
+        for conversation_id, label_ids in found.items()
+    }
 
 
 def conversation_page(
-    membership: Membership, filters: ListFilters, after: Cursor | None = None
+    membership: Membership, filters: ListFilters, labels: list[Label], after: Cursor | None = None
 ) -> ListPage:
-    """One page of the list, newest activity first, after `after` (keyset: no OFFSET)."""
+    """One page of the list, newest activity first, after `after` (keyset: no OFFSET).
+    Each row carries `preview` (its latest message) and `label_list` (of `labels`)."""
     queryset = _tab(_filtered(membership, filters), membership, filters.tab)
     if after is not None:
         # The first condition repeats the second's bound so that the index on the
@@ -205,16 +256,17 @@ def conversation_page(
         queryset = queryset.filter(last_message_at__lte=after.at).filter(
             Q(last_message_at__lt=after.at) | Q(last_message_at=after.at, pk__lt=after.pk)
         )
-    latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-sent_at", "-pk")
     rows = list(
         queryset.select_related("channel", "contact", "assignee")
-        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
-        .annotate(last_message_pk=Subquery(latest.values("pk")[:1]))
+        .annotate(preview_row=_latest_message_preview())
         .order_by("-last_message_at", "-pk")[: PAGE_SIZE + 1]
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    _last_messages(rows)
+    labelled = _labels_by_conversation([row.pk for row in rows], labels)
+    for row in rows:
+        row.preview = Preview.from_row(row.preview_row)
+        row.label_list = labelled.get(row.pk, [])
     next_cursor = Cursor(rows[-1].last_message_at, rows[-1].pk) if more else None
     return ListPage(rows, next_cursor)
 
@@ -286,10 +338,12 @@ def earlier_conversations(conversation: Conversation) -> QuerySet[Conversation]:
 
 class Choices:
     """What the inbox's filters and forms offer: the organisation's members, channels
-    and labels, each read when a pane first needs it."""
+    and labels, each read when a pane first needs it. Beside an open conversation each
+    label also says, as `on_conversation`, whether the conversation has it."""
 
-    def __init__(self, organization: Organization) -> None:
+    def __init__(self, organization: Organization, conversation: Conversation | None = None):
         self.organization = organization
+        self.conversation = conversation
 
     @cached_property
     def members(self) -> list[Membership]:
@@ -305,7 +359,13 @@ class Choices:
 
     @cached_property
     def labels(self) -> list[Label]:
-        return list(Label.objects.for_org(self.organization))
+        labels = Label.objects.for_org(self.organization)
+        if self.conversation is not None:
+            has_it = Conversation.labels.through.objects.filter(
+                conversation_id=self.conversation.pk, label_id=OuterRef("pk")
+            )
+            labels = labels.annotate(on_conversation=Exists(has_it))
+        return list(labels)
 
 
 def saved_replies(organization: Organization) -> QuerySet[SavedReply]:
@@ -314,19 +374,6 @@ def saved_replies(organization: Organization) -> QuerySet[SavedReply]:
 
 def labels_of(organization: Organization) -> QuerySet[Label]:
     return Label.objects.for_org(organization)
-
-
-def labels_marking(conversation: Conversation) -> list[Label]:
-    """The organisation's labels, each with `on_conversation` saying whether the
-    conversation has it."""
-    has_it = Conversation.labels.through.objects.filter(
-        conversation_id=conversation.pk, label_id=OuterRef("pk")
-    )
-    return list(
-        Label.objects.filter(organization_id=conversation.organization_id).annotate(
-            on_conversation=Exists(has_it)
-        )
-    )
 
 
 def open_unread_count(organization: Organization) -> int:

@@ -29,7 +29,7 @@ def _list_context(request: HttpRequest, choices: selectors.Choices, query: Query
     )
     filters = form.filters()
     after = parse_cursor(request.GET.get("after", ""))
-    page = selectors.conversation_page(request.membership, filters, after)
+    page = selectors.conversation_page(request.membership, filters, choices.labels, after)
     now = timezone.now()
     for conversation in page.conversations:
         options = policy.conversation_reply_options(conversation, now)
@@ -40,7 +40,6 @@ def _list_context(request: HttpRequest, choices: selectors.Choices, query: Query
         "page": page,
         "counts": selectors.tab_counts(request.membership, filters),
         "tab_queries": {tab: _with(query, tab=tab) for tab in ("mine", "unassigned", "all")},
-        "labels": choices.labels,
     }
 
 
@@ -109,7 +108,7 @@ def _conversation_context(
         "contact_form": ContactForm(instance=conversation.contact),
         "earlier": selectors.earlier_conversations(conversation),
         "saved_replies": selectors.saved_replies(request.organization),
-        "label_choices": selectors.labels_marking(conversation),
+        "label_choices": choices.labels,
     }
 
 
@@ -134,7 +133,7 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
     }
     with_list = pane in ("", "list", "more")
     with_timeline = conversation is not None and pane not in ("list", "more")
-    choices = selectors.Choices(request.organization)
+    choices = selectors.Choices(request.organization, conversation)
     if not pane:
         # The banner of channels to reconnect reads them from here, not again.
         context["reauth_channels"] = [

@@ -60,6 +60,36 @@ def test_a_conversation_page_shows_messages_and_the_composer(client, world, what
     assert 'name="text"' in html
 
 
+@pytest.mark.parametrize(
+    ("latest", "shown"),
+    [
+        ({"text": "Is the shop open?"}, "Is the shop open?"),
+        ({"text": "We open at nine.", "direction": Direction.OUTBOUND, "author": "agent"},
+         "Ece:</span> We open at nine."),
+        ({"text": "Sent from the phone", "direction": Direction.OUTBOUND}, "You:</span> Sent"),
+        ({"text": "Oops", "is_deleted": True}, "<em>Deleted message</em>"),
+        ({"text": "", "attachments": [{"type": "image", "url": "https://x.test/i"}]},
+         "<em>image</em>"),
+        ({"text": "x" * 200}, "x" * 89 + "…"),
+    ],
+)  # fmt: skip
+def test_each_row_previews_the_latest_message(client, world, whatsapp, latest, shown):
+    world.agent.user.full_name = "Ece Kaya"
+    world.agent.user.save()
+    conversation = make_conversation(whatsapp)
+    make_message(conversation, text="An older message", at=timezone.now() - timedelta(hours=1))
+    if latest.get("author") == "agent":
+        latest = {**latest, "author": world.agent.user}
+    make_message(conversation, at=timezone.now(), **latest)
+    client.force_login(world.agent.user)
+
+    html = client.get(reverse("inbox", args=[world.org.slug])).content.decode()
+
+    preview = html.split('class="preview"')[1].split("</span>\n")[0]
+    assert shown in preview
+    assert "An older message" not in html
+
+
 def _conversations(channel, count):
     for number in range(count):
         conversation = make_conversation(channel, name=f"Customer {number}")
