@@ -5,15 +5,21 @@ stamp reloads what it shows; a stamp lost with the cache only costs one reload."
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 STAMP_SECONDS = 24 * 3600
+# How long a figure kept per change may serve, should a change not move the stamp (its
+# publication lost, a purge).
+PER_CHANGE_SECONDS = 60
+T = TypeVar("T")
 
 
 def _organization_key(organization_id: int) -> str:
@@ -53,3 +59,26 @@ def stamps(*, organization_id: int, conversation_id: int | None = None) -> tuple
         found = {}
     conversation = found.get(keys[1], "0") if conversation_id else ""
     return found.get(keys[0], "0"), conversation
+
+
+def per_change(*, organization_id: int, stamp: str, name: str, compute: Callable[[], T]) -> T:
+    """`compute()`, kept for the organisation's inbox as it is at `stamp` (from `stamps`):
+    pages reading the same state share one computation, and the next change moves the
+    stamp past it. Computed afresh when the stamp is unknown or the cache is down."""
+    if stamp in ("", "0"):
+        return compute()
+    digest = hashlib.blake2b(name.encode(), digest_size=16).hexdigest()
+    key = f"inbox:live:kept:{organization_id}:{stamp}:{digest}"
+    try:
+        kept = cache.get(key)
+    except Exception:
+        logger.warning("Could not read from the cache.", exc_info=True)
+        return compute()
+    if kept is not None:
+        return kept
+    value = compute()
+    try:
+        cache.set(key, value, timeout=PER_CHANGE_SECONDS)
+    except Exception:
+        logger.warning("Could not write to the cache.", exc_info=True)
+    return value

@@ -23,7 +23,9 @@ from inbox.services import replies
 from inbox.services.conversations import conversation_mark_read
 
 
-def _list_context(request: HttpRequest, choices: selectors.Choices, query: QueryDict) -> dict:
+def _list_context(
+    request: HttpRequest, choices: selectors.Choices, query: QueryDict, stamp: str
+) -> dict:
     form = ListFilterForm(
         request.GET, channels=choices.channels, members=choices.members, labels=choices.labels
     )
@@ -38,7 +40,12 @@ def _list_context(request: HttpRequest, choices: selectors.Choices, query: Query
         "filter_form": form,
         "filters": filters,
         "page": page,
-        "counts": selectors.tab_counts(request.membership, filters),
+        "counts": live.per_change(
+            organization_id=request.organization.pk,
+            stamp=stamp,
+            name=f"tab counts {request.membership.user_id} {filters!r}",
+            compute=lambda: selectors.tab_counts(request.membership, filters),
+        ),
         "tab_queries": {tab: _with(query, tab=tab) for tab in ("mine", "unassigned", "all")},
     }
 
@@ -141,16 +148,19 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
         ]
     if with_timeline:
         conversation_mark_read(conversation=conversation)
+    # The stamps are read before what the page shows, which is then at least as recent: a
+    # change made meanwhile moves them past the page's, and its next poll reloads.
+    context["live_stamps"] = live.stamps(
+        organization_id=request.organization.pk,
+        conversation_id=conversation.pk if conversation else None,
+    )
+    if with_timeline:
         context.update(_timeline_context(request, conversation))
         if pane in ("", "conversation"):
             options = context["options"]
             context.update(_conversation_context(request, conversation, options, choices))
     if with_list:
-        context.update(_list_context(request, choices, query))
-    context["live_stamps"] = live.stamps(
-        organization_id=request.organization.pk,
-        conversation_id=conversation.pk if conversation else None,
-    )
+        context.update(_list_context(request, choices, query, context["live_stamps"][0]))
     return render(request, TEMPLATES.get(pane, "inbox/inbox.html"), context)
 
 

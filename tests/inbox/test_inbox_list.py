@@ -6,12 +6,15 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from channels_meta.models import ChannelKind
 from inbox import live
 from inbox.models import ConversationKind, Label
+from inbox.services.conversations import conversation_assign
 from tests.channels_meta.factories import make_channel
 from tests.inbox.factories import make_conversation, make_message
 
@@ -184,3 +187,69 @@ def test_a_message_recorded_from_a_webhook_reaches_open_pages(world, committed):
         deliver(p.messaging("page", p.PAGE_ID, p.customer_message(p.PAGE_ID, "4242", "m_live")))
 
     assert live.stamps(organization_id=world.org.pk)[0] != before
+
+
+def _counts_queries(client, world) -> tuple[dict, int]:
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("inbox", args=[world.org.slug]))
+    counted = [query for query in captured if "COUNT(" in query["sql"]]
+    return page.context["counts"], len(counted)
+
+
+def test_tab_counts_are_counted_once_per_change_and_follow_every_change(
+    client, world, inbox, committed
+):
+    whatsapp, _instagram = inbox
+    conversation = make_conversation(whatsapp)
+    with committed():
+        live.changed(organization_id=world.org.pk)
+
+    first, counted_first = _counts_queries(client, world)
+    again, counted_again = _counts_queries(client, world)
+    with committed():
+        conversation_assign(
+            membership=world.agent, conversation=conversation, assignee=world.agent.user
+        )
+    after_change, counted_after = _counts_queries(client, world)
+
+    assert (counted_first, counted_again, counted_after) == (1, 0, 1)
+    assert first == again == {"mine": 0, "unassigned": 1, "all": 1, "unread": 0}
+    assert after_change == {"mine": 1, "unassigned": 0, "all": 1, "unread": 0}
+
+
+def test_each_member_and_each_filter_has_its_own_counts(client, world, inbox, committed):
+    whatsapp, instagram = inbox
+    make_conversation(whatsapp, assignee=world.agent.user)
+    make_conversation(instagram)
+    with committed():
+        live.changed(organization_id=world.org.pk)
+    url = reverse("inbox", args=[world.org.slug])
+
+    agents = client.get(url).context["counts"]
+    on_instagram = client.get(url, {"channel": instagram.pk}).context["counts"]
+    client.force_login(world.owner.user)
+    owners = client.get(url).context["counts"]
+
+    assert (agents["mine"], owners["mine"]) == (1, 0)
+    assert (agents["all"], on_instagram["all"]) == (2, 1)
+
+
+def test_what_is_kept_per_change_is_computed_when_the_cache_is_down(world, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    computed = []
+
+    for _ in range(2):
+        kept = live.per_change(
+            organization_id=world.org.pk,
+            stamp="1700000000",
+            name="tab counts",
+            compute=lambda: computed.append(1) or {"all": 3},
+        )
+
+    assert kept == {"all": 3}
+    assert len(computed) == 2
