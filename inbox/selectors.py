@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import JSONObject, Left
+from django.utils.text import Truncator
 
 from accounts.models import Membership, Organization
 from channels_meta.models import Channel, ChannelStatus
@@ -42,7 +43,7 @@ from inbox.models import (
 )
 
 PAGE_SIZE = 25
-PREVIEW_LENGTH = 100
+PREVIEW_LENGTH = 90
 TIMELINE_PAGE_SIZE = 30
 WORD = re.compile(r"\w+")
 
@@ -207,7 +208,7 @@ class Preview:
         return cls(
             outbound=row["direction"] == Direction.OUTBOUND,
             deleted=bool(row["deleted"]),
-            text=row["text"] or "",
+            text=Truncator(row["text"] or "").chars(PREVIEW_LENGTH),
             attachment_type=row["attachment_type"] or "",
             author_name=author.split(" ")[0] if row["author_name"] else author,
         )
@@ -221,7 +222,7 @@ def _latest_message_preview() -> Subquery:
             preview=JSONObject(
                 direction="direction",
                 deleted="is_deleted",
-                text=Left("text", PREVIEW_LENGTH),
+                text=Left("text", PREVIEW_LENGTH + 1),  # one more tells a longer one
                 attachment_type=KT("attachments__0__type"),
                 author_name="author__full_name",
                 author_email="author__email",

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.dates import MONTHS_3
 from django.utils.translation import gettext_lazy as _
 
 from inbox.models import Message, MessageStatus
@@ -29,16 +29,24 @@ STATUS_SIGNS = {
 
 @register.filter
 def short_time(moment: datetime | None) -> str:
-    """ "14:05" today, "3 Nov" this year, "3 Nov 2025" before."""
+    """ "14:05" today, "3 Nov" this year, "3 Nov 2025" before (as Django's `date` filter
+    would write them, without its cost on every row and message)."""
     if moment is None:
         return ""
     local = timezone.localtime(moment)
     today = timezone.localdate()
     if local.date() == today:
-        return date_format(local, "H:i")
+        return f"{local:%H:%M}"
+    month = str(MONTHS_3[local.month]).title()
     if local.year == today.year:
-        return date_format(local, "j M")
-    return date_format(local, "j M Y")
+        return f"{local.day} {month}"
+    return f"{local.day} {month} {local.year}"
+
+
+@register.filter
+def iso(moment: datetime | None) -> str:
+    """ISO 8601 in the reader's time zone, for `<time datetime>` (Django's `date:'c'`)."""
+    return timezone.localtime(moment).isoformat() if moment else ""
 
 
 @register.filter
