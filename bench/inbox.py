@@ -33,7 +33,10 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -97,6 +100,7 @@ class Case:
     rows: int | None = None
     load: harness.Load | None = None
     stale: bool = False  # a live poll from a page that has not seen the latest change
+    changing: bool = False  # the inbox changes 20 times a second while it is measured
     sqls: list[str] = field(default_factory=list)
     # Each SELECT of the page run again alone (the fastest of three): the sum, the slowest.
     database_ms: float = 0.0
@@ -121,6 +125,7 @@ def cases(data: inbox_data.Dataset) -> list[Case]:
     return [
         Case("list, default (open, all)", "list", inbox),
         Case("list, refreshed by live (pane=list)", "list", f"{inbox}?pane=list"),
+        Case("list, while the inbox changes 20 times a second", "list", inbox, changing=True),
         Case("list, channel + label + unread", "list", f"{inbox}?{filtered}"),
         Case(f"list, search name “{inbox_data.NAME_FRAGMENT}”", "list",
              f"{inbox}?{urlencode({'q': inbox_data.NAME_FRAGMENT})}"),
@@ -178,6 +183,27 @@ def select_one_load(seconds: int) -> harness.Load:
     )
 
 
+@contextmanager
+def changes(data: inbox_data.Dataset, every: float | None) -> Iterator[None]:
+    """Something changes in the organisation's inbox every `every` seconds meanwhile, as
+    far as open pages can tell: what is kept per change is computed again."""
+    stop = threading.Event()
+
+    def change() -> None:
+        while not stop.wait(every):
+            live.changed(organization_id=data.organization.pk)
+
+    worker = threading.Thread(target=change, daemon=True)
+    if every:
+        worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if every:
+            worker.join()
+
+
 def measure_case(
     client: Client, case: Case, data: inbox_data.Dataset, seconds: int, cookie: str
 ) -> None:
@@ -193,9 +219,12 @@ def measure_case(
             raise SystemExit(f"{path} answered {response.status_code}")
     if case.group == "list":
         case.rows = response.content.count(b"data-row>")
-    case.load = harness.wrk(f"{BASE}{path}", seconds=seconds, headers=headers)
+    with changes(data, every=0.05 if case.changing else None):
+        case.load = harness.wrk(f"{BASE}{path}", seconds=seconds, headers=headers)
     if case.load.failed:
         raise SystemExit(f"{path}: {case.load.failed} requests failed under wrk")
+    if case.changing:
+        live.changed(organization_id=data.organization.pk)
     with CaptureQueriesContext(connection) as captured:
         client.get(path)
     case.sqls = [query["sql"] for query in captured.captured_queries]
