@@ -11,6 +11,7 @@ messages each, one conversation with `LONG_CONVERSATION` × scale messages), bes
 
 from __future__ import annotations
 
+import importlib
 import random
 import re
 import time
@@ -26,6 +27,8 @@ from channels_meta.models import Channel, MessageTemplate
 from channels_meta.simulator.traffic import LINES
 from inbox.models import Contact, Conversation, Label, Message, SavedReply
 
+WORDS = importlib.import_module("inbox.migrations.0015_conversation_words")
+
 BIG_CONVERSATIONS = 100_000
 BIG_MESSAGES_PER_CONVERSATION = 10
 LONG_CONVERSATION = 50_000
@@ -40,7 +43,13 @@ PHONE_NUMBER_ID = "3067000000000001"
 LABELS = ["VIP", "Order", "Complaint", "Refund", "Wholesale", "Follow-up", "Spam", "New"]
 SEARCH_WORD = "refund"
 NAME_FRAGMENT = "yılm"
-TABLES = ["inbox_contact", "inbox_conversation", "inbox_conversation_labels", "inbox_message"]
+TABLES = [
+    "inbox_contact",
+    "inbox_conversation",
+    "inbox_conversation_labels",
+    "inbox_message",
+    "inbox_conversationword",
+]
 
 FIRST = [
     ("Ayşe", "ayse"), ("Mehmet", "mehmet"), ("Zeynep", "zeynep"), ("Emre", "emre"),
@@ -445,6 +454,8 @@ def _load(made: list, long_id_holder: dict) -> None:
             {**lines, "long_id": long_id_holder["id"], "long_count": long_count},
             Message,
         )
+        # What the database's triggers (off while loading) keep for search.
+        _timed(cursor, "conversation words", WORDS.BACKFILL, {})
 
 
 def _timed(cursor, what: str, sql: str, params: dict, model: type[Model] | None = None) -> None:

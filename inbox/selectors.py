@@ -4,12 +4,12 @@ organisation's overview, its open work by channel and who waits longest."""
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, reduce
 
-from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
 from django.db.models import (
     Count,
@@ -35,6 +35,7 @@ from inbox.models import (
     Contact,
     Conversation,
     ConversationStatus,
+    ConversationWord,
     Direction,
     Label,
     Message,
@@ -111,30 +112,28 @@ class ContactHaystack(Func):
         super().__init__(F("custom_name"), F("name"), F("username"), F("phone"))
 
 
-class SimpleTextVector(Func):
-    """A message's words, as the full-text index has them."""
-
-    template = "to_tsvector('simple', %(expressions)s)"
-    output_field = SearchVectorField()
-
-
 def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> QuerySet:
-    """Conversations whose contact's name, handle or phone contains `q`, or with a message
-    whose words start with those of `q`. On PostgreSQL both use indexes (trigram and
-    full-text, made by the inbox's migrations); elsewhere a plain scan."""
+    """Conversations whose contact's name, handle or phone contains `q`, or in which every
+    word of `q` starts a word written by either side. On PostgreSQL both read indexes:
+    the contacts' trigram index and the conversations' words (`ConversationWord`, kept
+    by the database); elsewhere `q` is looked for in the contacts and messages."""
     contacts = Contact.objects.filter(organization_id=organization_id)
-    messages = Message.objects.filter(organization_id=organization_id)
     if connection.vendor == "postgresql":
         contacts = contacts.alias(haystack=ContactHaystack()).filter(haystack__ilike=_like(q))
-        words = WORD.findall(q)
-        query = SearchQuery(
-            " & ".join(f"{word}:*" for word in words), config="simple", search_type="raw"
-        )
-        messages = (
-            messages.alias(words=SimpleTextVector("text")).filter(words=query)
-            if words
-            else messages.none()
-        )
+        words = WORD.findall(q.lower())
+        written = Q(pk__in=[])
+        if words:
+            written = reduce(
+                operator.and_,
+                (
+                    Q(
+                        pk__in=ConversationWord.objects.filter(
+                            organization_id=organization_id, word__startswith=word
+                        ).values("conversation_id")
+                    )
+                    for word in words
+                ),
+            )
     else:
         contacts = contacts.filter(
             Q(custom_name__icontains=q)
@@ -142,10 +141,12 @@ def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> Q
             | Q(username__icontains=q)
             | Q(phone__icontains=q)
         )
-        messages = messages.filter(text__icontains=q)
-    return queryset.filter(
-        Q(contact_id__in=contacts.values("pk")) | Q(pk__in=messages.values("conversation_id"))
-    )
+        written = Q(
+            pk__in=Message.objects.filter(
+                organization_id=organization_id, text__icontains=q
+            ).values("conversation_id")
+        )
+    return queryset.filter(Q(contact_id__in=contacts.values("pk")) | written)
 
 
 def _filtered(membership: Membership, filters: ListFilters) -> QuerySet[Conversation]:

@@ -1,6 +1,6 @@
 """The inbox's models, by concept: contacts, conversations (with labels, notes and saved
-replies), messages, their attachments, and what Meta reported before Padu knew the
-message. Everything is importable from `inbox.models`."""
+replies), messages, their attachments, what Meta reported before Padu knew the message,
+and the words each conversation holds, for search. Everything is importable from `inbox.models`."""
 
 from inbox.models.attachments import (
     Attachment,
@@ -27,6 +27,7 @@ from inbox.models.messages import (
     SendMode,
 )
 from inbox.models.pending import PendingChange, PendingChangeKind, PendingReceipt
+from inbox.models.search import ConversationWord
 
 __all__ = [
     "STATUS_ORDER",
@@ -37,6 +38,7 @@ __all__ = [
     "Conversation",
     "ConversationKind",
     "ConversationStatus",
+    "ConversationWord",
     "Direction",
     "Label",
     "Message",
