@@ -4,11 +4,10 @@ organisation's overview, its open work by channel and who waits longest."""
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property, reduce
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import (
@@ -116,24 +115,18 @@ def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> Q
     """Conversations whose contact's name, handle or phone contains `q`, or in which every
     word of `q` starts a word written by either side. On PostgreSQL both read indexes:
     the contacts' trigram index and the conversations' words (`ConversationWord`, kept
-    by the database); elsewhere `q` is looked for in the contacts and messages."""
+    by the database); elsewhere `q` is looked for in the contacts and messages. The
+    matches are gathered first (a union), so that a rare match is read by its id rather
+    than found by walking the list."""
     contacts = Contact.objects.filter(organization_id=organization_id)
     if connection.vendor == "postgresql":
         contacts = contacts.alias(haystack=ContactHaystack()).filter(haystack__ilike=_like(q))
-        words = WORD.findall(q.lower())
-        written = Q(pk__in=[])
-        if words:
-            written = reduce(
-                operator.and_,
-                (
-                    Q(
-                        pk__in=ConversationWord.objects.filter(
-                            organization_id=organization_id, word__startswith=word
-                        ).values("conversation_id")
-                    )
-                    for word in words
-                ),
-            )
+        written = ConversationWord.objects.none().values("conversation_id")
+        for position, word in enumerate(WORD.findall(q.lower())):
+            with_word = ConversationWord.objects.filter(
+                organization_id=organization_id, word__startswith=word
+            ).values("conversation_id")
+            written = with_word.filter(conversation_id__in=written) if position else with_word
     else:
         contacts = contacts.filter(
             Q(custom_name__icontains=q)
@@ -141,12 +134,19 @@ def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> Q
             | Q(username__icontains=q)
             | Q(phone__icontains=q)
         )
-        written = Q(
-            pk__in=Message.objects.filter(
-                organization_id=organization_id, text__icontains=q
-            ).values("conversation_id")
+        written = (
+            Message.objects.filter(organization_id=organization_id, text__icontains=q)
+            .order_by()
+            .values("conversation_id")
         )
-    return queryset.filter(Q(contact_id__in=contacts.values("pk")) | written)
+    of_contacts = (
+        Conversation.objects.filter(
+            organization_id=organization_id, contact_id__in=contacts.values("pk")
+        )
+        .order_by()
+        .values("pk")
+    )
+    return queryset.filter(pk__in=of_contacts.union(written))
 
 
 def _filtered(membership: Membership, filters: ListFilters) -> QuerySet[Conversation]:
@@ -258,10 +258,14 @@ def conversation_page(
         queryset = queryset.filter(last_message_at__lte=after.at).filter(
             Q(last_message_at__lt=after.at) | Q(last_message_at=after.at, pk__lt=after.pk)
         )
+    newest_first = ("-last_message_at", "-pk")
+    # The page's rows are chosen first, then only they are joined to what they show.
+    page_ids = queryset.order_by(*newest_first).values("pk")[: PAGE_SIZE + 1]
     rows = list(
-        queryset.select_related("channel", "contact", "assignee")
+        Conversation.objects.filter(pk__in=Subquery(page_ids))
+        .select_related("channel", "contact", "assignee")
         .annotate(preview_row=_latest_message_preview())
-        .order_by("-last_message_at", "-pk")[: PAGE_SIZE + 1]
+        .order_by(*newest_first)
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

@@ -115,11 +115,11 @@ class Conversation(models.Model):
             ),
         ]
         indexes = [
-            # Covering what the tabs count (whose, unread), so counting the open
-            # conversations reads this index alone (PostgreSQL; elsewhere a plain index).
+            # Covering what the tabs count (whose, unread) and the ids a search matches
+            # against, so both read this index alone (PostgreSQL; elsewhere a plain index).
             models.Index(
                 fields=["organization", "status", "-last_message_at"],
-                include=["assignee", "unread_count"],
+                include=["assignee", "unread_count", "id"],
                 name="conv_org_status_recent",
             ),
             models.Index(

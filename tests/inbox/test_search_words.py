@@ -105,3 +105,11 @@ def test_messages_stored_before_the_words_are_backfilled(world, whatsapp):
         cursor.execute(words_migration.BACKFILL)
 
     assert words_of(conversation) == {"siparişim", "nerede"}
+
+
+def test_a_conversation_matching_by_name_and_by_words_shows_once(client, world, whatsapp):
+    conversation = make_conversation(whatsapp, name="Refund Desk")
+    make_message(conversation, text="About my refund")
+    make_message(make_conversation(whatsapp, name="Ayla"), text="Refunded, thanks")
+
+    assert found(client, world, "refund") == ["Ayla", "Refund Desk"]
