@@ -115,9 +115,7 @@ def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> Q
     """Conversations whose contact's name, handle or phone contains `q`, or in which every
     word of `q` starts a word written by either side. On PostgreSQL both read indexes:
     the contacts' trigram index and the conversations' words (`ConversationWord`, kept
-    by the database); elsewhere `q` is looked for in the contacts and messages. The
-    matches are gathered first (a union), so that a rare match is read by its id rather
-    than found by walking the list."""
+    by the database); elsewhere `q` is looked for in the contacts and messages."""
     contacts = Contact.objects.filter(organization_id=organization_id)
     if connection.vendor == "postgresql":
         contacts = contacts.alias(haystack=ContactHaystack()).filter(haystack__ilike=_like(q))
@@ -134,19 +132,10 @@ def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> Q
             | Q(username__icontains=q)
             | Q(phone__icontains=q)
         )
-        written = (
-            Message.objects.filter(organization_id=organization_id, text__icontains=q)
-            .order_by()
-            .values("conversation_id")
+        written = Message.objects.filter(organization_id=organization_id, text__icontains=q).values(
+            "conversation_id"
         )
-    of_contacts = (
-        Conversation.objects.filter(
-            organization_id=organization_id, contact_id__in=contacts.values("pk")
-        )
-        .order_by()
-        .values("pk")
-    )
-    return queryset.filter(pk__in=of_contacts.union(written))
+    return queryset.filter(Q(contact_id__in=contacts.values("pk")) | Q(pk__in=written))
 
 
 def _filtered(membership: Membership, filters: ListFilters) -> QuerySet[Conversation]:

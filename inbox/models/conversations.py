@@ -115,11 +115,12 @@ class Conversation(models.Model):
             ),
         ]
         indexes = [
-            # Covering what the tabs count (whose, unread) and the ids a search matches
-            # against, so both read this index alone (PostgreSQL; elsewhere a plain index).
+            # Covering what the tabs count (whose, unread) and what a search tests (the
+            # conversation, its contact), so both walk this index alone, newest first
+            # (PostgreSQL; elsewhere a plain index).
             models.Index(
                 fields=["organization", "status", "-last_message_at"],
-                include=["assignee", "unread_count", "id"],
+                include=["assignee", "unread_count", "id", "contact"],
                 name="conv_org_status_recent",
             ),
             models.Index(
