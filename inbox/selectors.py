@@ -277,7 +277,7 @@ class Timeline:
 
 def timeline_page(conversation: Conversation, before: Cursor | None = None) -> Timeline:
     """The latest messages of a conversation (or those before `before`), with the notes
-    written among them."""
+    written among them. The conversation comes from `with_page_hints`."""
     messages = conversation.messages.select_related("author").order_by("-sent_at", "-pk")
     if before is not None:
         messages = messages.filter(
@@ -294,7 +294,9 @@ def timeline_page(conversation: Conversation, before: Cursor | None = None) -> T
             if message.attachments
             else {}
         )
-    notes = conversation.notes.select_related("author")
+    notes = Note.objects.none()
+    if conversation.has_notes:
+        notes = conversation.notes.select_related("author")
     if more:
         notes = notes.filter(created_at__gte=page[-1].sent_at)
     if before is not None:
@@ -320,15 +322,32 @@ def _moment(item: Message | Note) -> datetime:
     return item.created_at
 
 
-def earlier_conversations(conversation: Conversation) -> QuerySet[Conversation]:
-    """The customer's other conversations on the same channel (comment threads, say)."""
-    return (
-        Conversation.objects.filter(
-            organization_id=conversation.organization_id, contact=conversation.contact_id
-        )
-        .exclude(pk=conversation.pk)
-        .order_by("-last_message_at")[:10]
+def _others_of_contact(organization_id, contact_id, pk) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(
+        organization_id=organization_id, contact_id=contact_id
+    ).exclude(pk=pk)
+
+
+def with_page_hints(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Conversations that also say whether they have notes (`has_notes`) and whether their
+    customer has others (`has_earlier`): most have neither, and a page then asks for
+    neither."""
+    others = _others_of_contact(OuterRef("organization_id"), OuterRef("contact_id"), OuterRef("pk"))
+    return queryset.annotate(
+        has_notes=Exists(Note.objects.filter(conversation=OuterRef("pk"))),
+        has_earlier=Exists(others),
     )
+
+
+def earlier_conversations(conversation: Conversation) -> list[Conversation]:
+    """The customer's other conversations on the same channel (comment threads, say);
+    the conversation comes from `with_page_hints`."""
+    if not conversation.has_earlier:
+        return []
+    others = _others_of_contact(
+        conversation.organization_id, conversation.contact_id, conversation.pk
+    )
+    return list(others.order_by("-last_message_at")[:10])
 
 
 class Choices:

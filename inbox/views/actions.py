@@ -33,7 +33,8 @@ def _back(request: HttpRequest, conversation) -> HttpResponse:
     if request.headers.get("HX-Request"):
         request.GET = request.GET.copy()
         request.GET["pane"] = "conversation"
-        return _page(request, conversation)
+        # Read again: the action may have changed it, or added its first note.
+        return _page(request, conversation_for_member(request, conversation.pk))
     url = reverse("conversation", args=[request.organization.slug, conversation.pk])
     query = request.GET.urlencode()
     return redirect(f"{url}?{query}" if query else url)

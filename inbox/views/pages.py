@@ -172,7 +172,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def conversation_for_member(request: HttpRequest, conversation_id: int) -> Conversation:
     return get_for_member(
-        Conversation.objects.select_related("channel", "contact", "assignee"),
+        selectors.with_page_hints(
+            Conversation.objects.select_related("channel", "contact", "assignee")
+        ),
         request.membership,
         conversation_id,
     )

@@ -489,3 +489,12 @@ def test_a_form_comes_back_to_the_conversation_with_the_lists_filters(client, wo
 
     page = reverse("conversation", args=[world.org.slug, conversation.pk])
     assert response["Location"] == f"{page}?tab=mine&status=pending"
+
+
+def test_the_first_note_shows_in_the_pane_sent_back(client, world, conversation):
+    client.force_login(world.agent.user)
+    url = reverse("conversation_note", args=[world.org.slug, conversation.pk])
+
+    pane = client.post(url, {"text": "Call them back tomorrow"}, headers={"HX-Request": "true"})
+
+    assert "Call them back tomorrow" in pane.content.decode()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels_meta.models import ChannelKind
-from inbox.models import Direction, Label
+from inbox.models import Conversation, ConversationKind, Direction, Label, Note
 from tests.channels_meta.factories import make_channel
 from tests.inbox.factories import give_avatar, make_attachment, make_conversation, make_message
 
@@ -155,10 +155,21 @@ def test_a_conversation_opened_from_the_list_takes_at_most_ten_queries(client, w
         make_message(conversation, text=f"Message {number}")
     url = reverse("conversation", args=[world.org.slug, conversation.pk]) + "?pane=conversation"
 
-    # The person, the memberships; the conversation, its messages and notes; members and
-    # labels for the actions, its labels, its customer's earlier conversations, the saved
-    # replies.
-    assert _queries(client, url) <= 10
+    # The person, the memberships; the conversation, its messages; the number's approved
+    # templates; members and labels (with whether it has each) for the actions; the saved
+    # replies. Notes and the customer's earlier conversations are read only when there are
+    # some.
+    assert _queries(client, url) == 8
+    Note.objects.create(organization=world.org, conversation=conversation, text="Hi")
+    Conversation.objects.create(
+        organization=world.org,
+        channel=whatsapp,
+        contact=conversation.contact,
+        kind=ConversationKind.COMMENT,
+        comment_id="17900000000000001",
+        last_message_at=timezone.now(),
+    )
+    assert _queries(client, url) == 10
 
 
 def test_a_conversation_refreshed_by_live_takes_few_queries(client, world, whatsapp):
