@@ -30,7 +30,8 @@ class Migration(migrations.Migration):
 # PostgreSQL keeps each conversation's words itself, whichever code path writes a
 # message: once per INSERT statement (a webhook's batch is one) and when a message's text
 # changes (an edit) or it moves to another conversation (two customers' conversations
-# merged). Words are only ever added; erasing messages rebuilds their conversations' words.
+# merged). Words are only ever added: deleting some of a conversation's messages leaves
+# their words; deleting the conversation deletes its words.
 WORDS_OF = (
     "SELECT DISTINCT m.conversation_id, w.lexeme, m.organization_id "
     "FROM {messages} m CROSS JOIN LATERAL unnest(to_tsvector('simple', m.text)) w "
