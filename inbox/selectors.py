@@ -4,7 +4,6 @@ organisation's overview, its open work by channel and who waits longest."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -45,7 +44,7 @@ from inbox.models import (
 PAGE_SIZE = 25
 PREVIEW_LENGTH = 90
 TIMELINE_PAGE_SIZE = 30
-WORD = re.compile(r"\w+")
+SEARCH_WORDS = 5  # the longest of a search's words are enough to find it
 
 
 @dataclass(frozen=True)
@@ -111,6 +110,18 @@ class ContactHaystack(Func):
         super().__init__(F("custom_name"), F("name"), F("username"), F("phone"))
 
 
+def _words_of(q: str) -> list[str]:
+    """The words of `q` as PostgreSQL reads messages into `ConversationWord` (lower case,
+    split where its parser splits), the longest first, at most `SEARCH_WORDS`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT lexeme FROM unnest(to_tsvector('simple', %s)) "
+            "ORDER BY length(lexeme) DESC LIMIT %s",
+            [q, SEARCH_WORDS],
+        )
+        return [lexeme for (lexeme,) in cursor.fetchall()]
+
+
 def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> QuerySet:
     """Conversations whose contact's name, handle or phone contains `q`, or in which every
     word of `q` starts a word written by either side. On PostgreSQL both read indexes:
@@ -120,7 +131,7 @@ def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> Q
     if connection.vendor == "postgresql":
         contacts = contacts.alias(haystack=ContactHaystack()).filter(haystack__ilike=_like(q))
         written = ConversationWord.objects.none().values("conversation_id")
-        for position, word in enumerate(WORD.findall(q.lower())):
+        for position, word in enumerate(_words_of(q)):
             with_word = ConversationWord.objects.filter(
                 organization_id=organization_id, word__startswith=word
             ).values("conversation_id")

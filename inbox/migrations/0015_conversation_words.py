@@ -31,40 +31,37 @@ class Migration(migrations.Migration):
 # message: once per INSERT statement (a webhook's batch is one) and when a message's text
 # changes (an edit) or it moves to another conversation (two customers' conversations
 # merged). Words are only ever added: deleting some of a conversation's messages leaves
-# their words; deleting the conversation deletes its words.
-WORDS_OF = (
+# their words; deleting the conversation deletes its words. Words are inserted in key
+# order, so that two batches sharing conversations cannot wait on each other in a cycle.
+# The messages stored before are read by the next migration.
+WORDS_INSERT = (
+    "INSERT INTO inbox_conversationword (conversation_id, word, organization_id) "
     "SELECT DISTINCT m.conversation_id, w.lexeme, m.organization_id "
     "FROM {messages} m CROSS JOIN LATERAL unnest(to_tsvector('simple', m.text)) w "
-    "WHERE m.text <> ''"
+    "WHERE m.text <> '' {condition} ORDER BY 1, 2 ON CONFLICT DO NOTHING"
 )
-WORDS_INSERT = "INSERT INTO inbox_conversationword (conversation_id, word, organization_id) "
-BACKFILL = WORDS_INSERT + WORDS_OF.format(messages="inbox_message") + " ON CONFLICT DO NOTHING"
 TRIGGERS = [
     "CREATE FUNCTION inbox_conversation_words_of_new() RETURNS trigger LANGUAGE plpgsql AS $$"
-    " BEGIN " + WORDS_INSERT + WORDS_OF.format(messages="new_messages")
-    + " ON CONFLICT DO NOTHING; RETURN NULL; END $$",
+    " BEGIN " + WORDS_INSERT.format(messages="new_messages", condition="")
+    + "; RETURN NULL; END $$",
     "CREATE TRIGGER inbox_message_words_new AFTER INSERT ON inbox_message"
     " REFERENCING NEW TABLE AS new_messages FOR EACH STATEMENT"
     " EXECUTE FUNCTION inbox_conversation_words_of_new()",
     "CREATE FUNCTION inbox_conversation_words_of_changed() RETURNS trigger LANGUAGE plpgsql"
-    " AS $$ BEGIN " + WORDS_INSERT + "SELECT DISTINCT NEW.conversation_id, w.lexeme,"
-    " NEW.organization_id FROM unnest(to_tsvector('simple', NEW.text)) w"
+    " AS $$ BEGIN INSERT INTO inbox_conversationword (conversation_id, word, organization_id)"
+    " SELECT DISTINCT NEW.conversation_id, w.lexeme, NEW.organization_id"
+    " FROM unnest(to_tsvector('simple', NEW.text)) w ORDER BY 2"
     " ON CONFLICT DO NOTHING; RETURN NULL; END $$",
     "CREATE TRIGGER inbox_message_words_changed AFTER UPDATE OF text, conversation_id"
     " ON inbox_message FOR EACH ROW WHEN (OLD.text IS DISTINCT FROM NEW.text"
     " OR OLD.conversation_id IS DISTINCT FROM NEW.conversation_id)"
     " EXECUTE FUNCTION inbox_conversation_words_of_changed()",
-    BACKFILL,
-    # The words replace the full-text index on every message, which each insert paid for.
-    "DROP INDEX IF EXISTS message_text_search",
 ]
 TRIGGERS_DROP = [
     "DROP TRIGGER IF EXISTS inbox_message_words_new ON inbox_message",
     "DROP TRIGGER IF EXISTS inbox_message_words_changed ON inbox_message",
     "DROP FUNCTION IF EXISTS inbox_conversation_words_of_new()",
     "DROP FUNCTION IF EXISTS inbox_conversation_words_of_changed()",
-    "CREATE INDEX IF NOT EXISTS message_text_search ON inbox_message USING gin "
-    "(to_tsvector('simple', text))",
 ]
 
 

@@ -18,7 +18,7 @@ from tests.channels_meta.factories import make_channel
 from tests.inbox.factories import make_conversation, make_message
 
 pytestmark = pytest.mark.django_db
-words_migration = importlib.import_module("inbox.migrations.0015_conversation_words")
+backfill = importlib.import_module("inbox.migrations.0016_conversation_words_backfill")
 
 
 @pytest.fixture
@@ -101,8 +101,7 @@ def test_messages_stored_before_the_words_are_backfilled(world, whatsapp):
     make_message(conversation, text="Siparişim nerede?")
     ConversationWord.objects.all().delete()
 
-    with connection.cursor() as cursor:
-        cursor.execute(words_migration.BACKFILL)
+    backfill.words_backfill(connection)
 
     assert words_of(conversation) == {"siparişim", "nerede"}
 
@@ -113,3 +112,19 @@ def test_a_conversation_matching_by_name_and_by_words_shows_once(client, world, 
     make_message(make_conversation(whatsapp, name="Ayla"), text="Refunded, thanks")
 
     assert found(client, world, "refund") == ["Ayla", "Refund Desk"]
+
+
+@pytest.mark.parametrize(
+    ("written", "searched"),
+    [
+        ("İade talebim var", "İADE"),
+        ("ŞİKAYET etmek istiyorum", "şikayet"),
+        ("order_number 4411", "order_number"),
+        ("kargo ne zaman gelir, bugün mü yarın mı acaba", "kargo ne zaman gelir bugün yarın acaba"),
+    ],
+)
+def test_a_search_reads_words_as_the_messages_were_read(client, world, whatsapp, written, searched):
+    make_message(make_conversation(whatsapp, name="Found"), text=written)
+    make_message(make_conversation(whatsapp, name="Other"), text="Merhaba")
+
+    assert found(client, world, searched) == ["Found"]

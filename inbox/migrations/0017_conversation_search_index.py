@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0007_notice_topic'),
         ('channels_meta', '0008_channel_reauth_reason'),
-        ('inbox', '0015_conversation_words'),
+        ('inbox', '0016_conversation_words_backfill'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
