@@ -27,7 +27,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import JSONObject, Left
 from django.utils.text import Truncator
 
-from accounts.models import Membership, Organization
+from accounts.models import Membership, Organization, User
 from channels_meta.models import Channel, ChannelStatus
 from inbox.models import (
     Contact,
@@ -205,13 +205,15 @@ class Preview:
     def from_row(cls, row: dict | None) -> Preview | None:
         if not row:
             return None
-        author = row["author_name"] or row["author_email"] or ""
+        author = ""
+        if row["author_email"]:  # an outbound message a member wrote
+            author = User(full_name=row["author_name"], email=row["author_email"]).get_short_name()
         return cls(
             outbound=row["direction"] == Direction.OUTBOUND,
             deleted=bool(row["deleted"]),
             text=Truncator(row["text"] or "").chars(PREVIEW_LENGTH),
             attachment_type=row["attachment_type"] or "",
-            author_name=author.split(" ")[0] if row["author_name"] else author,
+            author_name=author,
         )
 
 
