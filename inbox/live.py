@@ -47,6 +47,13 @@ def changed(*, organization_id: int, conversation_ids: Iterable[int] = ()) -> No
     transaction.on_commit(publish)
 
 
+def contact_changed(contact) -> None:
+    """Tell open pages that what they show of a customer (name, picture, the team's
+    fields) changed: the list, and each of the customer's conversations."""
+    conversation_ids = contact.conversations.values_list("pk", flat=True)
+    changed(organization_id=contact.organization_id, conversation_ids=list(conversation_ids))
+
+
 def stamps(*, organization_id: int, conversation_id: int | None = None) -> tuple[str, str]:
     """The organisation's and the conversation's current stamps ("0" when unknown)."""
     keys = [_organization_key(organization_id)]

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from channels_meta.graph.calls import downloads as graph_downloads
 from channels_meta.graph.errors import GraphError, RateLimited, TransientError
-from inbox import filetypes
+from inbox import filetypes, live
 from inbox.models import Contact
 from inbox.services import downloads
 
@@ -112,6 +112,7 @@ def _keep(contact: Contact, claimed_at: object, square: bytes) -> str:
     if not kept:
         return "skipped"
     _forget(contact, previous)
+    live.contact_changed(contact)
     return "stored"
 
 

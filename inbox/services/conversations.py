@@ -173,5 +173,4 @@ def contact_update(
     contact.email = email.strip()
     contact.notes = notes.strip()
     contact.save(update_fields=["custom_name", "email", "notes", "updated_at"])
-    conversation_ids = contact.conversations.values_list("pk", flat=True)
-    live.changed(organization_id=contact.organization_id, conversation_ids=list(conversation_ids))
+    live.contact_changed(contact)

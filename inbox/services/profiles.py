@@ -19,6 +19,7 @@ from channels_meta.graph.calls import customers
 from channels_meta.graph.errors import PermanentError, ProfileUnavailable, TokenInvalid
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services.tokens import channel_token_get, token_refusal_handled
+from inbox import live
 from inbox.models import Contact, Conversation, ConversationKind
 from inbox.services.avatars import contact_avatars_fetch_soon
 
@@ -54,6 +55,8 @@ def _profile_keep(contact: Contact, **found: str) -> None:
     Contact.objects.filter(pk=contact.pk).update(profile_checked_at=now, updated_at=now, **values)
     for field, value in {**values, "profile_checked_at": now}.items():
         setattr(contact, field, value)
+    if values:
+        live.contact_changed(contact)
     if picture and picture != contact.avatar_source:
         contact_avatars_fetch_soon(contact_ids=[contact.pk])
 

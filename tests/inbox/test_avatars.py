@@ -25,7 +25,7 @@ from channels_meta.simulator.app import MetaSimulator
 from channels_meta.simulator.media import cdn_link, media_store
 from channels_meta.simulator.state import SimulatorState
 from channels_meta.simulator.webhooks import WebhookSender
-from inbox import tasks
+from inbox import live, tasks
 from inbox.models import Contact
 from inbox.services import avatars
 from padu import demo
@@ -375,3 +375,31 @@ def test_a_demo_customer_gets_their_picture_through_the_worker(client, demo_meta
         "JPEG",
         (avatars.AVATAR_PIXELS, avatars.AVATAR_PIXELS),
     )
+
+
+def _stamps(contact: Contact) -> tuple[str, str]:
+    return live.stamps(
+        organization_id=contact.organization_id,
+        conversation_id=contact.conversations.get().pk,
+    )
+
+
+def test_open_pages_learn_of_a_customers_new_name_and_picture(meta, world, worker, committed):
+    channel = business(meta, world, ChannelKind.MESSENGER)
+    customer_id = customer_writes(meta, channel)
+    worker(meta)
+    contact = contact_of(customer_id)
+    Contact.objects.filter(pk=contact.pk).update(profile_checked_at=None, name="")
+    before_profile = _stamps(contact)
+
+    with committed():
+        tasks.contact_profiles_fetch.delay([contact.pk])
+    after_profile = _stamps(contact)
+    Contact.objects.filter(pk=contact.pk).update(avatar="", avatar_source="")
+    with committed():
+        tasks.contact_avatars_fetch.delay([contact.pk])
+
+    assert contact_of(customer_id).name
+    assert after_profile[0] != before_profile[0]
+    assert after_profile[1] != before_profile[1]
+    assert _stamps(contact) != after_profile
