@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import RuleError
 from accounts.models import Membership
+from inbox import live
 from inbox.models import Label, SavedReply
 
 
@@ -26,8 +27,9 @@ def label_create(*, membership: Membership, name: str, colour: str) -> Label:
 
 
 def label_delete(*, membership: Membership, label: Label) -> None:
-    """Remove the label, and with it from every conversation."""
+    """Remove the label, and with it from every conversation (open lists reload)."""
     label.delete()
+    live.changed(organization_id=label.organization_id)
 
 
 def saved_reply_create(*, membership: Membership, shortcut: str, text: str) -> SavedReply:

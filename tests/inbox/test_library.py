@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from inbox import live
 from inbox.models import Label, SavedReply
 from tests.channels_meta.factories import make_channel
 from tests.inbox.factories import make_conversation
@@ -61,13 +62,16 @@ def test_agents_see_the_library_but_change_nothing(client, world):
     assert not Label.objects.exists()
 
 
-def test_deleting_a_label_takes_it_off_conversations(client, world):
+def test_deleting_a_label_takes_it_off_conversations_and_open_lists(client, world, committed):
     label = Label.objects.create(organization=world.org, name="VIP")
     conversation = make_conversation(make_channel(world.org))
     conversation.labels.add(label)
     client.force_login(world.owner.user)
+    before, _conversation = live.stamps(organization_id=world.org.pk)
 
-    client.post(reverse("label_delete", args=[world.org.slug, label.pk]))
+    with committed():
+        client.post(reverse("label_delete", args=[world.org.slug, label.pk]))
 
     assert not conversation.labels.exists()
     assert not Label.objects.exists()
+    assert live.stamps(organization_id=world.org.pk)[0] != before
