@@ -313,7 +313,7 @@ WHERE random() < 0.1
 """
 
 # Each conversation's messages end at its last activity, nine minutes apart; the last
-# `unread_count` are the customer's.
+# `unread_count` are the customer's; one in ten answers the message before it.
 MESSAGES = """
 INSERT INTO inbox_message (organization_id, channel_id, conversation_id, direction, kind,
     external_id, text, attachments, reply_to_external_id, extra, reaction, status, error_code,
@@ -326,7 +326,8 @@ SELECT organization_id, channel_id, conversation_id, direction, 'message',
             || CASE WHEN r_text < 0.2 THEN ' #' || (10000 + floor(r_media * 90000)::int) ELSE '' END
         ELSE outbound[1 + floor(r_text * cardinality(outbound))::int] END,
     CASE WHEN r_media < 0.05 THEN '[{"type": "image", "url": ""}]'::jsonb ELSE '[]'::jsonb END,
-    '', '{}'::jsonb, '',
+    CASE WHEN r_text > 0.9 AND k > 1 THEN 'm_' || conversation_id || '_' || (k - 1) ELSE '' END,
+    '{}'::jsonb, '',
     CASE WHEN direction = 'in' THEN 'received'
         ELSE statuses[1 + floor(r_text * cardinality(statuses))::int] END,
     NULL, '', sent_at, NULL, NULL, false,

@@ -10,6 +10,8 @@ from functools import cached_property
 
 from django.db import connection
 from django.db.models import (
+    Aggregate,
+    Case,
     Count,
     Exists,
     F,
@@ -21,6 +23,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     TextField,
+    When,
     prefetch_related_objects,
 )
 from django.db.models.fields.json import KT
@@ -235,17 +238,25 @@ def _latest_message_preview() -> Subquery:
     )
 
 
-def _labels_by_conversation(conversation_ids: list[int], labels: list[Label]) -> dict:
-    """Each conversation's labels, in the order of `labels` (the organisation's)."""
-    found: dict[int, set[int]] = {}
-    for conversation_id, label_id in Conversation.labels.through.objects.filter(
-        conversation_id__in=conversation_ids
-    ).values_list("conversation_id", "label_id"):
-        found.setdefault(conversation_id, set()).add(label_id)
-    return {
-        conversation_id: [label for label in labels if label.pk in label_ids]
-        for conversation_id, label_ids in found.items()
-    }
+class JSONArrayAgg(Aggregate):
+    """A group's values as one JSON array."""
+
+    function = "JSONB_AGG"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+def _label_ids() -> Subquery:
+    """The ids of the conversation's labels, read with the row."""
+    return Subquery(
+        Conversation.labels.through.objects.filter(conversation=OuterRef("pk"))
+        .values("conversation")
+        .annotate(ids=JSONArrayAgg("label_id"))
+        .values("ids"),
+        output_field=JSONField(),
+    )
 
 
 def conversation_page(
@@ -266,15 +277,15 @@ def conversation_page(
     rows = list(
         Conversation.objects.filter(pk__in=Subquery(page_ids))
         .select_related("channel", "contact", "assignee")
-        .annotate(preview_row=_latest_message_preview())
+        .annotate(preview_row=_latest_message_preview(), label_ids=_label_ids())
         .order_by(*newest_first)
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    labelled = _labels_by_conversation([row.pk for row in rows], labels)
     for row in rows:
         row.preview = Preview.from_row(row.preview_row)
-        row.label_list = labelled.get(row.pk, [])
+        label_ids = set(row.label_ids or ())
+        row.label_list = [label for label in labels if label.pk in label_ids]
     next_cursor = Cursor(rows[-1].last_message_at, rows[-1].pk) if more else None
     return ListPage(rows, next_cursor)
 
@@ -285,13 +296,31 @@ class Timeline:
 
     items: list[Message | Note]
     older: Cursor | None
-    quoted: dict[str, Message] = field(default_factory=dict)  # replied-to messages by Meta id
+
+
+def _quoted_message() -> Case:
+    """What a reply shows of the message it answers (in the same conversation), as one
+    JSON object read with the reply; nothing for a message that answers none."""
+    answered = Message.objects.filter(
+        channel=OuterRef("channel"),
+        external_id=OuterRef("reply_to_external_id"),
+        conversation=OuterRef("conversation"),
+    ).exclude(external_id="")  # as the unique index on Meta's ids says, so that it serves
+    quote = JSONObject(text="text", attachment_type=KT("attachments__0__type"))
+    return Case(
+        When(~Q(reply_to_external_id=""), then=Subquery(answered.values(quote=quote)[:1])),
+        output_field=JSONField(),
+    )
 
 
 def timeline_page(conversation: Conversation, before: Cursor | None = None) -> Timeline:
     """The latest messages of a conversation (or those before `before`), with the notes
     written among them. The conversation comes from `with_page_hints`."""
-    messages = conversation.messages.select_related("author").order_by("-sent_at", "-pk")
+    messages = (
+        conversation.messages.select_related("author")
+        .annotate(quoted=_quoted_message())
+        .order_by("-sent_at", "-pk")
+    )
     if before is not None:
         messages = messages.filter(
             Q(sent_at__lt=before.at) | Q(sent_at=before.at, pk__lt=before.pk)
@@ -317,22 +346,15 @@ def timeline_page(conversation: Conversation, before: Cursor | None = None) -> T
     items: list[Message | Note] = [*page, *notes]
     items.sort(key=_moment)
     older = Cursor(page[-1].sent_at, page[-1].pk) if more else None
-    replied_to = {m.reply_to_external_id for m in page if m.reply_to_external_id}
-    quoted = {}
-    if replied_to:
-        quoted = {
-            m.external_id: m
-            for m in conversation.messages.filter(external_id__in=replied_to).only(
-                "external_id", "text", "direction", "attachments"
-            )
-        }
-    return Timeline(items, older, quoted)
+    return Timeline(items, older)
 
 
-def _moment(item: Message | Note) -> datetime:
+def _moment(item: Message | Note) -> tuple[datetime, bool, int]:
+    """Where an item goes in time order: messages of the same second in the order they
+    were stored, a note after the messages of its moment."""
     if isinstance(item, Message):
-        return item.sent_at or item.created_at
-    return item.created_at
+        return item.sent_at or item.created_at, False, item.pk
+    return item.created_at, True, item.pk
 
 
 def _others_of_contact(organization_id, contact_id, pk) -> QuerySet[Conversation]:

@@ -75,6 +75,23 @@ def test_filters_combine_and_stay_in_the_links(client, world, inbox):
     assert f"channel={instagram.pk}&amp;label={vip.pk}&amp;unread=on" in page
 
 
+def test_each_row_shows_its_own_labels_in_name_order(client, world, inbox):
+    whatsapp, _instagram = inbox
+    urgent, refund, vip = (
+        Label.objects.create(organization=world.org, name=name)
+        for name in ("Urgent", "Refund", "VIP")
+    )
+    make_conversation(whatsapp, name="Two labels").labels.add(urgent, vip, refund)
+    make_conversation(whatsapp, name="One label").labels.add(vip)
+    make_conversation(whatsapp, name="None")
+
+    page = client.get(reverse("inbox", args=[world.org.slug]))
+
+    shown = {c.contact.display_name: c.label_list for c in page.context["page"].conversations}
+    assert shown == {"Two labels": [refund, urgent, vip], "One label": [vip], "None": []}
+    assert 'class="label colour-' in page.content.decode()
+
+
 def test_comments_and_messages_are_told_apart(client, world, inbox):
     _whatsapp, instagram = inbox
     make_conversation(instagram, name="Commenter", kind=ConversationKind.COMMENT, comment_id="1")
