@@ -247,6 +247,13 @@ class AuditAction(models.TextChoices):
     CHANNEL_DISCONNECTED = "channel.disconnected", _("Channel disconnected")
     CHANNEL_NEEDS_REAUTH = "channel.needs_reauth", _("Channel needs reconnecting")
     CHANNEL_SETTINGS_CHANGED = "channel.settings_changed", _("Channel settings changed")
+    CHANNEL_DELETED = "channel.deleted", _("Channel and its data deleted")
+    DATA_REQUEST_RECEIVED = "data_request.received", _("Data request received")
+    DATA_REQUEST_VERIFIED = "data_request.verified", _("Data request verified")
+    DATA_REQUEST_IN_PROGRESS = "data_request.in_progress", _("Data request being carried out")
+    DATA_REQUEST_COMPLETED = "data_request.completed", _("Data request completed")
+    DATA_REQUEST_REJECTED = "data_request.rejected", _("Data request rejected")
+    DATA_REQUEST_FAILED = "data_request.failed", _("Data request failed")
 
 
 class AuditEvent(models.Model):

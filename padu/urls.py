@@ -19,6 +19,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/channels/", include(channel_patterns)),
     path("o/<slug:org_slug>/inbox/", include(inbox_patterns)),
     path("", include("channels_meta.urls")),
+    path("", include("privacy.urls")),
     path("", include(inbox_public_patterns)),
     path("", include("accounts.urls")),
 ]

@@ -290,15 +290,16 @@ def _release_at_meta(channel: Channel) -> list[str]:
 
 
 def channel_disconnect(
-    *, channel: Channel, actor: User | None, ip: str | None = None
+    *, channel: Channel, actor: User | None, ip: str | None = None, at_meta: bool = True
 ) -> list[str] | None:
-    """Release the channel at Meta, forget its token, and mark it disconnected (its Meta
-    data is purged later under the retention rules). Returns Meta's complaints, if any,
-    or None when the channel was already disconnected (nothing is done then)."""
+    """Release the channel at Meta (unless `at_meta` is false: Meta has removed the app
+    already), forget its token, and mark it disconnected (its Meta data is purged later
+    under the retention rules). Returns Meta's complaints, if any, or None when the
+    channel was already disconnected (nothing is done then)."""
     if channel.status == ChannelStatus.DISCONNECTED:
         return None
     # Meta is asked first, outside the transaction: no database lock waits on Meta.
-    problems = _release_at_meta(channel) if channel.has_token else []
+    problems = _release_at_meta(channel) if at_meta and channel.has_token else []
     channel.status = ChannelStatus.DISCONNECTED
     channel.disconnected_at = timezone.now()
     channel.token_ciphertext = ""
@@ -315,6 +316,17 @@ def channel_disconnect(
             ip=ip,
         )
     return problems
+
+
+@transaction.atomic
+def channel_delete(*, channel: Channel, actor: User | None = None) -> None:
+    """Delete a channel and what is kept of it (its templates, its health); the
+    customers' data goes first, through the inbox's erasure."""
+    organization, name = channel.organization, str(channel)
+    channel.delete()
+    audit_record(
+        action=AuditAction.CHANNEL_DELETED, organization=organization, actor=actor, target=name
+    )
 
 
 @transaction.atomic

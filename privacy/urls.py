@@ -1,0 +1,9 @@
+from django.urls import path
+
+from privacy import views
+
+urlpatterns = [
+    path("webhooks/meta/data-deletion/", views.meta_data_deletion, name="meta_data_deletion"),
+    path("webhooks/meta/deauthorize/", views.meta_deauthorize, name="meta_deauthorize"),
+    path("privacy/deletion/<str:code>/", views.deletion_status, name="privacy_deletion_status"),
+]
