@@ -248,6 +248,8 @@ class AuditAction(models.TextChoices):
     CHANNEL_NEEDS_REAUTH = "channel.needs_reauth", _("Channel needs reconnecting")
     CHANNEL_SETTINGS_CHANGED = "channel.settings_changed", _("Channel settings changed")
     CHANNEL_DELETED = "channel.deleted", _("Channel and its data deleted")
+    RETENTION_CHANGED = "organization.retention_changed", _("Retention changed")
+    RETENTION_PURGED = "retention.purged", _("Data past its retention deleted")
     DATA_REQUEST_RECEIVED = "data_request.received", _("Data request received")
     DATA_REQUEST_VERIFIED = "data_request.verified", _("Data request verified")
     DATA_REQUEST_IN_PROGRESS = "data_request.in_progress", _("Data request being carried out")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail, send_mass_mail
@@ -28,6 +28,7 @@ from accounts.models import (
     Role,
     User,
 )
+from padu.batches import delete_in_batches
 
 
 class MembershipRuleError(RuleError):
@@ -46,6 +47,11 @@ def audit_record(
     return AuditEvent.objects.create(
         organization=organization, actor=actor, action=action, target=target[:255], ip=ip
     )
+
+
+def audit_events_purge(*, before: datetime) -> int:
+    """Delete audit events older than `before`; returns how many."""
+    return delete_in_batches(AuditEvent.objects.filter(created_at__lt=before))
 
 
 def _unique_slug(name: str) -> str:

@@ -7,6 +7,7 @@ from channels_meta.urls import tenant_patterns as channel_patterns
 from inbox.overview import organization_home
 from inbox.urls import public_patterns as inbox_public_patterns
 from inbox.urls import tenant_patterns as inbox_patterns
+from privacy.urls import tenant_patterns as privacy_patterns
 
 admin.site.site_header = _("Padu platform administration")
 admin.site.site_title = _("Padu administration")
@@ -18,6 +19,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(organization_patterns)),
     path("o/<slug:org_slug>/channels/", include(channel_patterns)),
     path("o/<slug:org_slug>/inbox/", include(inbox_patterns)),
+    path("o/<slug:org_slug>/privacy/", include(privacy_patterns)),
     path("", include("channels_meta.urls")),
     path("", include("privacy.urls")),
     path("", include(inbox_public_patterns)),

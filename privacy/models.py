@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,7 @@ from accounts.models import Organization, TenantQuerySet
 from inbox.models import Contact
 
 ANSWER_WITHIN = timedelta(days=30)
+DISCONNECTED_CHANNEL_DAYS = 30
 
 
 class RequestKind(models.TextChoices):
@@ -101,3 +103,37 @@ class DataRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request #{self.pk}"
+
+
+class RetentionPolicy(models.Model):
+    """How long an organisation keeps its customers' data; its owners choose. Without a
+    row, conversations are kept while the organisation uses Padu, and a disconnected
+    channel's data for DISCONNECTED_CHANNEL_DAYS."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="+")
+    conversation_days = models.PositiveIntegerField(
+        _("delete conversations after (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "Days after a conversation's last message. Empty: keep conversations while "
+            "the organisation uses Padu."
+        ),
+    )
+    disconnected_channel_days = models.PositiveSmallIntegerField(
+        _("delete a disconnected channel's data after (days)"),
+        default=DISCONNECTED_CHANNEL_DAYS,
+        validators=[MaxValueValidator(DISCONNECTED_CHANNEL_DAYS)],
+        help_text=_("At most 30: its customers' conversations, messages and files."),
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+
+    def __str__(self) -> str:
+        return f"Retention of {self.organization_id}"

@@ -1,19 +1,25 @@
-"""Meta's data deletion and deauthorize callbacks, and the public page where a data
-deletion's progress is read by its confirmation code."""
+"""Meta's data deletion and deauthorize callbacks, the public page where a data
+deletion's progress is read by its confirmation code, and an organisation's retention."""
 
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from privacy import services, tasks
+from accounts.net import client_ip
+from accounts.tenancy import require_owner, tenant_view
+from privacy import tasks
+from privacy.forms import RetentionPolicyForm
 from privacy.models import DataRequest, RequestSource
+from privacy.services import data_requests, retention
 from privacy.signed_request import SignedRequestError, meta_user_id
 
 logger = logging.getLogger(__name__)
@@ -41,7 +47,7 @@ def meta_data_deletion(request: HttpRequest) -> HttpResponse:
     user_id = _signed_user_id(request)
     if user_id is None:
         return _refused()
-    data_request = services.meta_erasure_request(
+    data_request = data_requests.meta_erasure_request(
         meta_user_id=user_id, source=RequestSource.META_DATA_DELETION, carry_out=_carry_out
     )
     code = data_request.confirmation_code
@@ -55,7 +61,7 @@ def meta_deauthorize(request: HttpRequest) -> HttpResponse:
     user_id = _signed_user_id(request)
     if user_id is None:
         return _refused()
-    services.meta_app_removed(meta_user_id=user_id, carry_out=_carry_out)
+    data_requests.meta_app_removed(meta_user_id=user_id, carry_out=_carry_out)
     return JsonResponse({})
 
 
@@ -63,3 +69,23 @@ def meta_deauthorize(request: HttpRequest) -> HttpResponse:
 def deletion_status(request: HttpRequest, code: str) -> HttpResponse:
     data_request = get_object_or_404(DataRequest, confirmation_code=code)
     return render(request, "privacy/deletion_status.html", {"data_request": data_request})
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(managers_only=True)
+def retention_settings(request: HttpRequest) -> HttpResponse:
+    """Owners choose how long the organisation keeps its customers' data; admins see it."""
+    policy = retention.retention_policy(request.organization)
+    form = RetentionPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST":
+        require_owner(request.membership)
+        if form.is_valid():
+            retention.retention_policy_set(
+                membership=request.membership,
+                conversation_days=form.cleaned_data["conversation_days"],
+                disconnected_channel_days=form.cleaned_data["disconnected_channel_days"],
+                ip=client_ip(request),
+            )
+            messages.success(request, _("The retention policy has been saved."))
+            return redirect("retention_settings", org_slug=request.organization.slug)
+    return render(request, "privacy/retention.html", {"form": form, "policy": policy})

@@ -69,6 +69,7 @@ CASES: dict[str, list[Case]] = {
     "organization_two_factor": [Case("post", managers_only=True)],
     "organization_leave": [Case("get"), Case("post")],
     "audit_log": [Case("get", managers_only=True)],
+    "retention_settings": [Case("get", managers_only=True), Case("post", managers_only=True)],
     "notice_dismiss": [Case("post", lambda rows: (rows.notice.pk,), managers_only=True)],
     "members": [Case("get")],
     "invitation_create": [Case("post", managers_only=True)],

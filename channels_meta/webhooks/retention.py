@@ -1,10 +1,14 @@
-"""Stored deliveries that name a person: found and erased when that person's data is."""
+"""How long Meta's deliveries are kept: a week once processed (they can be replayed
+meanwhile), and not at all once a person they name is erased."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.db.models import Func, Q, QuerySet, TextField
 
 from channels_meta.models import WebhookEvent, WebhookEventStatus
+from padu.batches import delete_in_batches
 
 
 class BodyText(Func):
@@ -36,3 +40,13 @@ def webhook_events_erase(*, meta_ids: list[str]) -> int:
     returns how many. Pending ones are left to be processed first."""
     naming = webhook_events_naming(meta_ids).exclude(status=WebhookEventStatus.PENDING)
     return WebhookEvent.objects.filter(pk__in=list(naming.values_list("pk", flat=True))).delete()[0]
+
+
+def webhook_events_purge(*, before: datetime) -> int:
+    """Delete the deliveries received before `before` that are done with (processed,
+    ignored, failed, or still waiting for their channel); returns how many. Pending
+    ones stay for the sweeper."""
+    done_with = WebhookEvent.objects.filter(received_at__lt=before).exclude(
+        status=WebhookEventStatus.PENDING
+    )
+    return delete_in_batches(done_with)

@@ -12,8 +12,8 @@ from accounts.models import AuditEvent
 from channels_meta.models import Channel, ChannelKind, ChannelStatus, WebhookEvent
 from channels_meta.webhooks.processing import webhook_events_process
 from inbox.models import Contact, Message, Note
-from privacy import services
 from privacy.models import DataRequest, RequestStatus
+from privacy.services import data_requests
 from tests.channels_meta import payloads as p
 from tests.channels_meta.factories import make_channel
 from tests.inbox.factories import give_avatar, make_attachment
@@ -137,13 +137,13 @@ def test_meta_data_deletion_erases_everything_held_through_the_user(
 
 
 def test_the_status_page_shows_the_progress_by_code(client, held):
-    data_request = services.meta_erasure_request(
+    data_request = data_requests.meta_erasure_request(
         meta_user_id=META_USER, source="meta_data_deletion", carry_out=lambda pk: None
     )
     url = reverse("privacy_deletion_status", args=[data_request.confirmation_code])
 
     waiting = client.get(url)
-    services.data_request_carry_out(request_id=data_request.pk)
+    data_requests.data_request_carry_out(request_id=data_request.pk)
     done = client.get(url)
 
     assert waiting.status_code == done.status_code == 200
@@ -212,45 +212,45 @@ def test_erasure_waits_for_deliveries_still_being_recorded(held):
             p.messaging("page", p.PAGE_ID, p.customer_message(p.PAGE_ID, CUSTOMER, "m_late"))
         )
     )
-    data_request = services.meta_erasure_request(
+    data_request = data_requests.meta_erasure_request(
         meta_user_id=META_USER, source="meta_data_deletion", carry_out=lambda pk: None
     )
 
-    assert services.data_request_carry_out(request_id=data_request.pk) == services.WAITING
+    assert data_requests.data_request_carry_out(request_id=data_request.pk) == data_requests.WAITING
     data_request.refresh_from_db()
     assert data_request.status == RequestStatus.VERIFIED
     assert Contact.objects.filter(external_id=CUSTOMER).exists()
 
     webhook_events_process(event_ids=[pending.pk])
-    assert services.data_request_carry_out(request_id=data_request.pk) == "completed"
+    assert data_requests.data_request_carry_out(request_id=data_request.pk) == "completed"
     assert not Contact.objects.filter(external_id=CUSTOMER).exists()
     assert not Message.objects.filter(external_id="m_late").exists()
 
 
 def test_a_request_carried_out_once_is_not_carried_out_again(held):
-    data_request = services.meta_erasure_request(
+    data_request = data_requests.meta_erasure_request(
         meta_user_id=META_USER, source="meta_data_deletion", carry_out=lambda pk: None
     )
-    assert services.data_request_carry_out(request_id=data_request.pk) == "completed"
-    assert services.data_request_carry_out(request_id=data_request.pk) == "skipped"
+    assert data_requests.data_request_carry_out(request_id=data_request.pk) == "completed"
+    assert data_requests.data_request_carry_out(request_id=data_request.pk) == "skipped"
 
 
 def test_a_failure_is_recorded_without_the_errors_text_and_tried_again(held, monkeypatch):
-    data_request = services.meta_erasure_request(
+    data_request = data_requests.meta_erasure_request(
         meta_user_id=META_USER, source="meta_data_deletion", carry_out=lambda pk: None
     )
 
     def breaks(**kwargs):
         raise RuntimeError(f"could not erase Zeynep ({CUSTOMER})")
 
-    monkeypatch.setattr(services, "contacts_erase", breaks)
+    monkeypatch.setattr(data_requests, "contacts_erase", breaks)
     with pytest.raises(RuntimeError):
-        services.data_request_carry_out(request_id=data_request.pk)
+        data_requests.data_request_carry_out(request_id=data_request.pk)
     data_request.refresh_from_db()
     assert (data_request.status, data_request.reason) == ("failed", "RuntimeError")
     assert Contact.objects.filter(external_id=CUSTOMER).exists()  # nothing half done
     assert AuditEvent.objects.filter(action="data_request.failed").count() == 1
 
     monkeypatch.undo()
-    assert services.data_request_carry_out(request_id=data_request.pk) == "completed"
+    assert data_requests.data_request_carry_out(request_id=data_request.pk) == "completed"
     assert not Contact.objects.filter(external_id=CUSTOMER).exists()

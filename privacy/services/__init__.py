@@ -1,0 +1,1 @@
+"""Every write of the privacy app: data requests carried out, retention enforced."""

@@ -1,0 +1,119 @@
+"""Retention, enforced: each organisation's conversations deleted once its policy says
+so, disconnected channels' data after their grace period, and, for the whole platform,
+Meta's raw deliveries after a week and the audit log after 90 days. Every purge works
+in batches, can be cut off and run again, and touches only what its organisation owns;
+each run is an audit event with what it erased."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AuditAction, Membership, Organization
+from accounts.services import audit_events_purge, audit_record
+from accounts.tenancy import require_owner
+from channels_meta.models import Channel, ChannelStatus
+from channels_meta.services.channels import channel_delete
+from channels_meta.webhooks.retention import webhook_events_purge
+from inbox.models import Contact, Conversation
+from inbox.services.erasure import contacts_erase, conversations_erase
+from privacy.models import RetentionPolicy
+
+WEBHOOK_EVENTS_KEPT = timedelta(days=7)
+AUDIT_EVENTS_KEPT = timedelta(days=90)
+
+
+def retention_policy(organization: Organization) -> RetentionPolicy:
+    """The organisation's policy; the defaults (unsaved) when its owners chose none."""
+    return RetentionPolicy.objects.filter(organization=organization).first() or (
+        RetentionPolicy(organization=organization)
+    )
+
+
+@transaction.atomic
+def retention_policy_set(
+    *,
+    membership: Membership,
+    conversation_days: int | None,
+    disconnected_channel_days: int,
+    ip: str | None = None,
+) -> RetentionPolicy:
+    """Owners choose how long their organisation keeps its customers' data."""
+    require_owner(membership)
+    policy, _created = RetentionPolicy.objects.update_or_create(
+        organization=membership.organization,
+        defaults={
+            "conversation_days": conversation_days,
+            "disconnected_channel_days": disconnected_channel_days,
+        },
+    )
+    kept = f"{conversation_days} days" if conversation_days else "while in use"
+    audit_record(
+        action=AuditAction.RETENTION_CHANGED,
+        organization=membership.organization,
+        actor=membership.user,
+        target=f"conversations: {kept}; disconnected channels: {disconnected_channel_days} days",
+        ip=ip,
+    )
+    return policy
+
+
+def _disconnected_channels_purge(organization: Organization, now: datetime) -> Counter[str]:
+    erased: Counter[str] = Counter()
+    grace = timedelta(days=retention_policy(organization).disconnected_channel_days)
+    for channel in Channel.objects.for_org(organization).filter(
+        status=ChannelStatus.DISCONNECTED, disconnected_at__lt=now - grace
+    ):
+        erased.update(
+            conversations_erase(conversations=Conversation.objects.filter(channel=channel))
+        )
+        left = contacts_erase(contacts=Contact.objects.filter(channel=channel))
+        erased.update(contacts=left["contacts"], pictures=left["pictures"])
+        channel_delete(channel=channel)
+        erased["channels"] += 1
+    return erased
+
+
+def organization_retention_enforce(
+    *, organization: Organization, now: datetime | None = None
+) -> dict[str, int]:
+    """Delete what the organisation's policy no longer keeps: conversations whose last
+    message is older than its limit, and the data of channels disconnected longer than
+    their grace period; returns how many of each were erased (an audit event when
+    anything was)."""
+    now = now or timezone.now()
+    erased: Counter[str] = Counter()
+    days = retention_policy(organization).conversation_days
+    if days:
+        expired = Conversation.objects.for_org(organization).filter(
+            last_message_at__lt=now - timedelta(days=days)
+        )
+        erased.update(conversations_erase(conversations=expired))
+    erased.update(_disconnected_channels_purge(organization, now))
+    erased = +erased  # without the zeros
+    if erased:
+        audit_record(
+            action=AuditAction.RETENTION_PURGED,
+            organization=organization,
+            target=_in_words(erased),
+        )
+    return dict(erased)
+
+
+def _in_words(counts: Counter[str] | dict[str, int]) -> str:
+    return ", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in sorted(counts.items()))
+
+
+def platform_retention_enforce(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete Meta's raw deliveries a week after they were received and done with, and
+    audit events older than 90 days; returns how many (and records the run, always)."""
+    now = now or timezone.now()
+    erased = {
+        "webhook events": webhook_events_purge(before=now - WEBHOOK_EVENTS_KEPT),
+        "audit events": audit_events_purge(before=now - AUDIT_EVENTS_KEPT),
+    }
+    audit_record(action=AuditAction.RETENTION_PURGED, target=_in_words(erased))
+    return erased
