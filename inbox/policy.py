@@ -119,6 +119,7 @@ class Facts:
     last_inbound_at: datetime | None = None  # the customer's last message
     comment_at: datetime | None = None  # when the thread's top-level comment was written
     private_reply_sent: bool = False
+    restricted: bool = False  # a data request restricts what may be done with their data
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,14 @@ def reply_options(facts: Facts, now: datetime) -> ReplyOptions:
     if not facts.channel_active:
         return ReplyOptions(
             (), reason=_("This channel is not connected to Meta: reconnect it to reply.")
+        )
+    if facts.restricted:
+        return ReplyOptions(
+            (),
+            reason=_(
+                "The customer asked that their data no longer be processed: no replies "
+                "until an owner or admin lifts the restriction."
+            ),
         )
     if facts.conversation_kind == "comment":
         return _comment_options(facts, now)
@@ -303,6 +312,7 @@ def conversation_reply_options(conversation: Conversation, now: datetime) -> Rep
             last_inbound_at=conversation.last_inbound_at,
             comment_at=conversation.comment_at,
             private_reply_sent=conversation.private_reply_at is not None,
+            restricted=conversation.contact.processing_restricted_at is not None,
         ),
         now,
     )

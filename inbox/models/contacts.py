@@ -49,6 +49,10 @@ class Contact(models.Model):
     avatar_attempts = models.PositiveSmallIntegerField(default=0)
     # Set while a worker fetches the picture, so two workers never both keep it.
     avatar_claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set while a data request restricts what may be done with the customer's data.
+    processing_restricted_at = models.DateTimeField(
+        _("processing restricted"), null=True, blank=True
+    )
     marketing_opt_out = models.BooleanField(_("stopped marketing messages"), default=False)
     marketing_opt_out_at = models.DateTimeField(
         _("marketing preference changed"), null=True, blank=True

@@ -79,6 +79,20 @@ def test_a_disconnected_channel_allows_nothing_and_says_why():
     assert "reconnect" in options.reason
 
 
+@pytest.mark.parametrize(
+    "facts",
+    [
+        Facts("whatsapp", "dm", last_inbound_at=ago(HOUR), restricted=True),
+        Facts("instagram", "comment", comment_at=ago(HOUR), restricted=True),
+    ],
+)
+def test_a_customer_whose_data_processing_is_restricted_gets_no_reply(facts):
+    options = reply_options(facts, NOW)
+
+    assert options.closed
+    assert "lifts the restriction" in options.reason
+
+
 def test_human_agent_refusal_says_whether_the_channel_could_use_the_tag():
     without_tag = reply_options(dm("messenger", ago(30 * HOUR)), NOW)
     too_late = reply_options(dm("messenger", ago(8 * 24 * HOUR), human_agent=True), NOW)

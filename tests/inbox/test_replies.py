@@ -259,8 +259,16 @@ def _conversation(world, case: str) -> Conversation:
         "comment": lambda: comment_thread(world),
         "comment 8 d": lambda: comment_thread(world, written=days(8)),
         "comment answered": lambda: comment_thread(world, private_reply_at=ago(days=1)),
+        "whatsapp, restricted": lambda: _restricted(dm(world, "whatsapp")),
     }
     return cases[case]()
+
+
+def _restricted(conversation: Conversation) -> Conversation:
+    """The customer asked that their data no longer be processed (a data request)."""
+    conversation.contact.processing_restricted_at = ago(days=1)
+    conversation.contact.save(update_fields=["processing_restricted_at"])
+    return conversation
 
 
 @pytest.mark.parametrize(
@@ -283,6 +291,7 @@ def _conversation(world, case: str) -> Conversation:
         ("needs reconnecting", "Hi", "", "not connected to Meta"),
         ("comment 8 d", "Hi", "private", "more than 7 days old"),
         ("comment answered", "Hi", "private", "already has its private reply"),
+        ("whatsapp, restricted", "Hi", "", "no longer be processed"),
     ],
 )
 def test_a_reply_meta_would_refuse_is_refused_with_the_reason_and_nothing_stored(
