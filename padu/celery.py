@@ -73,6 +73,10 @@ app.conf.update(
             "task": "inbox.tasks.deliveries_interrupted_fail",
             "schedule": 300.0,
         },
+        "sweep-data-requests": {
+            "task": "privacy.tasks.data_requests_sweep",
+            "schedule": 300.0,
+        },
         "enforce-retention": {
             "task": "privacy.tasks.retention_enforce",
             "schedule": crontab(minute=41, hour=2),

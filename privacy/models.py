@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, TenantQuerySet
-from inbox.models import Contact
 
 ANSWER_WITHIN = timedelta(days=30)
 DISCONNECTED_CHANNEL_DAYS = 30
@@ -39,7 +38,6 @@ class RequestStatus(models.TextChoices):
 
 class RequestSource(models.TextChoices):
     META_DATA_DELETION = "meta_data_deletion", _("Meta's data deletion callback")
-    META_DEAUTHORIZE = "meta_deauthorize", _("Meta's deauthorize callback")
 
 
 def confirmation_code() -> str:
@@ -73,14 +71,13 @@ class DataRequest(models.Model):
         related_name="+",
         verbose_name=_("Padu user"),
     )
-    subject_contact = models.ForeignKey(
-        Contact,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("contact"),
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    # The channels a Meta callback named (their person connected them); erased ones drop out.
+    channels = models.ManyToManyField(
+        "channels_meta.Channel", blank=True, related_name="+", verbose_name=_("channels")
     )
+    # When a worker took the request in hand; one taken long ago was cut off.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     # The app-scoped id Meta's callback named; kept only until the request is carried out.
     meta_user_id = models.CharField(_("Meta user id"), max_length=64, blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now)

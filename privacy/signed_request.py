@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
@@ -34,30 +35,39 @@ def _decode(part: str) -> bytes:
         raise SignedRequestError("The signed request is not base64url.") from error
 
 
-@sensitive_variables("secret")
-def _signed_by_app(payload_part: str, signature: bytes) -> bool:
-    """Signed with the app's secret, or the Instagram app's (Instagram Login apps sign
-    their callbacks with their own)."""
-    secrets = [settings.META_APP_SECRET, settings.META_INSTAGRAM_APP_SECRET]
-    return any(
-        hmac.compare_digest(
-            hmac.new(secret.encode(), payload_part.encode("ascii"), hashlib.sha256).digest(),
-            signature,
-        )
-        for secret in secrets
-        if secret
+@dataclass(frozen=True)
+class SignedRequest:
+    meta_user_id: str  # the app-scoped id of the person
+    instagram_login: bool  # signed by the Instagram app (Instagram Login), not the Facebook app
+
+
+@sensitive_variables()
+def _signed_by(payload_part: str, signature: bytes) -> str | None:
+    """Which of Padu's Meta apps signed the payload: "facebook" (META_APP_SECRET),
+    "instagram" (META_INSTAGRAM_APP_SECRET, Instagram Login's own app), or None."""
+    apps = (
+        ("facebook", settings.META_APP_SECRET),
+        ("instagram", settings.META_INSTAGRAM_APP_SECRET),
     )
+    for app, secret in apps:
+        if not secret:
+            continue
+        expected = hmac.new(secret.encode(), payload_part.encode("ascii"), hashlib.sha256)
+        if hmac.compare_digest(expected.digest(), signature):
+            return app
+    return None
 
 
-def meta_user_id(signed_request: str) -> str:
-    """The app-scoped user id a valid signed request names, or SignedRequestError."""
+def signed_request_read(signed_request: str) -> SignedRequest:
+    """Who a valid signed request names, and which app signed it; or SignedRequestError."""
     parts = signed_request.split(".")
     if len(parts) != 2:
         raise SignedRequestError("A signed request has two parts separated by a dot.")
     signature_part, payload_part = parts
     signature = _decode(signature_part)
     _decode(payload_part)
-    if not _signed_by_app(payload_part, signature):
+    app = _signed_by(payload_part, signature)
+    if app is None:
         raise SignedRequestError("The signature does not match the app secret.")
     try:
         payload = json.loads(_decode(payload_part))
@@ -73,4 +83,4 @@ def meta_user_id(signed_request: str) -> str:
         user_id = str(user_id)
     if not isinstance(user_id, str) or not NODE_ID_PATTERN.fullmatch(user_id):
         raise SignedRequestError("The payload names no Meta user id.")
-    return user_id
+    return SignedRequest(meta_user_id=user_id, instagram_login=app == "instagram")

@@ -5,20 +5,22 @@ from celery import shared_task
 from accounts.models import Organization
 from privacy.services import data_requests, retention
 
-RETRY_SECONDS = 60
+
+@shared_task(soft_time_limit=30 * 60, time_limit=31 * 60)
+def data_request_carry_out(request_id: int) -> str:
+    """Carry out a data request (a second run of the same id does nothing while the
+    first holds it)."""
+    return data_requests.data_request_carry_out(request_id=request_id)
 
 
-@shared_task(bind=True, max_retries=60, soft_time_limit=30 * 60, time_limit=31 * 60)
-def data_request_carry_out(self, request_id: int) -> str:
-    """Carry out a data request; tried again a minute later while the deliveries naming
-    its subject are still being recorded, or after a failure."""
-    try:
-        outcome = data_requests.data_request_carry_out(request_id=request_id)
-    except Exception as error:
-        raise self.retry(exc=error, countdown=RETRY_SECONDS) from error
-    if outcome == data_requests.WAITING:
-        raise self.retry(countdown=RETRY_SECONDS)
-    return outcome
+@shared_task(soft_time_limit=60)
+def data_requests_sweep() -> int:
+    """Hand the workers the requests waiting for one: those whose task was lost or cut
+    off, those that waited for deliveries, those that failed an hour ago."""
+    request_ids = data_requests.data_requests_to_carry_out()
+    for request_id in request_ids:
+        data_request_carry_out.delay(request_id)
+    return len(request_ids)
 
 
 @shared_task(soft_time_limit=60 * 60, time_limit=61 * 60)

@@ -18,9 +18,9 @@ from accounts.net import client_ip
 from accounts.tenancy import require_owner, tenant_view
 from privacy import tasks
 from privacy.forms import RetentionPolicyForm
-from privacy.models import DataRequest, RequestSource
+from privacy.models import DataRequest
 from privacy.services import data_requests, retention
-from privacy.signed_request import SignedRequestError, meta_user_id
+from privacy.signed_request import SignedRequest, SignedRequestError, signed_request_read
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,9 @@ def _carry_out(request_id: int) -> None:
     tasks.data_request_carry_out.delay(request_id)
 
 
-def _signed_user_id(request: HttpRequest) -> str | None:
+def _signed(request: HttpRequest) -> SignedRequest | None:
     try:
-        return meta_user_id(request.POST.get("signed_request", ""))
+        return signed_request_read(request.POST.get("signed_request", ""))
     except SignedRequestError as error:
         logger.warning("Meta callback refused: %s", error)
         return None
@@ -44,11 +44,13 @@ def _refused() -> JsonResponse:
 @csrf_exempt
 @require_POST
 def meta_data_deletion(request: HttpRequest) -> HttpResponse:
-    user_id = _signed_user_id(request)
-    if user_id is None:
+    signed = _signed(request)
+    if signed is None:
         return _refused()
     data_request = data_requests.meta_erasure_request(
-        meta_user_id=user_id, source=RequestSource.META_DATA_DELETION, carry_out=_carry_out
+        meta_user_id=signed.meta_user_id,
+        instagram_login=signed.instagram_login,
+        carry_out=_carry_out,
     )
     code = data_request.confirmation_code
     url = settings.SITE_URL + reverse("privacy_deletion_status", args=[code])
@@ -58,10 +60,12 @@ def meta_data_deletion(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def meta_deauthorize(request: HttpRequest) -> HttpResponse:
-    user_id = _signed_user_id(request)
-    if user_id is None:
+    signed = _signed(request)
+    if signed is None:
         return _refused()
-    data_requests.meta_app_removed(meta_user_id=user_id, carry_out=_carry_out)
+    data_requests.meta_app_removed(
+        meta_user_id=signed.meta_user_id, instagram_login=signed.instagram_login
+    )
     return JsonResponse({})
 
 

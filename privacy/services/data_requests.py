@@ -1,36 +1,43 @@
 """Carrying out data requests. Every change of a request's status is an audit event; the
-work itself is asked of the app that owns the data."""
+work itself is asked of the app that owns the data, in batches, so that a run cut off
+(a worker killed, a deploy) is taken up again by the sweeper and finishes."""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.services import audit_record
-from channels_meta.models import Channel, WebhookEventStatus
+from accounts.services import audit_record, managers_notify
+from channels_meta.models import Channel
 from channels_meta.services.channels import channel_delete, channel_disconnect
-from channels_meta.webhooks.retention import webhook_events_erase, webhook_events_naming
-from inbox.models import Contact
-from inbox.services.erasure import contacts_erase
+from channels_meta.webhooks.retention import webhook_events_erase, webhook_events_pending_naming
+from inbox.models import Contact, Conversation
+from inbox.services.erasure import contacts_erase, conversations_erase
 from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus
 
 logger = logging.getLogger(__name__)
 
 WAITING = "waiting"
+# Longer than the task's time limit: a request claimed this long ago was cut off.
+CLAIM_LASTS = timedelta(minutes=35)
+FAILED_RETRY_AFTER = timedelta(hours=1)
 
 
 def _move(data_request: DataRequest, status: str, *, reason: str = "") -> None:
     data_request.status = status
     data_request.reason = reason
-    fields = ["status", "reason"]
+    fields = ["status", "reason", "claimed_at", "outcome"]
     if status == RequestStatus.COMPLETED:
         data_request.completed_at = timezone.now()
         data_request.meta_user_id = ""  # done with it: only the numbers stay
-        fields += ["completed_at", "meta_user_id", "outcome"]
+        fields += ["completed_at", "meta_user_id"]
     data_request.save(update_fields=fields)
     audit_record(
         action=f"data_request.{status}",
@@ -39,85 +46,150 @@ def _move(data_request: DataRequest, status: str, *, reason: str = "") -> None:
     )
 
 
+def _their_channels(meta_user_id: str, *, instagram_login: bool) -> QuerySet[Channel]:
+    """The channels a Meta user connected through the app that signed their request."""
+    return Channel.objects.filter(meta_user_id=meta_user_id, uses_instagram_login=instagram_login)
+
+
+def _stop(channels: QuerySet[Channel], message: str) -> list[Channel]:
+    """Disconnect these channels (nothing to release at Meta: the person removed the
+    app) and tell each organisation's owners and admins why."""
+    stopped = []
+    for channel in channels.select_related("organization"):
+        if channel_disconnect(channel=channel, actor=None, at_meta=False) is not None:
+            managers_notify(
+                organization=channel.organization,
+                subject=_("A channel was disconnected at Meta"),
+                message=message % {"channel": channel.name},
+                topic=f"channel:{channel.pk}",
+            )
+        stopped.append(channel)
+    return stopped
+
+
 @transaction.atomic
 def meta_erasure_request(
-    *, meta_user_id: str, source: str, carry_out: Callable[[int], None]
+    *, meta_user_id: str, instagram_login: bool, carry_out: Callable[[int], None]
 ) -> DataRequest:
-    """Meta asks, for a person who used Padu's app (its signed request verified them),
-    that the data Padu holds through them be erased: recorded, then handed to
-    `carry_out` (a worker) once this commits."""
-    data_request = DataRequest.objects.create(
-        kind=RequestKind.ERASURE, source=source, meta_user_id=meta_user_id
+    """Meta asks, for a person who removed Padu's app (its signed request verified them),
+    that the data Padu holds through them be erased: the channels they connected stop
+    at once, so nothing more is recorded, and a worker (`carry_out`, once this commits)
+    erases those channels' data and any customer with their id."""
+    channels = _stop(
+        _their_channels(meta_user_id, instagram_login=instagram_login),
+        _(
+            "%(channel)s was disconnected: the person who connected it removed Padu's app "
+            "at Meta and asked that their data be deleted. Its conversations are being "
+            "deleted."
+        ),
     )
+    data_request = DataRequest.objects.create(
+        kind=RequestKind.ERASURE,
+        source=RequestSource.META_DATA_DELETION,
+        meta_user_id=meta_user_id,
+        verified_at=timezone.now(),
+    )
+    data_request.channels.set(channels)
     audit_record(action="data_request.received", target=str(data_request))
     _move(data_request, RequestStatus.VERIFIED)
+    _move(data_request, RequestStatus.IN_PROGRESS)
     transaction.on_commit(lambda: carry_out(data_request.pk), robust=True)
     return data_request
 
 
-def meta_app_removed(*, meta_user_id: str, carry_out: Callable[[int], None]) -> DataRequest:
-    """The person removed Padu's app at Meta: the channels they connected stop at once
-    (there is nothing left to release at Meta) and their Meta data is erased."""
-    for channel in Channel.objects.connected().filter(meta_user_id=meta_user_id):
-        channel_disconnect(channel=channel, actor=None, at_meta=False)
-    return meta_erasure_request(
-        meta_user_id=meta_user_id, source=RequestSource.META_DEAUTHORIZE, carry_out=carry_out
+@transaction.atomic
+def meta_app_removed(*, meta_user_id: str, instagram_login: bool) -> int:
+    """Meta's deauthorize callback: the person removed Padu's app, so the channels they
+    connected stop at once; their data then goes with the organisation's retention
+    for disconnected channels (30 days at most), unless an admin reconnects them.
+    Returns how many channels stopped."""
+    channels = _stop(
+        _their_channels(meta_user_id, instagram_login=instagram_login),
+        _(
+            "%(channel)s was disconnected: the person who connected it removed Padu's app "
+            "at Meta. Reconnect it to keep receiving messages; otherwise its data is "
+            "deleted as your retention settings say."
+        ),
     )
+    return len(channels)
 
 
-def _meta_user_data(meta_user_id: str) -> tuple[list[Channel], list[int], list[str]]:
-    """What Padu holds through a Meta user: the channels they connected, the contacts of
-    those channels and any contact with their id, and the Meta ids those contacts have
-    (which stored deliveries name)."""
-    channels = list(Channel.objects.filter(meta_user_id=meta_user_id))
+def _claimable() -> Q:
+    now = timezone.now()
+    return Q(status=RequestStatus.IN_PROGRESS) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LASTS)
+    ) | Q(status=RequestStatus.FAILED, claimed_at__lt=now - FAILED_RETRY_AFTER)
+
+
+def data_requests_to_carry_out() -> list[int]:
+    """Requests waiting for a worker: new ones, ones cut off, failed ones due again."""
+    return list(DataRequest.objects.filter(_claimable()).values_list("pk", flat=True))
+
+
+def _claim(request_id: int) -> DataRequest | None:
+    with transaction.atomic():
+        data_request = (
+            DataRequest.objects.select_for_update(skip_locked=True)
+            .filter(_claimable(), pk=request_id)
+            .first()
+        )
+        if data_request is not None:
+            data_request.claimed_at = timezone.now()
+            data_request.save(update_fields=["claimed_at"])
+        return data_request
+
+
+def _meta_ids(channels: list[Channel], contacts: QuerySet[Contact], meta_user_id: str) -> list[str]:
+    """Every Meta id that names the person or their channels' customers in a delivery."""
+    ids = {meta_user_id, *(channel.external_id for channel in channels)}
+    for external_id, other_id in contacts.values_list("external_id", "other_id").iterator():
+        ids.update(meta_id for meta_id in (external_id, other_id) if meta_id)
+    return sorted(ids)
+
+
+def _meta_user_erase(data_request: DataRequest, erased: Counter[str]) -> str:
+    """Erase what the request names, counting it in `erased` as it goes."""
+    meta_user_id = data_request.meta_user_id
+    channels = list(data_request.channels.all())
     contacts = Contact.objects.filter(
         Q(channel__in=channels) | Q(external_id=meta_user_id) | Q(other_id=meta_user_id)
     )
-    contact_ids, meta_ids = [], {meta_user_id}
-    for contact_id, external_id, other_id in contacts.values_list("pk", "external_id", "other_id"):
-        contact_ids.append(contact_id)
-        meta_ids.update(meta_id for meta_id in (external_id, other_id) if meta_id)
-    return channels, contact_ids, sorted(meta_ids)
-
-
-def _meta_user_erase(meta_user_id: str) -> dict[str, int] | str:
-    channels, contact_ids, meta_ids = _meta_user_data(meta_user_id)
-    if webhook_events_naming(meta_ids).filter(status=WebhookEventStatus.PENDING).exists():
-        return WAITING  # their deliveries still being recorded would bring data back
-    with transaction.atomic():
-        outcome = contacts_erase(contacts=Contact.objects.filter(pk__in=contact_ids))
-        outcome["webhook_events"] = webhook_events_erase(meta_ids=meta_ids)
-        for channel in channels:
-            channel_delete(channel=channel)
-        outcome["channels"] = len(channels)
-    return outcome
+    meta_ids = _meta_ids(channels, contacts, meta_user_id)
+    if webhook_events_pending_naming(meta_ids):
+        return WAITING  # deliveries still being recorded would bring data back
+    # The deliveries first: the ids they are found by go with the contacts.
+    erased["webhook_events"] += webhook_events_erase(meta_ids=meta_ids)
+    for channel in channels:
+        erased.update(
+            conversations_erase(conversations=Conversation.objects.filter(channel=channel))
+        )
+    erased.update(contacts_erase(contacts=contacts))
+    for channel in channels:
+        channel_delete(channel=channel)
+        erased["channels"] += 1
+    return RequestStatus.COMPLETED
 
 
 def data_request_carry_out(*, request_id: int) -> str:
-    """Carry out a verified request (or one that failed before); returns its new status,
-    "waiting" when it must be tried again later, or "skipped" when there is nothing to
-    do. A failure is recorded on the request, without the error's text (which may quote
-    data), and raised for the worker to retry."""
-    with transaction.atomic():
-        data_request = (
-            DataRequest.objects.select_for_update()
-            .filter(pk=request_id, status__in=[RequestStatus.VERIFIED, RequestStatus.FAILED])
-            .first()
-        )
-        if data_request is None:
-            return "skipped"
-        if data_request.kind != RequestKind.ERASURE or not data_request.meta_user_id:
-            return "skipped"
-        _move(data_request, RequestStatus.IN_PROGRESS)
+    """Carry out a request waiting for a worker; returns its new status, "waiting" when
+    it must wait for deliveries being recorded, or "skipped" when it is not waiting (or
+    another worker has it). A failure is recorded with the error's kind only (its text
+    may quote data), and the request is tried again later."""
+    data_request = _claim(request_id)
+    if data_request is None:
+        return "skipped"
+    erased: Counter[str] = Counter()
     try:
-        outcome = _meta_user_erase(data_request.meta_user_id)
+        outcome = _meta_user_erase(data_request, erased)
     except Exception as error:
-        logger.exception("Data request %s failed", data_request.pk)
-        _move(data_request, RequestStatus.FAILED, reason=type(error).__name__)
-        raise
+        logger.error("Data request %s failed: %s", data_request.pk, type(error).__name__)
+        outcome, reason = RequestStatus.FAILED, type(error).__name__
+    else:
+        reason = ""
     if outcome == WAITING:
-        _move(data_request, RequestStatus.VERIFIED)
+        DataRequest.objects.filter(pk=data_request.pk).update(claimed_at=None)
         return WAITING
-    data_request.outcome = outcome
-    _move(data_request, RequestStatus.COMPLETED)
-    return data_request.status
+    # What each run erased adds up, a failed run's batches included.
+    data_request.outcome = dict(+(Counter(data_request.outcome) + erased))
+    _move(data_request, outcome, reason=reason)
+    return outcome

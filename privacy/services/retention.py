@@ -70,8 +70,7 @@ def _disconnected_channels_purge(organization: Organization, now: datetime) -> C
         erased.update(
             conversations_erase(conversations=Conversation.objects.filter(channel=channel))
         )
-        left = contacts_erase(contacts=Contact.objects.filter(channel=channel))
-        erased.update(contacts=left["contacts"], pictures=left["pictures"])
+        erased.update(contacts_erase(contacts=Contact.objects.filter(channel=channel)))
         channel_delete(channel=channel)
         erased["channels"] += 1
     return erased

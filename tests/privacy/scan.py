@@ -10,19 +10,21 @@ from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models.functions import Cast
 
-from channels_meta.webhooks.retention import BodyText
-
 TEXT_FIELDS = (models.CharField, models.TextField, models.FileField)
 
 
 def _as_text(field: models.Field):
     if isinstance(field, models.JSONField):
         return Cast(field.name, models.TextField())
-    if isinstance(field, models.BinaryField):
-        return BodyText(field.name)
     if isinstance(field, TEXT_FIELDS):
         return models.F(field.name)
     return None
+
+
+def _bytes_hold(model: type[models.Model], field: models.Field, needle: str) -> bool:
+    wanted = needle.lower().encode()
+    rows = model._base_manager.values_list(field.name, flat=True)
+    return any(wanted in bytes(value).lower() for value in rows.iterator() if value)
 
 
 def columns_holding(needle: str) -> list[str]:
@@ -31,10 +33,14 @@ def columns_holding(needle: str) -> list[str]:
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             text = _as_text(field)
-            if text is None:
+            if isinstance(field, models.BinaryField):
+                holds = _bytes_hold(model, field, needle)
+            elif text is not None:
+                rows = model._base_manager.annotate(scanned=text)
+                holds = rows.filter(scanned__icontains=needle).exists()
+            else:
                 continue
-            rows = model._base_manager.annotate(scanned=text)
-            if rows.filter(scanned__icontains=needle).exists():
+            if holds:
                 found.append(f"{model._meta.label}.{field.name}")
     return found
 

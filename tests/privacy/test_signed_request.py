@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from privacy.signed_request import SignedRequestError, meta_user_id
+from privacy.signed_request import SignedRequest, SignedRequestError, signed_request_read
 from tests.privacy.signing import for_user, signed_request
 
 SECRET = "app-secret-for-signing"
@@ -18,12 +18,20 @@ def _secrets(settings):
     settings.META_INSTAGRAM_APP_SECRET = INSTAGRAM_SECRET
 
 
-def test_a_valid_request_names_the_user():
-    assert meta_user_id(for_user("1234567890", SECRET)) == "1234567890"
+def meta_user_id(signed: str) -> str:
+    return signed_request_read(signed).meta_user_id
 
 
-def test_the_instagram_apps_secret_signs_too():
-    assert meta_user_id(for_user("17841400000000", INSTAGRAM_SECRET)) == "17841400000000"
+def test_a_valid_request_names_the_user_and_the_facebook_app():
+    assert signed_request_read(for_user("1234567890", SECRET)) == SignedRequest(
+        meta_user_id="1234567890", instagram_login=False
+    )
+
+
+def test_the_instagram_apps_secret_signs_for_instagram_login():
+    assert signed_request_read(for_user("17841400000000", INSTAGRAM_SECRET)) == SignedRequest(
+        meta_user_id="17841400000000", instagram_login=True
+    )
 
 
 def test_a_numeric_user_id_is_read_as_text():
