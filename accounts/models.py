@@ -256,6 +256,7 @@ class AuditAction(models.TextChoices):
     DATA_REQUEST_COMPLETED = "data_request.completed", _("Data request completed")
     DATA_REQUEST_REJECTED = "data_request.rejected", _("Data request rejected")
     DATA_REQUEST_FAILED = "data_request.failed", _("Data request failed")
+    CONTACT_RESTRICTION_LIFTED = "contact.restriction_lifted", _("Contact's restriction lifted")
 
 
 class AuditEvent(models.Model):

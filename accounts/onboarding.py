@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -31,20 +29,9 @@ from accounts.services import (
     membership_add,
     organization_create,
 )
+from padu.mail import email_on_commit
 
 CONFIRMATION_SALT = "padu.accounts.email-confirmation"
-
-
-def _send(*, subject: str, template: str, context: dict, to: str) -> None:
-    """Render and send one e-mail in the current language once the transaction commits."""
-    language = translation.get_language()
-
-    def send() -> None:
-        with translation.override(language):
-            body = render_to_string(template, context)
-        send_mail(subject, body, None, [to])
-
-    transaction.on_commit(send)
 
 
 def email_confirmation_token(user: User) -> str:
@@ -69,7 +56,7 @@ def user_for_confirmation_token(token: str) -> User | None:
 def email_confirmation_send(*, user: User) -> None:
     """E-mail the account a link that confirms its address."""
     link = settings.SITE_URL + reverse("email_confirm", args=[email_confirmation_token(user)])
-    _send(
+    email_on_commit(
         subject=_("Confirm your e-mail address for Padu"),
         template="accounts/email/confirm_email.txt",
         context={"user": user, "link": link, "days": settings.EMAIL_CONFIRMATION_VALID_DAYS},
@@ -106,7 +93,7 @@ def set_password_email_send(*, user: User) -> None:
             "token": default_token_generator.make_token(user),
         },
     )
-    _send(
+    email_on_commit(
         subject=_("Choose your Padu password"),
         template="accounts/email/set_password.txt",
         context={"user": user, "link": settings.SITE_URL + path},
@@ -115,7 +102,7 @@ def set_password_email_send(*, user: User) -> None:
 
 
 def _account_exists_email_send(user: User) -> None:
-    _send(
+    email_on_commit(
         subject=_("You already have a Padu account"),
         template="accounts/email/account_exists.txt",
         context={

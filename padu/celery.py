@@ -81,6 +81,10 @@ app.conf.update(
             "task": "privacy.tasks.retention_enforce",
             "schedule": crontab(minute=41, hour=2),
         },
+        "remind-overdue-data-requests": {
+            "task": "privacy.tasks.data_requests_overdue_remind",
+            "schedule": crontab(minute=5, hour=8),
+        },
         "purge-expired-sessions": {
             "task": "accounts.tasks.sessions_purge_expired",
             "schedule": crontab(minute=27, hour=3),

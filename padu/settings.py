@@ -225,6 +225,9 @@ SIGN_UPS_PER_IP_PER_HOUR = 10
 SIGN_UPS_PER_ADDRESS_PER_HOUR = 3
 PASSWORD_RESETS_PER_IP_PER_HOUR = 10
 PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = 3
+# Requests a business's customers may send from its public privacy page.
+DATA_REQUESTS_PER_IP_PER_DAY = 10
+DATA_REQUESTS_PER_ADDRESS_PER_DAY = 3
 
 # Two-factor authentication (TOTP apps, with single-use recovery codes).
 OTP_TOTP_ISSUER = "Padu"

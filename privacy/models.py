@@ -5,7 +5,7 @@ month (GDPR's and KVKK's)."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -38,15 +38,31 @@ class RequestStatus(models.TextChoices):
 
 class RequestSource(models.TextChoices):
     META_DATA_DELETION = "meta_data_deletion", _("Meta's data deletion callback")
+    PUBLIC_FORM = "public_form", _("The organisation's public request page")
+    STAFF = "staff", _("Recorded by staff")
+
+
+# What a customer of a business may ask for on its public page, and staff record for them.
+CUSTOMER_KINDS = (RequestKind.ERASURE, RequestKind.RESTRICTION, RequestKind.OBJECTION)
+OPEN_STATUSES = (RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS, RequestStatus.FAILED)
+# How each count of an outcome is named to people.
+OUTCOME_LABELS = {
+    "messages": _("Messages erased"),
+    "attachments": _("Files erased"),
+    "notes": _("Notes erased"),
+    "conversations": _("Conversations erased"),
+    "contacts": _("Contacts erased"),
+    "pictures": _("Profile pictures erased"),
+    "webhook_events": _("Meta's deliveries erased"),
+    "channels": _("Channels deleted"),
+    "contacts_restricted": _("Contacts restricted"),
+    "contacts_opted_out": _("Contacts opted out of marketing"),
+}
 
 
 def confirmation_code() -> str:
     """What the person keeps to follow the request; unguessable (80 random bits)."""
     return secrets.token_hex(10)
-
-
-def _due() -> datetime:
-    return timezone.now() + ANSWER_WITHIN
 
 
 class DataRequest(models.Model):
@@ -71,6 +87,24 @@ class DataRequest(models.Model):
         related_name="+",
         verbose_name=_("Padu user"),
     )
+    # How the person named themselves to a business (a handle, a phone number or an
+    # e-mail address), and the contacts its admins matched to them.
+    subject_identifier = models.CharField(_("handle, phone or e-mail"), max_length=200, blank=True)
+    contacts = models.ManyToManyField(
+        "inbox.Contact", blank=True, related_name="+", verbose_name=_("contacts")
+    )
+    requester_email = models.EmailField(_("the person's e-mail address"), blank=True)
+    details = models.TextField(_("details"), max_length=2000, blank=True)
+    # The language the person wrote in, for the e-mails they get back.
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved or rejected by"),
+    )
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
     # The channels a Meta callback named (their person connected them); erased ones drop out.
     channels = models.ManyToManyField(
@@ -81,7 +115,7 @@ class DataRequest(models.Model):
     # The app-scoped id Meta's callback named; kept only until the request is carried out.
     meta_user_id = models.CharField(_("Meta user id"), max_length=64, blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
-    due_at = models.DateTimeField(_("due"), default=_due)
+    due_at = models.DateTimeField(_("due"), blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     confirmation_code = models.CharField(
         _("confirmation code"), max_length=32, unique=True, default=confirmation_code
@@ -96,10 +130,30 @@ class DataRequest(models.Model):
         verbose_name = _("data request")
         verbose_name_plural = _("data requests")
         ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["status", "due_at"], name="data_request_open")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="data_request_open"),
+            models.Index(fields=["organization", "due_at"], name="data_request_queue"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request #{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.due_at is None:
+            self.due_at = self.received_at + ANSWER_WITHIN
+        super().save(*args, **kwargs)
+
+    @property
+    def outcome_rows(self) -> list[tuple[str, int]]:
+        return [(OUTCOME_LABELS.get(name, name), count) for name, count in self.outcome.items()]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at < timezone.now()
 
 
 class RetentionPolicy(models.Model):

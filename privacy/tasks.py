@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.models import Organization
-from privacy.services import data_requests, retention
+from privacy.services import customer_requests, data_requests, retention
 
 
 @shared_task(soft_time_limit=30 * 60, time_limit=31 * 60)
@@ -11,6 +11,11 @@ def data_request_carry_out(request_id: int) -> str:
     """Carry out a data request (a second run of the same id does nothing while the
     first holds it)."""
     return data_requests.data_request_carry_out(request_id=request_id)
+
+
+def carry_out_later(request_id: int) -> None:
+    """Hand a data request to a worker."""
+    data_request_carry_out.delay(request_id)
 
 
 @shared_task(soft_time_limit=60)
@@ -21,6 +26,12 @@ def data_requests_sweep() -> int:
     for request_id in request_ids:
         data_request_carry_out.delay(request_id)
     return len(request_ids)
+
+
+@shared_task(soft_time_limit=5 * 60)
+def data_requests_overdue_remind() -> int:
+    """Every day: owners and admins of organisations with overdue requests are e-mailed."""
+    return customer_requests.overdue_requests_remind()
 
 
 @shared_task(soft_time_limit=60 * 60, time_limit=61 * 60)

@@ -1,13 +1,48 @@
 from django.urls import path
 
-from privacy import views
+from privacy.views import meta, public, queue, retention
 
 tenant_patterns = [
-    path("retention/", views.retention_settings, name="retention_settings"),
+    path("retention/", retention.retention_settings, name="retention_settings"),
+    path("requests/", queue.data_requests, name="data_requests"),
+    path("requests/<int:data_request_id>/", queue.data_request, name="data_request"),
+    path(
+        "requests/<int:data_request_id>/approve/",
+        queue.data_request_approve,
+        name="data_request_approve",
+    ),
+    path(
+        "requests/<int:data_request_id>/reject/",
+        queue.data_request_reject,
+        name="data_request_reject",
+    ),
+    path(
+        "contacts/<int:contact_id>/request/",
+        queue.contact_data_request,
+        name="contact_data_request",
+    ),
+    path(
+        "contacts/<int:contact_id>/restriction/lift/",
+        queue.contact_restriction_lift,
+        name="contact_restriction_lift",
+    ),
 ]
 
 urlpatterns = [
-    path("webhooks/meta/data-deletion/", views.meta_data_deletion, name="meta_data_deletion"),
-    path("webhooks/meta/deauthorize/", views.meta_deauthorize, name="meta_deauthorize"),
-    path("privacy/deletion/<str:code>/", views.deletion_status, name="privacy_deletion_status"),
+    path("webhooks/meta/data-deletion/", meta.meta_data_deletion, name="meta_data_deletion"),
+    path("webhooks/meta/deauthorize/", meta.meta_deauthorize, name="meta_deauthorize"),
+    # An organisation's public page first: its slug may be any word.
+    path("privacy/<slug:slug>/request/", public.customer_request, name="privacy_request"),
+    path(
+        "privacy/<slug:slug>/request/sent/",
+        public.customer_request_sent,
+        name="privacy_request_sent",
+    ),
+    path(
+        "privacy/<slug:slug>/request/confirm/<str:token>/",
+        public.customer_request_confirm,
+        name="privacy_request_confirm",
+    ),
+    path("privacy/deletion/<str:code>/", meta.request_status, name="privacy_deletion_status"),
+    path("privacy/requests/<str:code>/", meta.request_status, name="privacy_request_status"),
 ]

@@ -24,6 +24,7 @@ from accounts.models import Invitation, Membership, Notice, Organization
 from accounts.services import invitation_create
 from channels_meta.models import Channel, ChannelStatus
 from inbox.models import Attachment, Conversation, Label, Message, SavedReply
+from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus
 from tests.channels_meta.factories import make_channel
 from tests.conftest import World
 from tests.inbox.factories import (
@@ -52,6 +53,7 @@ class Rows:
     label: Label
     saved_reply: SavedReply
     attachment: Attachment
+    data_request: DataRequest
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,19 @@ CASES: dict[str, list[Case]] = {
     "attachment": [Case("get", lambda rows: (rows.attachment.pk,))],
     "attachment_thumbnail": [Case("get", lambda rows: (rows.attachment.pk,))],
     "contact_avatar": [Case("get", lambda rows: (rows.conversation.contact_id,))],
+    "data_requests": [Case("get", managers_only=True)],
+    "data_request": [Case("get", lambda rows: (rows.data_request.pk,), managers_only=True)],
+    "data_request_approve": [
+        Case("post", lambda rows: (rows.data_request.pk,), managers_only=True)
+    ],
+    "data_request_reject": [Case("post", lambda rows: (rows.data_request.pk,), managers_only=True)],
+    "contact_data_request": [
+        Case("get", lambda rows: (rows.conversation.contact_id,)),
+        Case("post", lambda rows: (rows.conversation.contact_id,)),
+    ],
+    "contact_restriction_lift": [
+        Case("post", lambda rows: (rows.conversation.contact_id,), managers_only=True)
+    ],
 }
 
 
@@ -193,6 +208,12 @@ def _rows(organization: Organization, owner: Membership, member: Membership) -> 
             actor=owner, email=f"new@{organization.slug}.example", role="agent"
         ),
         notice=Notice.objects.create(organization=organization, message="Reconnect a channel."),
+        data_request=DataRequest.objects.create(
+            organization=organization,
+            kind=RequestKind.ERASURE,
+            source=RequestSource.STAFF,
+            status=RequestStatus.VERIFIED,
+        ),
     )
 
 
@@ -236,6 +257,7 @@ def _nothing_changed(tenants: Tenants) -> None:
     assert Invitation.objects.for_org(world.org).count() == 1
     for rows in (tenants.own, tenants.foreign):
         assert Channel.objects.get(pk=rows.channel.pk).status == ChannelStatus.ACTIVE
+        assert DataRequest.objects.get(pk=rows.data_request.pk).status == RequestStatus.VERIFIED
 
 
 def _status_codes(client, requests: Iterable[tuple[str, str, Case]]) -> dict[str, int]:

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('received', 'Received'), ('verified', 'Verified'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('rejected', 'Rejected'), ('failed', 'Failed')], default='received', max_length=12, verbose_name='status')),
                 ('meta_user_id', models.CharField(blank=True, max_length=64, verbose_name='Meta user id')),
                 ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received')),
-                ('due_at', models.DateTimeField(default=privacy.models._due, verbose_name='due')),
+                ('due_at', models.DateTimeField(verbose_name='due')),
                 ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='completed')),
                 ('confirmation_code', models.CharField(default=privacy.models.confirmation_code, max_length=32, unique=True, verbose_name='confirmation code')),
                 ('reason', models.TextField(blank=True, verbose_name='reason')),

@@ -9,17 +9,23 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from accounts.services import audit_record, managers_notify
 from channels_meta.models import Channel
 from channels_meta.services.channels import channel_delete, channel_disconnect
 from channels_meta.webhooks.retention import webhook_events_erase, webhook_events_pending_naming
 from inbox.models import Contact, Conversation
 from inbox.services.erasure import contacts_erase, conversations_erase
+from padu.mail import email_on_commit
 from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus
 
 logger = logging.getLogger(__name__)
@@ -30,19 +36,51 @@ CLAIM_LASTS = timedelta(minutes=35)
 FAILED_RETRY_AFTER = timedelta(hours=1)
 
 
-def _move(data_request: DataRequest, status: str, *, reason: str = "") -> None:
+def data_request_move(
+    data_request: DataRequest, status: str, *, reason: str = "", actor: User | None = None
+) -> None:
+    """Give the request its new status, as an audit event; the person who asked is
+    e-mailed its outcome."""
     data_request.status = status
     data_request.reason = reason
     fields = ["status", "reason", "claimed_at", "outcome"]
     if status == RequestStatus.COMPLETED:
         data_request.completed_at = timezone.now()
-        data_request.meta_user_id = ""  # done with it: only the numbers stay
-        fields += ["completed_at", "meta_user_id"]
+        fields.append("completed_at")
+        if data_request.kind == RequestKind.ERASURE:
+            # Done with who the person was: the numbers, and whom the answer went to, stay.
+            data_request.meta_user_id = data_request.subject_identifier = ""
+            data_request.details = ""
+            fields += ["meta_user_id", "subject_identifier", "details"]
     data_request.save(update_fields=fields)
     audit_record(
         action=f"data_request.{status}",
         organization=data_request.organization,
+        actor=actor,
         target=str(data_request),
+    )
+    if status in (RequestStatus.COMPLETED, RequestStatus.REJECTED) and data_request.requester_email:
+        _outcome_email(data_request)
+
+
+def data_request_status_url(data_request: DataRequest) -> str:
+    """The public page where whoever holds the code follows the request."""
+    code = data_request.confirmation_code
+    if data_request.source == RequestSource.META_DATA_DELETION:
+        return settings.SITE_URL + reverse("privacy_deletion_status", args=[code])
+    return settings.SITE_URL + reverse("privacy_request_status", args=[code])
+
+
+def _outcome_email(data_request: DataRequest) -> None:
+    email_on_commit(
+        subject=format_lazy(
+            gettext_lazy("Your data request to {organization}"),
+            organization=data_request.organization.name,
+        ),
+        template="privacy/email/request_outcome.txt",
+        context={"data_request": data_request, "link": data_request_status_url(data_request)},
+        to=data_request.requester_email,
+        language=data_request.language,
     )
 
 
@@ -91,8 +129,8 @@ def meta_erasure_request(
     )
     data_request.channels.set(channels)
     audit_record(action="data_request.received", target=str(data_request))
-    _move(data_request, RequestStatus.VERIFIED)
-    _move(data_request, RequestStatus.IN_PROGRESS)
+    data_request_move(data_request, RequestStatus.VERIFIED)
+    data_request_move(data_request, RequestStatus.IN_PROGRESS)
     transaction.on_commit(lambda: carry_out(data_request.pk), robust=True)
     return data_request
 
@@ -139,22 +177,33 @@ def _claim(request_id: int) -> DataRequest | None:
         return data_request
 
 
-def _meta_ids(channels: list[Channel], contacts: QuerySet[Contact], meta_user_id: str) -> list[str]:
-    """Every Meta id that names the person or their channels' customers in a delivery."""
-    ids = {meta_user_id, *(channel.external_id for channel in channels)}
+def _meta_ids(contacts: QuerySet[Contact], also: list[str]) -> list[str]:
+    """Every Meta id that names these contacts in a delivery, and the ids `also` names."""
+    ids = set(also)
     for external_id, other_id in contacts.values_list("external_id", "other_id").iterator():
         ids.update(meta_id for meta_id in (external_id, other_id) if meta_id)
     return sorted(ids)
 
 
-def _meta_user_erase(data_request: DataRequest, erased: Counter[str]) -> str:
-    """Erase what the request names, counting it in `erased` as it goes."""
+def _erasure_scope(data_request: DataRequest) -> tuple[list[Channel], QuerySet[Contact], list[str]]:
+    """The channels to delete, the contacts to erase and other Meta ids naming the
+    person: for Meta's callback, the channels they connected with every customer of
+    those channels and any customer with their id; otherwise the contacts an admin
+    matched to the person."""
+    if data_request.source != RequestSource.META_DATA_DELETION:
+        return [], Contact.objects.filter(pk__in=data_request.contacts.values("pk")), []
     meta_user_id = data_request.meta_user_id
     channels = list(data_request.channels.all())
     contacts = Contact.objects.filter(
         Q(channel__in=channels) | Q(external_id=meta_user_id) | Q(other_id=meta_user_id)
     )
-    meta_ids = _meta_ids(channels, contacts, meta_user_id)
+    return channels, contacts, [meta_user_id, *(channel.external_id for channel in channels)]
+
+
+def _erase(data_request: DataRequest, erased: Counter[str]) -> str:
+    """Erase what the request names, counting it in `erased` as it goes."""
+    channels, contacts, also = _erasure_scope(data_request)
+    meta_ids = _meta_ids(contacts, also)
     if webhook_events_pending_naming(meta_ids):
         return WAITING  # deliveries still being recorded would bring data back
     # The deliveries first: the ids they are found by go with the contacts.
@@ -180,7 +229,7 @@ def data_request_carry_out(*, request_id: int) -> str:
         return "skipped"
     erased: Counter[str] = Counter()
     try:
-        outcome = _meta_user_erase(data_request, erased)
+        outcome = _erase(data_request, erased)
     except Exception as error:
         logger.error("Data request %s failed: %s", data_request.pk, type(error).__name__)
         outcome, reason = RequestStatus.FAILED, type(error).__name__
@@ -191,5 +240,5 @@ def data_request_carry_out(*, request_id: int) -> str:
         return WAITING
     # What each run erased adds up, a failed run's batches included.
     data_request.outcome = dict(+(Counter(data_request.outcome) + erased))
-    _move(data_request, outcome, reason=reason)
+    data_request_move(data_request, outcome, reason=reason)
     return outcome

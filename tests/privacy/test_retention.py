@@ -17,7 +17,7 @@ from channels_meta.models import Channel, ChannelKind, ChannelStatus, WebhookEve
 from inbox.models import Contact, Conversation, ConversationWord, Message, Note
 from inbox.services import erasure
 from privacy import tasks
-from privacy.models import RetentionPolicy
+from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus, RetentionPolicy
 from privacy.services.retention import organization_retention_enforce, platform_retention_enforce
 from tests.channels_meta.factories import make_channel
 from tests.conftest import make_member
@@ -192,7 +192,9 @@ def test_a_disconnected_channels_data_goes_after_the_grace_period(world, whatsap
     assert Conversation.objects.filter(channel=whatsapp).exists()
 
 
-def test_meta_deliveries_go_after_a_week_and_audit_events_after_ninety_days(db):
+def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_after_ninety_days(
+    world,
+):
     def delivery(days: int, status: str) -> WebhookEvent:
         return WebhookEvent.objects.create(
             body=b"{}", status=status, received_at=NOW - timedelta(days=days)
@@ -203,15 +205,32 @@ def test_meta_deliveries_go_after_a_week_and_audit_events_after_ninety_days(db):
     old_audit = AuditEvent.objects.create(action="user.signed_in", created_at=NOW - timedelta(91))
     kept_audit = AuditEvent.objects.create(action="user.signed_in", created_at=NOW - timedelta(89))
 
+    def data_request(days: int, status: str) -> DataRequest:
+        return DataRequest.objects.create(
+            organization=world.org,
+            kind=RequestKind.ERASURE,
+            source=RequestSource.PUBLIC_FORM,
+            status=status,
+            received_at=NOW - timedelta(days=days),
+        )
+
+    unconfirmed = data_request(8, RequestStatus.RECEIVED)
+    kept_requests = [data_request(6, RequestStatus.RECEIVED), data_request(60, "completed")]
+
     erased = platform_retention_enforce(now=NOW)
 
-    assert erased == {"webhook events": 4, "audit events": 1}
+    assert erased == {"webhook events": 4, "audit events": 1, "unconfirmed data requests": 1}
+    assert not DataRequest.objects.filter(pk=unconfirmed.pk).exists()
+    assert DataRequest.objects.filter(pk__in=[r.pk for r in kept_requests]).count() == 2
     assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {e.pk for e in kept}
     assert not WebhookEvent.objects.filter(pk__in=[e.pk for e in old]).exists()
     assert not AuditEvent.objects.filter(pk=old_audit.pk).exists()
     assert AuditEvent.objects.filter(pk=kept_audit.pk).exists()
     run = AuditEvent.objects.get(action="retention.purged")
-    assert (run.organization, run.target) == (None, "audit events: 1, webhook events: 4")
+    assert (run.organization, run.target) == (
+        None,
+        "audit events: 1, unconfirmed data requests: 1, webhook events: 4",
+    )
 
 
 def test_the_nightly_task_enforces_every_organisations_policy(
