@@ -257,6 +257,8 @@ class AuditAction(models.TextChoices):
     DATA_REQUEST_REJECTED = "data_request.rejected", _("Data request rejected")
     DATA_REQUEST_FAILED = "data_request.failed", _("Data request failed")
     CONTACT_RESTRICTION_LIFTED = "contact.restriction_lifted", _("Contact's restriction lifted")
+    EXPORT_REQUESTED = "export.requested", _("Export asked for")
+    EXPORT_DOWNLOADED = "export.downloaded", _("Export downloaded")
 
 
 class AuditEvent(models.Model):

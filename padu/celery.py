@@ -77,6 +77,10 @@ app.conf.update(
             "task": "privacy.tasks.data_requests_sweep",
             "schedule": 300.0,
         },
+        "sweep-exports": {
+            "task": "privacy.tasks.exports_sweep",
+            "schedule": 600.0,
+        },
         "enforce-retention": {
             "task": "privacy.tasks.retention_enforce",
             "schedule": crontab(minute=41, hour=2),

@@ -225,6 +225,8 @@ SIGN_UPS_PER_IP_PER_HOUR = 10
 SIGN_UPS_PER_ADDRESS_PER_HOUR = 3
 PASSWORD_RESETS_PER_IP_PER_HOUR = 10
 PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = 3
+# Where exports are written before they are stored (with the media), on local disk.
+EXPORTS_WORK_DIR = Path(env.str("EXPORTS_WORK_DIR", default=str(VAR_DIR / "exports")))
 # Requests a business's customers may send from its public privacy page.
 DATA_REQUESTS_PER_IP_PER_DAY = 10
 DATA_REQUESTS_PER_ADDRESS_PER_DAY = 3

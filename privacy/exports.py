@@ -175,6 +175,7 @@ ORGANIZATION_OMITTED_MODELS = {
     "inbox.PendingReceipt": "Meta's receipts waiting a few minutes for their message",
     "inbox.PendingChange": "Meta's changes waiting a few minutes for their message",
     "accounts.Notice": "banners shown in the app",
+    "privacy.Export": "the exports themselves",
 }
 ORGANIZATION_OMITTED: dict[type[Model], dict[str, str]] = {
     Invitation: {"token_hash": "the hash of a secret link"},
@@ -267,10 +268,17 @@ def _stored_files_copy(archive: zipfile.ZipFile, part: Part) -> tuple[int, list[
     return copied, missing
 
 
-def export_write(destination: IO[bytes], *, kind: str, subject: str, parts: list[Part]) -> dict:
+def export_write(
+    destination: IO[bytes],
+    *,
+    kind: str,
+    subject: str,
+    parts: list[Part],
+    on_part: Callable[[int, int], None] = lambda done, total: None,
+) -> dict:
     """Write the export of `parts` to `destination` (a binary file, or anything writable
-    like one); returns its manifest, which the ZIP also holds as manifest.json. A full
-    disk raises OSError, as any write error does."""
+    like one), calling `on_part(done, total)` after each; returns its manifest, which the
+    ZIP also holds as manifest.json. A full disk raises OSError, as any write error does."""
     manifest = {
         "format": FORMAT_VERSION,
         "kind": kind,
@@ -281,12 +289,13 @@ def export_write(destination: IO[bytes], *, kind: str, subject: str, parts: list
         "missing_files": [],
     }
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for part in parts:
+        for done, part in enumerate(parts, start=1):
             manifest["files"][part.file] = _json_array_write(archive, part)
             if part.file_fields:
                 copied, missing = _stored_files_copy(archive, part)
                 manifest["stored_files"] += copied
                 manifest["missing_files"] += missing
+            on_part(done, len(parts))
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
     return manifest
 

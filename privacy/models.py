@@ -188,3 +188,50 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Retention of {self.organization_id}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Being prepared")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+
+
+class Export(models.Model):
+    """A ZIP of data someone asked to download: everything an organisation holds (asked
+    by an owner), or, with no organisation, everything Padu keeps about the person who
+    asked. Built by a worker; the file is deleted once it expires."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("percent done"), default=0)
+    file = models.FileField(_("file"), max_length=300, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    reason = models.CharField(_("why it failed"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("link expires"), null=True, blank=True)
+    # When a worker took it in hand; one taken long ago was cut off.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Export #{self.pk}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)

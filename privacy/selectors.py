@@ -6,9 +6,9 @@ import re
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Organization
+from accounts.models import Organization, User
 from inbox.models import Contact
-from privacy.models import OPEN_STATUSES, DataRequest, RequestStatus
+from privacy.models import OPEN_STATUSES, DataRequest, Export, RequestStatus
 
 CANDIDATES_SHOWN = 20
 
@@ -78,3 +78,12 @@ def contacts_to_match(data_request: DataRequest, search: str) -> QuerySet[Contac
         .select_related("channel")
         .order_by("-updated_at")
     )
+
+
+def own_exports(user: User) -> QuerySet[Export]:
+    """The exports of the user's own data, newest first."""
+    return Export.objects.filter(requested_by=user, organization__isnull=True)
+
+
+def organization_exports(organization: Organization) -> QuerySet[Export]:
+    return Export.objects.for_org(organization).select_related("requested_by")

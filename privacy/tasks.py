@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.models import Organization
-from privacy.services import customer_requests, data_requests, retention
+from privacy.services import customer_requests, data_requests, export_jobs, retention
 
 
 @shared_task(soft_time_limit=30 * 60, time_limit=31 * 60)
@@ -26,6 +26,26 @@ def data_requests_sweep() -> int:
     for request_id in request_ids:
         data_request_carry_out.delay(request_id)
     return len(request_ids)
+
+
+def build_later(export_id: int) -> None:
+    """Hand an export to a worker."""
+    export_build.delay(export_id)
+
+
+@shared_task(soft_time_limit=2 * 60 * 60, time_limit=2 * 60 * 60 + 60)
+def export_build(export_id: int) -> str:
+    """Build an export's ZIP (a second run of the same id does nothing meanwhile)."""
+    return export_jobs.export_build(export_id=export_id)
+
+
+@shared_task(soft_time_limit=60)
+def exports_sweep() -> int:
+    """Hand the workers the exports whose task was lost or cut off."""
+    export_ids = export_jobs.exports_to_build()
+    for export_id in export_ids:
+        export_build.delay(export_id)
+    return len(export_ids)
 
 
 @shared_task(soft_time_limit=5 * 60)

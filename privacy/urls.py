@@ -1,8 +1,14 @@
 from django.urls import path
 
-from privacy.views import meta, public, queue, retention
+from privacy.views import exports, meta, public, queue, retention
 
 tenant_patterns = [
+    path("export/", exports.organization_export, name="organization_export"),
+    path(
+        "export/<int:export_id>/download/",
+        exports.organization_export_download,
+        name="organization_export_download",
+    ),
     path("retention/", retention.retention_settings, name="retention_settings"),
     path("requests/", queue.data_requests, name="data_requests"),
     path("requests/<int:data_request_id>/", queue.data_request, name="data_request"),
@@ -29,6 +35,10 @@ tenant_patterns = [
 ]
 
 urlpatterns = [
+    path("account/data/", exports.my_data, name="my_data"),
+    path(
+        "account/data/<int:export_id>/download/", exports.my_data_download, name="my_data_download"
+    ),
     path("webhooks/meta/data-deletion/", meta.meta_data_deletion, name="meta_data_deletion"),
     path("webhooks/meta/deauthorize/", meta.meta_deauthorize, name="meta_deauthorize"),
     # An organisation's public page first: its slug may be any word.

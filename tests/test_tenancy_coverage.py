@@ -13,18 +13,29 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, re_path, reverse
 from django.urls.resolvers import RoutePattern
+from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Notice, Organization
 from accounts.services import invitation_create
 from channels_meta.models import Channel, ChannelStatus
 from inbox.models import Attachment, Conversation, Label, Message, SavedReply
-from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus
+from privacy.models import (
+    DataRequest,
+    Export,
+    ExportStatus,
+    RequestKind,
+    RequestSource,
+    RequestStatus,
+)
 from tests.channels_meta.factories import make_channel
 from tests.conftest import World
 from tests.inbox.factories import (
@@ -54,6 +65,7 @@ class Rows:
     saved_reply: SavedReply
     attachment: Attachment
     data_request: DataRequest
+    export: Export
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,10 @@ CASES: dict[str, list[Case]] = {
         Case("get", lambda rows: (rows.conversation.contact_id,)),
         Case("post", lambda rows: (rows.conversation.contact_id,)),
     ],
+    "organization_export": [Case("get", managers_only=True), Case("post", managers_only=True)],
+    "organization_export_download": [
+        Case("get", lambda rows: (rows.export.pk,), managers_only=True)
+    ],
     "contact_restriction_lift": [
         Case("post", lambda rows: (rows.conversation.contact_id,), managers_only=True)
     ],
@@ -213,6 +229,13 @@ def _rows(organization: Organization, owner: Membership, member: Membership) -> 
             kind=RequestKind.ERASURE,
             source=RequestSource.STAFF,
             status=RequestStatus.VERIFIED,
+        ),
+        export=Export.objects.create(
+            organization=organization,
+            requested_by=owner.user,
+            status=ExportStatus.READY,
+            file=default_storage.save(f"exports/{organization.slug}.zip", ContentFile(b"PK")),
+            expires_at=timezone.now() + timedelta(days=7),
         ),
     )
 

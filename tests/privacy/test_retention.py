@@ -219,7 +219,12 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
 
     erased = platform_retention_enforce(now=NOW)
 
-    assert erased == {"webhook events": 4, "audit events": 1, "unconfirmed data requests": 1}
+    assert erased == {
+        "webhook events": 4,
+        "audit events": 1,
+        "unconfirmed data requests": 1,
+        "export files": 0,
+    }
     assert not DataRequest.objects.filter(pk=unconfirmed.pk).exists()
     assert DataRequest.objects.filter(pk__in=[r.pk for r in kept_requests]).count() == 2
     assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {e.pk for e in kept}
@@ -229,7 +234,7 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
     run = AuditEvent.objects.get(action="retention.purged")
     assert (run.organization, run.target) == (
         None,
-        "audit events: 1, unconfirmed data requests: 1, webhook events: 4",
+        "audit events: 1, export files: 0, unconfirmed data requests: 1, webhook events: 4",
     )
 
 
