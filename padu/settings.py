@@ -230,6 +230,7 @@ EXPORTS_WORK_DIR = Path(env.str("EXPORTS_WORK_DIR", default=str(VAR_DIR / "expor
 # Requests a business's customers may send from its public privacy page.
 DATA_REQUESTS_PER_IP_PER_DAY = 10
 DATA_REQUESTS_PER_ADDRESS_PER_DAY = 3
+DATA_REQUESTS_PER_ADDRESS_EVERYWHERE_PER_DAY = 6
 
 # Two-factor authentication (TOTP apps, with single-use recovery codes).
 OTP_TOTP_ISSUER = "Padu"

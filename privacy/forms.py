@@ -28,6 +28,7 @@ class CustomerRequestForm(forms.Form):
     )
     requester_email = forms.EmailField(
         label=_("Your e-mail address"),
+        max_length=254,
         help_text=_("We send a link to confirm the request here, and then its outcome."),
     )
     details = forms.CharField(
@@ -44,6 +45,7 @@ class ContactRequestForm(forms.Form):
     kind = forms.ChoiceField(label=_("The customer asks for"), choices=KIND_CHOICES)
     requester_email = forms.EmailField(
         label=_("Their e-mail address (optional)"),
+        max_length=254,
         required=False,
         help_text=_("They will be e-mailed the outcome."),
     )

@@ -148,6 +148,11 @@ class DataRequest(models.Model):
         return [(OUTCOME_LABELS.get(name, name), count) for name, count in self.outcome.items()]
 
     @property
+    def found_nothing(self) -> bool:
+        """Completed with nothing done: the organisation held nothing on the person."""
+        return not any(self.outcome.values())
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

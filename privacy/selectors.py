@@ -11,6 +11,7 @@ from inbox.models import Contact
 from privacy.models import OPEN_STATUSES, DataRequest, Export, RequestStatus
 
 CANDIDATES_SHOWN = 20
+CODE = re.compile(r"[0-9a-f]{20}")
 
 
 def data_request_queue(organization: Organization, *, answered: bool) -> QuerySet[DataRequest]:
@@ -24,6 +25,8 @@ def data_request_queue(organization: Organization, *, answered: bool) -> QuerySe
 
 def data_request_for_code(code: str) -> DataRequest | None:
     """The confirmed request with this public code."""
+    if not CODE.fullmatch(code):
+        return None
     return (
         DataRequest.objects.exclude(status=RequestStatus.RECEIVED)
         .select_related("organization")
@@ -45,7 +48,7 @@ def contact_candidates(organization: Organization, identifier: str) -> QuerySet[
     """The organisation's contacts a person who named themselves `identifier` may be:
     the same handle (with or without @), e-mail address, phone number or Meta id, or a
     name, handle or phone containing it."""
-    identifier = identifier.strip()
+    identifier = identifier.replace("\x00", "").strip()
     if not identifier:
         return Contact.objects.none()
     handle = identifier.removeprefix("@")

@@ -103,6 +103,12 @@ def customer_request_confirm(*, data_request: DataRequest) -> bool:
     data_request.verified_at = timezone.now()
     data_request.save(update_fields=["verified_at"])
     data_request_move(data_request, RequestStatus.VERIFIED)
+    with translation.override(settings.LANGUAGE_CODE):  # the managers', not the customer's
+        _managers_told_of_request(data_request)
+    return True
+
+
+def _managers_told_of_request(data_request: DataRequest) -> None:
     managers_notify(
         organization=data_request.organization,
         subject=_("A customer asked about their data"),
@@ -117,7 +123,6 @@ def customer_request_confirm(*, data_request: DataRequest) -> bool:
         link=_queue_link(data_request),
         topic=f"data_request:{data_request.pk}",
     )
-    return True
 
 
 @transaction.atomic
@@ -130,7 +135,7 @@ def contact_request_record(
         organization=membership.organization,
         kind=kind,
         source=RequestSource.STAFF,
-        subject_identifier=contact.handle or contact.external_id,
+        subject_identifier=(contact.handle or contact.external_id)[:200],
         requester_email=requester_email,
         details=details,
         language=translation.get_language() or "",
@@ -191,7 +196,8 @@ def data_request_approve(
     data_request = _open_for_answer(membership, data_request.pk)
     data_request.handled_by = membership.user
     data_request.save(update_fields=["handled_by"])
-    data_request.contacts.add(*contacts.for_org(membership.organization))
+    # What the admin ticked, and only that: a contact unticked is not the person.
+    data_request.contacts.set(contacts.for_org(membership.organization))
     matched = Contact.objects.filter(pk__in=data_request.contacts.values("pk"))
     data_request_move(data_request, RequestStatus.IN_PROGRESS, actor=membership.user)
     if data_request.kind == RequestKind.ERASURE:
@@ -244,8 +250,11 @@ def overdue_requests_remind(*, now: datetime | None = None) -> int:
         .values("organization")
         .annotate(count=Count("pk"))
     )
+    organizations = Organization.objects.in_bulk([row["organization"] for row in overdue])
     for row in overdue:
-        organization = Organization.objects.get(pk=row["organization"])
+        organization = organizations.get(row["organization"])
+        if organization is None or organization.is_suspended:
+            continue
         managers_email(
             organization=organization,
             subject=_("Data requests are overdue"),

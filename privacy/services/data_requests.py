@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -185,35 +186,52 @@ def _meta_ids(contacts: QuerySet[Contact], also: list[str]) -> list[str]:
     return sorted(ids)
 
 
-def _erasure_scope(data_request: DataRequest) -> tuple[list[Channel], QuerySet[Contact], list[str]]:
-    """The channels to delete, the contacts to erase and other Meta ids naming the
-    person: for Meta's callback, the channels they connected with every customer of
-    those channels and any customer with their id; otherwise the contacts an admin
-    matched to the person."""
+@dataclass(frozen=True)
+class _Scope:
+    channels: list[Channel]  # deleted with all their data
+    contacts: QuerySet[Contact]  # erased
+    also: list[str]  # other Meta ids naming the person in deliveries
+    within: list[str] | None  # the accounts those deliveries must name, if any
+
+
+def _erasure_scope(data_request: DataRequest) -> _Scope:
+    """For Meta's callback: the channels the person connected with every customer of
+    those channels, and any customer with their id. Otherwise: the contacts an admin
+    matched, in deliveries to their own channels only (a phone number is the same
+    customer id at every business)."""
     if data_request.source != RequestSource.META_DATA_DELETION:
-        return [], Contact.objects.filter(pk__in=data_request.contacts.values("pk")), []
+        contacts = Contact.objects.filter(pk__in=data_request.contacts.values("pk"))
+        accounts = Channel.objects.filter(pk__in=contacts.values("channel_id"))
+        within = [
+            account_id
+            for ids in accounts.values_list("external_id", "waba_id", "page_id")
+            for account_id in ids
+            if account_id
+        ]
+        return _Scope([], contacts, [], within)
     meta_user_id = data_request.meta_user_id
     channels = list(data_request.channels.all())
     contacts = Contact.objects.filter(
         Q(channel__in=channels) | Q(external_id=meta_user_id) | Q(other_id=meta_user_id)
     )
-    return channels, contacts, [meta_user_id, *(channel.external_id for channel in channels)]
+    also = [meta_user_id, *(channel.external_id for channel in channels)]
+    return _Scope(channels, contacts, also, None)
 
 
 def _erase(data_request: DataRequest, erased: Counter[str]) -> str:
     """Erase what the request names, counting it in `erased` as it goes."""
-    channels, contacts, also = _erasure_scope(data_request)
-    meta_ids = _meta_ids(contacts, also)
-    if webhook_events_pending_naming(meta_ids):
+    scope = _erasure_scope(data_request)
+    meta_ids = _meta_ids(scope.contacts, scope.also)
+    if webhook_events_pending_naming(meta_ids, within=scope.within):
         return WAITING  # deliveries still being recorded would bring data back
     # The deliveries first: the ids they are found by go with the contacts.
-    erased["webhook_events"] += webhook_events_erase(meta_ids=meta_ids)
-    for channel in channels:
+    erased["webhook_events"] += webhook_events_erase(meta_ids=meta_ids, within=scope.within)
+    for channel in scope.channels:
         erased.update(
             conversations_erase(conversations=Conversation.objects.filter(channel=channel))
         )
-    erased.update(contacts_erase(contacts=contacts))
-    for channel in channels:
+    erased.update(contacts_erase(contacts=scope.contacts))
+    for channel in scope.channels:
         channel_delete(channel=channel)
         erased["channels"] += 1
     return RequestStatus.COMPLETED

@@ -4,6 +4,8 @@ knows the person: every request gets the same answer."""
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,17 +21,41 @@ from privacy.services import customer_requests
 DAY = 24 * 60 * 60
 
 
+def _client(request: HttpRequest) -> str:
+    """The client's address; an IPv6 client by its /64, which one holder has whole."""
+    address = client_ip(request) or "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
+
+
 def _within_budget(request: HttpRequest, organization: Organization, email: str) -> bool:
-    return throttle.hit(
-        "privacy-request:ip",
-        client_ip(request) or "",
-        limit=settings.DATA_REQUESTS_PER_IP_PER_DAY,
-        window_seconds=DAY,
-    ) and throttle.hit(
-        "privacy-request:address",
-        f"{organization.pk}:{email.lower()}",
-        limit=settings.DATA_REQUESTS_PER_ADDRESS_PER_DAY,
-        window_seconds=DAY,
+    """Requests are counted per client, per address at this organisation, and per address
+    at every organisation (so no one's inbox is filled from many organisations' pages)."""
+    address = email.lower()
+    return (
+        throttle.hit(
+            "privacy-request:ip",
+            _client(request),
+            limit=settings.DATA_REQUESTS_PER_IP_PER_DAY,
+            window_seconds=DAY,
+        )
+        and throttle.hit(
+            "privacy-request:address",
+            f"{organization.pk}:{address}",
+            limit=settings.DATA_REQUESTS_PER_ADDRESS_PER_DAY,
+            window_seconds=DAY,
+        )
+        and throttle.hit(
+            "privacy-request:address-everywhere",
+            address,
+            limit=settings.DATA_REQUESTS_PER_ADDRESS_EVERYWHERE_PER_DAY,
+            window_seconds=DAY,
+        )
     )
 
 

@@ -46,16 +46,21 @@ def customers(world):
     )
     make_attachment(make_message(zeynep, text="Where is parcel 5521?"))
     Note.objects.create(organization=world.org, conversation=zeynep, text="Called about 5521")
-    WebhookEvent.objects.create(
-        body=p.encode({"entry": [{"messaging": [{"sender": {"id": "17800000000000042"}}]}]}),
-        status="processed",
-    )
+    for account in (p.IG_ID, "1784199"):  # her message to Acme; the same id at another shop
+        WebhookEvent.objects.create(
+            body=p.encode(_delivery(account, "17800000000000042")), status="processed"
+        )
     ali = make_conversation(instagram, customer="17800000000000077", name="Ali Veli")
     make_message(ali, text="Ali keeps this")
     elsewhere = make_channel(world.other_org, kind=ChannelKind.INSTAGRAM, external_id="1784199")
     other = make_conversation(elsewhere, customer="17800000000000042", name="Zeynep K")
     Contact.objects.filter(pk=other.contact_id).update(username="zeynep.k")
     return tuple(Contact.objects.get(pk=c.contact_id) for c in (zeynep, ali, other))
+
+
+def _delivery(account: str, customer: str) -> dict:
+    message = {"sender": {"id": customer}, "recipient": {"id": account}, "message": {}}
+    return {"object": "instagram", "entry": [{"id": account, "messaging": [message]}]}
 
 
 def _ask(client, kind=RequestKind.ERASURE, identifier="@zeynep.k", email=ASKER, slug="acme"):
@@ -253,10 +258,16 @@ def test_an_approved_erasure_erases_the_matched_contact_everywhere_and_tells_the
         "contacts": 1, "conversations": 1, "messages": 1, "attachments": 1, "pictures": 1,
         "notes": 1, "webhook_events": 1,
     }  # fmt: skip
-    for needle in ("5521", "Likes the blue mug", "zk@shop.example", "17800000000000042"):
-        found = [column for column in columns_holding(needle) if "acme" not in column]
-        assert not Contact.objects.filter(organization=world.org, external_id=needle).exists()
-        assert all(column.startswith("inbox.Contact") for column in found), (needle, found)
+    for needle in ("5521", "Likes the blue mug", "zk@shop.example"):
+        assert columns_holding(needle) == [], needle
+    # Her id is also a customer of another organisation's, whose data stays.
+    assert sorted(columns_holding("17800000000000042")) == [
+        "channels_meta.WebhookEvent.body",
+        "inbox.Contact.external_id",
+    ]
+    assert [bytes(event.body) for event in WebhookEvent.objects.all()] == [
+        p.encode(_delivery("1784199", "17800000000000042"))
+    ]
     assert not Contact.objects.filter(pk=zeynep.pk).exists()
     assert len(stored_files()) == len(files_before) - 3  # the photo, its thumbnail, the picture
     assert Message.objects.filter(text="Ali keeps this").exists()
@@ -358,6 +369,10 @@ def test_approving_with_no_contact_tells_the_person_nothing_is_kept(
     assert data_request.status == RequestStatus.COMPLETED
     assert data_request.outcome == {}
     assert mail.outbox[-1].to == [ASKER]
+    assert "Acme Coffee holds no data about you" in mail.outbox[-1].body
+    status = client.get(reverse("privacy_request_status", args=[data_request.confirmation_code]))
+    assert "Acme Coffee holds no data about you" in status.text
+    assert "have been deleted" not in status.text
 
 
 def test_a_rejection_needs_a_reason_which_the_person_is_told_and_is_answered_once(
@@ -432,3 +447,48 @@ def test_overdue_requests_e_mail_their_organisations_managers_every_day(
     assert [m.to for m in mail.outbox] == [["owner@acme.example"]]
     assert "2 data requests in Acme Coffee are past their due date" in mail.outbox[0].body
     assert "/o/acme/privacy/requests/" in mail.outbox[0].body
+
+
+def test_only_the_contacts_ticked_at_approval_are_carried_out(
+    client, world, customers, celery_eager, committed
+):
+    zeynep, ali, _other = customers
+    client.force_login(world.agent.user)
+    client.post(
+        reverse("contact_data_request", args=["acme", zeynep.pk]), {"kind": RequestKind.ERASURE}
+    )
+    data_request = DataRequest.objects.get()
+    client.force_login(world.owner.user)
+    detail = client.get(reverse("data_request", args=["acme", data_request.pk])).text
+    assert re.search(rf'value="{zeynep.pk}"[^>]*checked', detail)  # the agent's choice
+
+    with committed():
+        client.post(
+            reverse("data_request_approve", args=["acme", data_request.pk]), {"contacts": [ali.pk]}
+        )
+
+    assert Contact.objects.filter(pk=zeynep.pk).exists()
+    assert not Contact.objects.filter(pk=ali.pk).exists()
+    assert DataRequest.objects.get(pk=data_request.pk).outcome["contacts"] == 1
+
+
+def test_odd_input_is_refused_cleanly(client, world):
+    data_request = _verified(world)
+    client.force_login(world.owner.user)
+
+    assert client.get("/privacy/requests/%00/").status_code == 404
+    assert client.get("/privacy/deletion/%00/").status_code == 404
+    detail = reverse("data_request", args=["acme", data_request.pk])
+    assert client.get(detail + "?q=%00").status_code == 200
+    long_address = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+    response = _ask(client, email=long_address)
+    assert response.status_code == 200
+    assert "at most 254 characters" in response.text
+
+
+def test_an_address_gets_a_few_requests_a_day_across_every_organisation(client, world, settings):
+    settings.DATA_REQUESTS_PER_ADDRESS_EVERYWHERE_PER_DAY = 2
+
+    codes = [_ask(client, slug=slug).status_code for slug in ("acme", "other", "other")]
+
+    assert codes == [302, 302, 429]
