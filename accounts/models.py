@@ -112,6 +112,12 @@ class Organization(models.Model):
     )
     is_suspended = models.BooleanField(_("suspended"), default=False)
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    deletion_requested_at = models.DateTimeField(
+        _("deletion asked for"),
+        null=True,
+        blank=True,
+        help_text=_("Its owner deleted it: nobody opens it while a worker erases it."),
+    )
     created_by = models.ForeignKey(
         User,
         on_delete=models.SET_NULL,
@@ -259,6 +265,12 @@ class AuditAction(models.TextChoices):
     CONTACT_RESTRICTION_LIFTED = "contact.restriction_lifted", _("Contact's restriction lifted")
     EXPORT_REQUESTED = "export.requested", _("Export asked for")
     EXPORT_DOWNLOADED = "export.downloaded", _("Export downloaded")
+    ACCOUNT_DELETED = "user.deleted", _("Account deleted")
+    ORGANIZATION_DELETION_REQUESTED = (
+        "organization.deletion_requested",
+        _("Organisation's deletion asked for"),
+    )
+    ORGANIZATION_DELETED = "organization.deleted", _("Organisation and its data deleted")
 
 
 class AuditEvent(models.Model):

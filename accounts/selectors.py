@@ -6,7 +6,7 @@ from accounts.models import AuditAction, AuditEvent, Invitation, Membership, Org
 def default_organization_slug(user: User, last_used_slug: str | None) -> str | None:
     """The organisation to open for a signed-in user: the last used, else the first."""
     slugs = list(
-        Membership.objects.filter(user=user)
+        Membership.objects.filter(user=user, organization__deletion_requested_at__isnull=True)
         .order_by("organization__name")
         .values_list("organization__slug", flat=True)
     )

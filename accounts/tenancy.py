@@ -59,7 +59,7 @@ class EmailUnconfirmed(EntryRefused):
 def user_memberships(user: User) -> QuerySet[Membership]:
     """Every membership of the user, with its organisation, by the organisation's name."""
     return (
-        Membership.objects.filter(user=user)
+        Membership.objects.filter(user=user, organization__deletion_requested_at__isnull=True)
         .select_related("organization")
         .order_by("organization__name")
     )
@@ -79,7 +79,7 @@ def tenant_membership(
             user=user, organization__slug=org_slug
         )
     membership = next((m for m in memberships if m.organization.slug == org_slug), None)
-    if membership is None:
+    if membership is None or membership.organization.deletion_requested_at is not None:
         raise Http404
     organization = membership.organization
     if organization.is_suspended:

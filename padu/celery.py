@@ -81,6 +81,10 @@ app.conf.update(
             "task": "privacy.tasks.exports_sweep",
             "schedule": 600.0,
         },
+        "sweep-deleted-organizations": {
+            "task": "privacy.tasks.organizations_erase_sweep",
+            "schedule": 30 * 60.0,
+        },
         "enforce-retention": {
             "task": "privacy.tasks.retention_enforce",
             "schedule": crontab(minute=41, hour=2),

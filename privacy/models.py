@@ -40,6 +40,7 @@ class RequestSource(models.TextChoices):
     META_DATA_DELETION = "meta_data_deletion", _("Meta's data deletion callback")
     PUBLIC_FORM = "public_form", _("The organisation's public request page")
     STAFF = "staff", _("Recorded by staff")
+    ACCOUNT = "account", _("A Padu user deleting their account")
 
 
 # What a customer of a business may ask for on its public page, and staff record for them.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Organization, User
-from inbox.models import Contact
+from accounts.models import Membership, Organization, Role, User
+from channels_meta.models import Channel
+from inbox.models import Contact, Conversation
 from privacy.models import OPEN_STATUSES, DataRequest, Export, RequestStatus
 
 CANDIDATES_SHOWN = 20
@@ -90,3 +92,27 @@ def own_exports(user: User) -> QuerySet[Export]:
 
 def organization_exports(organization: Organization) -> QuerySet[Export]:
     return Export.objects.for_org(organization).select_related("requested_by")
+
+
+def organizations_only_owned_by(user: User, *, lock: bool = False) -> list[Organization]:
+    """The organisations (not being deleted) in which the user is the only owner;
+    `lock` holds their owners' rows, so two owners leaving at once cannot both go."""
+    owned = Membership.objects.filter(
+        user=user, role=Role.OWNER, organization__deletion_requested_at__isnull=True
+    ).values("organization_id")
+    owners = Membership.objects.filter(organization_id__in=owned, role=Role.OWNER)
+    if lock:
+        owners = owners.select_for_update()
+    counts = Counter(owners.values_list("organization_id", flat=True))
+    alone = [organization_id for organization_id, count in counts.items() if count == 1]
+    return list(Organization.objects.filter(pk__in=alone).order_by("name"))
+
+
+def organization_holdings(organization: Organization) -> dict[str, int]:
+    """How much an organisation holds, for the page that deletes it."""
+    return {
+        "channels": Channel.objects.for_org(organization).count(),
+        "contacts": Contact.objects.for_org(organization).count(),
+        "conversations": Conversation.objects.for_org(organization).count(),
+        "members": Membership.objects.for_org(organization).count(),
+    }

@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.models import Organization
-from privacy.services import customer_requests, data_requests, export_jobs, retention
+from privacy.services import customer_requests, data_requests, deletion, export_jobs, retention
 
 
 @shared_task(soft_time_limit=30 * 60, time_limit=31 * 60)
@@ -70,3 +70,23 @@ def organization_retention_enforce(organization_id: int) -> dict[str, int]:
     if organization is None:
         return {}
     return retention.organization_retention_enforce(organization=organization)
+
+
+def erase_later(organization_id: int) -> None:
+    """Hand an organisation whose owner deleted it to a worker."""
+    organization_erase.delay(organization_id)
+
+
+@shared_task(soft_time_limit=60 * 60, time_limit=61 * 60)
+def organization_erase(organization_id: int) -> dict[str, int]:
+    """Erase a deleted organisation: its channels released at Meta, then all it held."""
+    return deletion.organization_erase(organization_id=organization_id)
+
+
+@shared_task(soft_time_limit=60)
+def organizations_erase_sweep() -> int:
+    """Take up the deleted organisations whose erasure was cut off or lost."""
+    organization_ids = deletion.organizations_to_erase()
+    for organization_id in organization_ids:
+        organization_erase.delay(organization_id)
+    return len(organization_ids)

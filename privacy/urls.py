@@ -1,8 +1,9 @@
 from django.urls import path
 
-from privacy.views import exports, meta, public, queue, retention
+from privacy.views import deletion, exports, meta, public, queue, retention
 
 tenant_patterns = [
+    path("delete/", deletion.organization_delete, name="organization_delete"),
     path("export/", exports.organization_export, name="organization_export"),
     path(
         "export/<int:export_id>/download/",
@@ -35,6 +36,7 @@ tenant_patterns = [
 ]
 
 urlpatterns = [
+    path("account/delete/", deletion.account_delete, name="account_delete"),
     path("account/data/", exports.my_data, name="my_data"),
     path(
         "account/data/<int:export_id>/download/", exports.my_data_download, name="my_data_download"

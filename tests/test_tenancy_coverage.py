@@ -48,7 +48,12 @@ from tests.inbox.factories import (
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("accounts", "channels_meta", "inbox", "privacy")
 # What every request sends, so that a form that wrongly accepted it would change something.
-FORM = {"name": "Taken", "role": "owner", "human_agent_enabled": "on"}
+FORM = {
+    "name": "Taken",
+    "role": "owner",
+    "human_agent_enabled": "on",
+    "confirmation": "Acme Coffee",
+}
 
 
 @dataclass
@@ -148,6 +153,7 @@ CASES: dict[str, list[Case]] = {
         Case("post", lambda rows: (rows.conversation.contact_id,)),
     ],
     "organization_export": [Case("get", managers_only=True), Case("post", managers_only=True)],
+    "organization_delete": [Case("get", managers_only=True), Case("post", managers_only=True)],
     "organization_export_download": [
         Case("get", lambda rows: (rows.export.pk,), managers_only=True)
     ],
@@ -275,6 +281,7 @@ def _nothing_changed(tenants: Tenants) -> None:
     world = tenants.world
     world.org.refresh_from_db()
     assert world.org.name == "Acme Coffee"
+    assert world.org.deletion_requested_at is None
     assert world.org.memberships.count() == 2
     assert Membership.objects.filter(pk=world.agent.pk, role="agent").exists()
     assert Invitation.objects.for_org(world.org).count() == 1

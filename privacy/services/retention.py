@@ -17,7 +17,7 @@ from accounts.services import audit_events_purge, audit_record
 from accounts.tenancy import require_owner
 from channels_meta.models import Channel, ChannelStatus
 from channels_meta.services.channels import channel_delete
-from channels_meta.webhooks.retention import webhook_events_purge
+from channels_meta.webhooks.retention import webhook_events_erase, webhook_events_purge
 from inbox.models import Contact, Conversation
 from inbox.services.erasure import contacts_erase, conversations_erase
 from privacy.models import RetentionPolicy
@@ -63,18 +63,25 @@ def retention_policy_set(
     return policy
 
 
+def channel_erase(*, channel: Channel) -> Counter[str]:
+    """Delete a channel with every customer, conversation, message, file and note it
+    brought, and Meta's deliveries to it that are done with; returns the counts."""
+    erased: Counter[str] = Counter()
+    erased.update(conversations_erase(conversations=Conversation.objects.filter(channel=channel)))
+    erased.update(contacts_erase(contacts=Contact.objects.filter(channel=channel)))
+    erased["webhook_events"] += webhook_events_erase(meta_ids=[channel.external_id])
+    channel_delete(channel=channel)
+    erased["channels"] += 1
+    return erased
+
+
 def _disconnected_channels_purge(organization: Organization, now: datetime) -> Counter[str]:
     erased: Counter[str] = Counter()
     grace = timedelta(days=retention_policy(organization).disconnected_channel_days)
     for channel in Channel.objects.for_org(organization).filter(
         status=ChannelStatus.DISCONNECTED, disconnected_at__lt=now - grace
     ):
-        erased.update(
-            conversations_erase(conversations=Conversation.objects.filter(channel=channel))
-        )
-        erased.update(contacts_erase(contacts=Contact.objects.filter(channel=channel)))
-        channel_delete(channel=channel)
-        erased["channels"] += 1
+        erased.update(channel_erase(channel=channel))
     return erased
 
 

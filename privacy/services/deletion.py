@@ -1,0 +1,200 @@
+"""Deleting an account, and deleting an organisation.
+
+An account goes at once: the person's own records with it, their address wiped from
+what organisations keep (audit lines, notices, invitations); the messages and notes
+they wrote stay with each organisation, no longer naming them. An organisation is
+closed at once and erased by a worker: every channel released at Meta, then every
+customer, conversation, file and row it owns, in batches that can be cut off and
+resumed."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Func, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts import throttle
+from accounts.errors import RuleError
+from accounts.models import (
+    AuditAction,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Notice,
+    Organization,
+    User,
+)
+from accounts.services import audit_record
+from accounts.tenancy import require_owner
+from channels_meta.models import Channel, ChannelStatus
+from channels_meta.services.channels import channel_disconnect
+from inbox.services.downloads import files_delete
+from padu.mail import email_on_commit
+from privacy.models import DataRequest, Export, RequestKind, RequestSource, RequestStatus
+from privacy.selectors import organizations_only_owned_by
+from privacy.services.retention import channel_erase
+
+logger = logging.getLogger(__name__)
+
+PASSWORD_TRIES_PER_HOUR = 5
+# Longer than the erasing task's time limit: an erasure asked for this long ago was cut off.
+ERASURE_LASTS = timedelta(minutes=70)
+
+
+class DeletionRefused(RuleError):
+    """An account or organisation that cannot be deleted as asked."""
+
+
+class _RegexpReplace(Func):
+    function = "REGEXP_REPLACE"
+
+
+def _wipe(model: type[AuditEvent] | type[Notice], field: str, text: str, by: str) -> int:
+    """Replace `text` (in any case) by `by` wherever `field` holds it."""
+    pattern = Value(re.escape(text))
+    return model.objects.filter(**{f"{field}__icontains": text}).update(
+        **{field: _RegexpReplace(F(field), pattern, Value(by), Value("gi"))}
+    )
+
+
+def _exports_delete(exports) -> int:
+    names = [export.file for export in exports if export.file]
+    transaction.on_commit(lambda: files_delete(*names))
+    return exports.delete()[1].get("privacy.Export", 0)
+
+
+def user_delete(*, user: User, password: str, ip: str | None = None) -> DataRequest:
+    """Delete the account of a person who gives their password, unless they are the last
+    owner of an organisation; returns the record kept that it was done."""
+    within_budget = throttle.hit(
+        "account-delete", str(user.pk), limit=PASSWORD_TRIES_PER_HOUR, window_seconds=3600
+    )
+    if not within_budget:
+        raise DeletionRefused(_("Too many tries. Wait an hour, then try again."))
+    if not user.check_password(password):
+        raise DeletionRefused(_("That password is not right."))
+    with transaction.atomic():
+        return _user_delete(user, ip)
+
+
+def _user_delete(user: User, ip: str | None) -> DataRequest:
+    blocking = organizations_only_owned_by(user, lock=True)
+    if blocking:
+        raise DeletionRefused(
+            _(
+                "You are the only owner of %(organizations)s. Make someone else an owner "
+                "or delete the organisation first."
+            )
+            % {"organizations": ", ".join(organization.name for organization in blocking)}
+        )
+    email, language, former = user.email, user.language, _("a deleted account")
+    memberships = list(Membership.objects.filter(user=user).select_related("organization"))
+    for membership in memberships:
+        audit_record(
+            action=AuditAction.MEMBER_LEFT,
+            organization=membership.organization,
+            target=f"account #{user.pk} (deleted)",
+        )
+    outcome = {
+        "memberships": len(memberships),
+        "exports": _exports_delete(Export.objects.filter(requested_by=user)),
+        "activity": AuditEvent.objects.filter(actor=user, organization__isnull=True).delete()[0],
+        "invitations": Invitation.objects.filter(email__iexact=email).delete()[0],
+        "mentions": _wipe(AuditEvent, "target", email, f"account #{user.pk}")
+        + _wipe(Notice, "message", email, str(former)),
+    }
+    user.delete()
+    now = timezone.now()
+    record = DataRequest.objects.create(
+        kind=RequestKind.ERASURE,
+        source=RequestSource.ACCOUNT,
+        status=RequestStatus.COMPLETED,
+        verified_at=now,
+        completed_at=now,
+        outcome=outcome,
+    )
+    audit_record(action=AuditAction.ACCOUNT_DELETED, target=str(record), ip=ip)
+    email_on_commit(
+        subject=gettext_lazy("Your Padu account has been deleted"),
+        template="privacy/email/account_deleted.txt",
+        context={"code": record.confirmation_code},
+        to=email,
+        language=language,
+    )
+    return record
+
+
+@transaction.atomic
+def organization_delete(
+    *, membership: Membership, confirmation: str, erase_later, ip: str | None = None
+) -> None:
+    """An owner who types the organisation's name closes it for everyone at once;
+    `erase_later` hands its erasure to a worker once this commits."""
+    require_owner(membership)
+    organization = Organization.objects.select_for_update().get(pk=membership.organization_id)
+    if organization.deletion_requested_at is not None:
+        return
+    if " ".join(confirmation.split()) != " ".join(organization.name.split()):
+        raise DeletionRefused(_("Type the organisation's name exactly as shown to delete it."))
+    organization.deletion_requested_at = timezone.now()
+    organization.save(update_fields=["deletion_requested_at"])
+    audit_record(
+        action=AuditAction.ORGANIZATION_DELETION_REQUESTED,
+        actor=membership.user,
+        target=f"{organization.name} ({organization.slug})",
+        ip=ip,
+    )
+    for member in Membership.objects.for_org(organization).select_related("user"):
+        email_on_commit(
+            subject=gettext_lazy("An organisation you belonged to on Padu has been deleted"),
+            template="privacy/email/organization_deleted.txt",
+            context={"organization": organization.name, "by": membership.user.get_full_name()},
+            to=member.user.email,
+            language=member.user.language,
+        )
+    transaction.on_commit(lambda: erase_later(organization.pk), robust=True)
+
+
+def organizations_to_erase() -> list[int]:
+    """Organisations whose erasure was cut off or lost: asked for longer ago than a
+    worker may take over it."""
+    stale = timezone.now() - ERASURE_LASTS
+    return list(
+        Organization.objects.filter(deletion_requested_at__lt=stale).values_list("pk", flat=True)
+    )
+
+
+def organization_erase(*, organization_id: int) -> dict[str, int]:
+    """Erase an organisation whose deletion was asked for: release each channel at Meta
+    (unsubscribe, revoke the grant), erase every channel's customers and deliveries,
+    delete the stored exports, then the organisation with every row left; returns the
+    counts. Safe to run again after a cut-off."""
+    organization = Organization.objects.filter(
+        pk=organization_id, deletion_requested_at__isnull=False
+    ).first()
+    if organization is None:
+        return {}
+    erased: Counter[str] = Counter()
+    channels = Channel.objects.for_org(organization)
+    for channel in channels.exclude(status=ChannelStatus.DISCONNECTED):
+        for problem in channel_disconnect(channel=channel, actor=None) or []:
+            logger.warning("Organisation %s: channel %s: %s", organization.pk, channel.pk, problem)
+    for channel in channels:
+        erased.update(channel_erase(channel=channel))
+    with transaction.atomic():
+        erased["exports"] += _exports_delete(Export.objects.for_org(organization))
+        erased["members"] += Membership.objects.for_org(organization).count()
+        organization.delete()
+        audit_record(
+            action=AuditAction.ORGANIZATION_DELETED,
+            target=f"{organization.name} ({organization.slug}): "
+            + ", ".join(f"{name}: {count}" for name, count in sorted(erased.items()) if count),
+        )
+    return dict(+erased)
