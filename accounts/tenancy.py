@@ -151,10 +151,10 @@ def tenant_view(*, managers_only: bool = False) -> Callable:
                 membership = tenant_membership(request.user, org_slug, request.memberships)
             except EntryRefused as refusal:
                 return _refusal_page(request, refusal)
-            if managers_only:
-                require_manager(membership)
             request.membership = membership
             request.organization = membership.organization
+            if managers_only:
+                require_manager(membership)
             if request.session.get("current_org") != org_slug:
                 request.session["current_org"] = org_slug
             return view(request, *args, **kwargs)

@@ -127,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "privacy.middleware.AccessLogMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
     "accounts.middleware.PrivatePagesMiddleware",
     "csp.middleware.CSPMiddleware",

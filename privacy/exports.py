@@ -26,7 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import AuditEvent, Invitation, Membership, Organization, User
 from channels_meta.models import Channel, MessageTemplate
 from inbox.models import Attachment, Contact, Conversation, Label, Message, Note, SavedReply
-from privacy.models import DataRequest, RetentionPolicy
+from privacy.models import AccessLogEntry, DataRequest, RetentionPolicy
 
 FORMAT_VERSION = 1
 ROWS_AT_ONCE = 2000
@@ -176,6 +176,7 @@ ORGANIZATION_OMITTED_MODELS = {
     "inbox.PendingChange": "Meta's changes waiting a few minutes for their message",
     "accounts.Notice": "banners shown in the app",
     "privacy.Export": "the exports themselves",
+    "privacy.AccessLogEntry": "each member's own record of what they opened: in their export",
 }
 ORGANIZATION_OMITTED: dict[type[Model], dict[str, str]] = {
     Invitation: {"token_hash": "the hash of a secret link"},
@@ -221,6 +222,12 @@ def user_parts(user: User) -> list[Part]:
             AuditEvent,
             ("action", "organization__slug", "target", "ip", "created_at"),
             lambda: AuditEvent.objects.filter(actor=user),
+        ),
+        Part(
+            "access_log.json",
+            AccessLogEntry,
+            ("method", "path", "status", "organization__slug", "ip", "user_agent", "created_at"),
+            lambda: AccessLogEntry.objects.filter(user=user),
         ),
         Part(
             "two_factor.json",
@@ -307,6 +314,62 @@ def organization_export(organization: Organization, destination: IO[bytes]) -> d
         subject=organization.slug,
         parts=organization_parts(organization),
     )
+
+
+CUSTOMER_MESSAGE_FIELDS = (
+    "id",
+    "conversation_id",
+    "direction",
+    "kind",
+    "text",
+    "reaction",
+    "is_deleted",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+)
+
+
+def customer_parts(contacts: QuerySet[Contact]) -> list[Part]:
+    """What an organisation holds about a customer (these contacts): their profile,
+    conversations, messages with their files, and the notes about them; the team's
+    names and addresses are not theirs, so they are left out."""
+    conversations = Conversation.objects.filter(contact__in=contacts)
+    messages = Message.objects.filter(conversation__in=conversations)
+    return [
+        Part(
+            "profile.json",
+            Contact,
+            _fields(Contact, leave_out=ORGANIZATION_OMITTED[Contact], channel="channel__name"),
+            lambda: contacts,
+            file_fields=("avatar",),
+        ),
+        Part(
+            "conversations.json",
+            Conversation,
+            ("id", "channel__name", "channel__kind", "status", "created_at", "last_message_at"),
+            lambda: conversations,
+        ),
+        Part(
+            "messages.json",
+            Message,
+            CUSTOMER_MESSAGE_FIELDS,
+            lambda: messages,
+        ),
+        Part(
+            "attachments.json",
+            Attachment,
+            ("id", "message_id", "kind", "mime_type", "file_name", "size", "file"),
+            lambda: Attachment.objects.filter(message__in=messages),
+            file_fields=("file",),
+        ),
+        Part(
+            "notes.json",
+            Note,
+            ("id", "conversation_id", "text", "created_at"),
+            lambda: Note.objects.filter(conversation__in=conversations),
+        ),
+    ]
 
 
 def user_export(user: User, destination: IO[bytes]) -> dict:

@@ -44,7 +44,12 @@ class RequestSource(models.TextChoices):
 
 
 # What a customer of a business may ask for on its public page, and staff record for them.
-CUSTOMER_KINDS = (RequestKind.ERASURE, RequestKind.RESTRICTION, RequestKind.OBJECTION)
+CUSTOMER_KINDS = (
+    RequestKind.ACCESS,
+    RequestKind.ERASURE,
+    RequestKind.RESTRICTION,
+    RequestKind.OBJECTION,
+)
 OPEN_STATUSES = (RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS, RequestStatus.FAILED)
 # How each count of an outcome is named to people.
 OUTCOME_LABELS = {
@@ -58,6 +63,8 @@ OUTCOME_LABELS = {
     "channels": _("Channels deleted"),
     "contacts_restricted": _("Contacts restricted"),
     "contacts_opted_out": _("Contacts opted out of marketing"),
+    "records_exported": _("Records exported"),
+    "files_exported": _("Files exported"),
 }
 
 
@@ -207,13 +214,17 @@ class ExportStatus(models.TextChoices):
 class Export(models.Model):
     """A ZIP of data someone asked to download: everything an organisation holds (asked
     by an owner), or, with no organisation, everything Padu keeps about the person who
-    asked. Built by a worker; the file is deleted once it expires."""
+    asked, or what an organisation holds about a customer (for their data request).
+    Built by a worker; the file is deleted once it expires."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    data_request = models.ForeignKey(
+        DataRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     status = models.CharField(
         _("status"), max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED
@@ -241,3 +252,28 @@ class Export(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+
+class AccessLogEntry(models.Model):
+    """One request a signed-in person made: kept 90 days, and part of their own export."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The person's record, not the organisation's: it outlives the organisation.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    method = models.CharField(_("method"), max_length=8)
+    path = models.CharField(_("address (without its query)"), max_length=500)
+    status = models.PositiveSmallIntegerField(_("answer"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"], name="access_log_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"

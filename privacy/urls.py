@@ -55,6 +55,11 @@ urlpatterns = [
         public.customer_request_confirm,
         name="privacy_request_confirm",
     ),
+    path(
+        "privacy/exports/<str:token>/",
+        exports.customer_export_download,
+        name="customer_export_download",
+    ),
     path("privacy/deletion/<str:code>/", meta.request_status, name="privacy_deletion_status"),
     path("privacy/requests/<str:code>/", meta.request_status, name="privacy_request_status"),
 ]

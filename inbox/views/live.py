@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.tenancy import tenant_view
 from inbox import live, selectors
+from padu.access_log import access_log_exempt
 
 NOTIFY_AT_MOST = 5
 
@@ -22,6 +23,7 @@ def _nanoseconds(stamp: str) -> int:
     return int(stamp) if stamp.isdigit() else 0
 
 
+@access_log_exempt
 @require_GET
 @tenant_view()
 def inbox_live(request: HttpRequest) -> HttpResponse:

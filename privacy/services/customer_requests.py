@@ -191,8 +191,8 @@ def data_request_approve(
 ) -> DataRequest:
     """An owner or admin approves a verified request for the contacts they matched (of
     their own organisation only; none when the organisation holds nothing on the
-    person). A restriction or an objection is carried out at once; an erasure by a
-    worker (`carry_out`, once this commits)."""
+    person). A restriction or an objection is carried out at once; an erasure or an
+    export by a worker (`carry_out`, once this commits)."""
     data_request = _open_for_answer(membership, data_request.pk)
     data_request.handled_by = membership.user
     data_request.save(update_fields=["handled_by"])
@@ -200,7 +200,7 @@ def data_request_approve(
     data_request.contacts.set(contacts.for_org(membership.organization))
     matched = Contact.objects.filter(pk__in=data_request.contacts.values("pk"))
     data_request_move(data_request, RequestStatus.IN_PROGRESS, actor=membership.user)
-    if data_request.kind == RequestKind.ERASURE:
+    if data_request.kind in (RequestKind.ERASURE, RequestKind.ACCESS):
         transaction.on_commit(lambda: carry_out(data_request.pk), robust=True)
         return data_request
     data_request.outcome = _carry_out_now(data_request, matched)

@@ -4,7 +4,9 @@ work itself is asked of the app that owns the data, in batches, so that a run cu
 
 from __future__ import annotations
 
+import json
 import logging
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,11 +29,25 @@ from channels_meta.webhooks.retention import webhook_events_erase, webhook_event
 from inbox.models import Contact, Conversation
 from inbox.services.erasure import contacts_erase, conversations_erase
 from padu.mail import email_on_commit
-from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus
+from privacy.models import (
+    DataRequest,
+    Export,
+    ExportStatus,
+    RequestKind,
+    RequestSource,
+    RequestStatus,
+)
+from privacy.services.export_jobs import customer_download_url, export_build
 
 logger = logging.getLogger(__name__)
 
 WAITING = "waiting"
+
+
+class ExportFailed(Exception):
+    """The customer's export could not be built (the reason is the export's)."""
+
+
 # Longer than the task's time limit: a request claimed this long ago was cut off.
 CLAIM_LASTS = timedelta(minutes=35)
 FAILED_RETRY_AFTER = timedelta(hours=1)
@@ -73,13 +89,21 @@ def data_request_status_url(data_request: DataRequest) -> str:
 
 
 def _outcome_email(data_request: DataRequest) -> None:
+    export = None
+    if data_request.kind == RequestKind.ACCESS and data_request.status == RequestStatus.COMPLETED:
+        export = Export.objects.filter(data_request=data_request, status=ExportStatus.READY).first()
     email_on_commit(
         subject=format_lazy(
             gettext_lazy("Your data request to {organization}"),
             organization=data_request.organization.name,
         ),
         template="privacy/email/request_outcome.txt",
-        context={"data_request": data_request, "link": data_request_status_url(data_request)},
+        context={
+            "data_request": data_request,
+            "link": data_request_status_url(data_request),
+            "export": export,
+            "download": export and customer_download_url(export),
+        },
         to=data_request.requester_email,
         language=data_request.language,
     )
@@ -237,6 +261,28 @@ def _erase(data_request: DataRequest, erased: Counter[str]) -> str:
     return RequestStatus.COMPLETED
 
 
+def _customer_export(data_request: DataRequest, done: Counter[str]) -> str:
+    """Build the ZIP of what the organisation holds on the matched contacts (nothing to
+    build when none was matched), counting what it holds in `done`."""
+    if not data_request.contacts.exists():
+        return RequestStatus.COMPLETED
+    export, _created = Export.objects.get_or_create(
+        data_request=data_request, defaults={"organization": data_request.organization}
+    )
+    Export.objects.filter(pk=export.pk, status=ExportStatus.FAILED).update(
+        status=ExportStatus.QUEUED, reason="", progress=0, claimed_at=None
+    )
+    export_build(export_id=export.pk)
+    export.refresh_from_db()
+    if export.status != ExportStatus.READY:
+        raise ExportFailed(export.reason or export.status)
+    with export.file.open("rb") as stored, zipfile.ZipFile(stored) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    done["records_exported"] += sum(manifest["files"].values())
+    done["files_exported"] += manifest["stored_files"]
+    return RequestStatus.COMPLETED
+
+
 def data_request_carry_out(*, request_id: int) -> str:
     """Carry out a request waiting for a worker; returns its new status, "waiting" when
     it must wait for deliveries being recorded, or "skipped" when it is not waiting (or
@@ -246,11 +292,13 @@ def data_request_carry_out(*, request_id: int) -> str:
     if data_request is None:
         return "skipped"
     erased: Counter[str] = Counter()
+    work = _customer_export if data_request.kind == RequestKind.ACCESS else _erase
     try:
-        outcome = _erase(data_request, erased)
+        outcome = work(data_request, erased)
     except Exception as error:
         logger.error("Data request %s failed: %s", data_request.pk, type(error).__name__)
-        outcome, reason = RequestStatus.FAILED, type(error).__name__
+        outcome = RequestStatus.FAILED
+        reason = str(error) if isinstance(error, ExportFailed) else type(error).__name__
     else:
         reason = ""
     if outcome == WAITING:

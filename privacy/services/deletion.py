@@ -37,7 +37,14 @@ from channels_meta.models import Channel, ChannelStatus
 from channels_meta.services.channels import channel_disconnect
 from inbox.services.downloads import files_delete
 from padu.mail import email_on_commit
-from privacy.models import DataRequest, Export, RequestKind, RequestSource, RequestStatus
+from privacy.models import (
+    AccessLogEntry,
+    DataRequest,
+    Export,
+    RequestKind,
+    RequestSource,
+    RequestStatus,
+)
 from privacy.selectors import organizations_only_owned_by
 from privacy.services.retention import channel_erase
 
@@ -106,6 +113,7 @@ def _user_delete(user: User, ip: str | None) -> DataRequest:
         "memberships": len(memberships),
         "exports": _exports_delete(Export.objects.filter(requested_by=user)),
         "activity": AuditEvent.objects.filter(actor=user, organization__isnull=True).delete()[0],
+        "access_log": AccessLogEntry.objects.filter(user=user).delete()[0],
         "invitations": Invitation.objects.filter(email__iexact=email).delete()[0],
         "mentions": _wipe(AuditEvent, "target", email, f"account #{user.pk}")
         + _wipe(Notice, "message", email, str(former)),

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -86,7 +87,7 @@ def _claim(export_id: int) -> Export | None:
         export = (
             Export.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(_buildable(), pk=export_id)
-            .select_related("organization", "requested_by")
+            .select_related("organization", "requested_by", "data_request")
             .first()
         )
         if export is not None:
@@ -99,7 +100,10 @@ def _write(export: Export, out) -> None:
     def progress(done: int, total: int) -> None:
         Export.objects.filter(pk=export.pk).update(progress=100 * done // total)
 
-    if export.organization is not None:
+    if export.data_request is not None:
+        parts = exports.customer_parts(export.data_request.contacts.all())
+        subject, kind = f"{export.organization.slug}: {export.data_request}", "customer"
+    elif export.organization is not None:
         parts = exports.organization_parts(export.organization)
         subject, kind = export.organization.slug, "organization"
     else:
@@ -143,6 +147,8 @@ def export_build(*, export_id: int) -> str:
     export.file.name, export.status, export.progress = name, ExportStatus.READY, 100
     export.finished_at, export.expires_at = now, now + EXPORT_KEPT
     export.save(update_fields=["file", "size", "status", "progress", "finished_at", "expires_at"])
+    if export.requested_by is None:
+        return ExportStatus.READY  # a customer's: their data request's outcome tells them
     email_on_commit(
         subject=gettext_lazy("Your Padu export is ready"),
         template="privacy/email/export_ready.txt",
@@ -170,3 +176,32 @@ def exports_purge(*, now: datetime | None = None) -> int:
         export.save(update_fields=["file", "status"])
         count += 1
     return count
+
+
+CUSTOMER_LINK_SALT = "privacy.customer-export"
+
+
+def customer_download_url(export: Export) -> str:
+    """The link a customer downloads their export with, without an account: signed,
+    and good for as long as the file is kept."""
+    token = signing.dumps(export.pk, salt=CUSTOMER_LINK_SALT)
+    return settings.SITE_URL + reverse("customer_export_download", args=[token])
+
+
+def customer_export_for_token(token: str) -> Export | None:
+    """The ready, unexpired customer export a link names; None for a forged, old or
+    spent link."""
+    try:
+        export_id = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=EXPORT_KEPT)
+    except signing.BadSignature:
+        return None
+    return (
+        Export.objects.filter(
+            pk=export_id,
+            data_request__isnull=False,
+            status=ExportStatus.READY,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("organization")
+        .first()
+    )

@@ -21,11 +21,13 @@ from channels_meta.webhooks.retention import webhook_events_erase, webhook_event
 from inbox.models import Contact, Conversation
 from inbox.services.erasure import contacts_erase, conversations_erase
 from privacy.models import RetentionPolicy
+from privacy.services.access_log import access_log_purge
 from privacy.services.customer_requests import unconfirmed_requests_purge
 from privacy.services.export_jobs import exports_purge
 
 WEBHOOK_EVENTS_KEPT = timedelta(days=7)
 AUDIT_EVENTS_KEPT = timedelta(days=90)
+ACCESS_LOG_KEPT = timedelta(days=90)
 
 
 def retention_policy(organization: Organization) -> RetentionPolicy:
@@ -117,12 +119,14 @@ def _in_words(counts: Counter[str] | dict[str, int]) -> str:
 
 def platform_retention_enforce(*, now: datetime | None = None) -> dict[str, int]:
     """Delete Meta's raw deliveries a week after they were received and done with, audit
-    events older than 90 days, data requests nobody confirmed within a week and export
-    files past their expiry; returns how many (and records the run, always)."""
+    events and access log entries older than 90 days, data requests nobody confirmed
+    within a week and export files past their expiry; returns how many (and records the
+    run, always)."""
     now = now or timezone.now()
     erased = {
         "webhook events": webhook_events_purge(before=now - WEBHOOK_EVENTS_KEPT),
         "audit events": audit_events_purge(before=now - AUDIT_EVENTS_KEPT),
+        "access log entries": access_log_purge(before=now - ACCESS_LOG_KEPT),
         "unconfirmed data requests": unconfirmed_requests_purge(now=now),
         "export files": exports_purge(now=now),
     }

@@ -1,5 +1,6 @@
-"""Downloading data: a person's own (from their profile), or everything an organisation
-holds (its owners). The ZIP is built by a worker; the page shows its progress."""
+"""Downloading data: a person's own (from their profile), everything an organisation
+holds (its owners), or what it holds about a customer who asked (a signed link). The
+ZIP is built by a worker; the page shows its progress."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def _download(request: HttpRequest, export: Export) -> FileResponse:
     audit_record(
         action="export.downloaded",
         organization=export.organization,
-        actor=request.user,
+        actor=request.user if request.user.is_authenticated else None,
         target=str(export),
     )
     return FileResponse(
@@ -77,6 +78,16 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @require_GET
 def my_data_download(request: HttpRequest, export_id: int) -> FileResponse:
     export = selectors.own_exports(request.user).filter(pk=export_id).first()
+    if export is None:
+        raise Http404
+    return _download(request, export)
+
+
+@require_GET
+def customer_export_download(request: HttpRequest, token: str) -> FileResponse:
+    """A business's customer downloads the copy of their data their request asked for,
+    with the signed link they were e-mailed (no account needed)."""
+    export = export_jobs.customer_export_for_token(token)
     if export is None:
         raise Http404
     return _download(request, export)

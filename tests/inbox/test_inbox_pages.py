@@ -185,11 +185,12 @@ def test_a_conversation_takes_the_same_few_queries_whatever_its_length(client, w
 
     # The person, the memberships; the conversation, its messages (with what they quote);
     # the number's templates; channels, members and labels for the filters and actions;
-    # the list's rows (with their labels) and tab counts; the saved replies.
-    assert _queries(client, url) == short == 11
+    # the list's rows (with their labels) and tab counts; the saved replies; the access
+    # log's line.
+    assert _queries(client, url) == short == 12
 
 
-def test_a_conversation_opened_from_the_list_takes_at_most_ten_queries(client, world, whatsapp):
+def test_a_conversation_opened_from_the_list_takes_a_few_queries(client, world, whatsapp):
     client.force_login(world.agent.user)
     _conversations(whatsapp, 5)
     conversation = make_conversation(whatsapp)
@@ -200,9 +201,9 @@ def test_a_conversation_opened_from_the_list_takes_at_most_ten_queries(client, w
 
     # The person, the memberships; the conversation, its messages; the number's approved
     # templates; members and labels (with whether it has each) for the actions; the saved
-    # replies. Notes and the customer's earlier conversations are read only when there are
-    # some.
-    assert _queries(client, url) == 8
+    # replies; the access log's line. Notes and the customer's earlier conversations are
+    # read only when there are some.
+    assert _queries(client, url) == 9
     Note.objects.create(organization=world.org, conversation=conversation, text="Hi")
     Conversation.objects.create(
         organization=world.org,
@@ -212,7 +213,7 @@ def test_a_conversation_opened_from_the_list_takes_at_most_ten_queries(client, w
         comment_id="17900000000000001",
         last_message_at=timezone.now(),
     )
-    assert _queries(client, url) == 10
+    assert _queries(client, url) == 11
 
 
 def test_a_conversation_refreshed_by_live_takes_few_queries(client, world, whatsapp):

@@ -14,15 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Notice, Role
-from channels_meta.models import ChannelKind, WebhookEvent
-from inbox.models import Contact, Conversation, Message, Note
+from channels_meta.models import WebhookEvent
+from inbox.models import Contact, Conversation, Message
 from privacy import tasks
 from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus
 from privacy.services.customer_requests import CONFIRMATION_SALT
 from tests.channels_meta import payloads as p
-from tests.channels_meta.factories import make_channel
 from tests.conftest import make_member
-from tests.inbox.factories import give_avatar, make_attachment, make_conversation, make_message
+from tests.privacy.conftest import delivery
 from tests.privacy.scan import columns_holding, stored_files
 
 ASKER = "zeynep.k@mail.example"
@@ -31,36 +30,6 @@ ASKER = "zeynep.k@mail.example"
 @pytest.fixture(autouse=True)
 def _site(settings):
     settings.SITE_URL = "https://padu.example"
-
-
-@pytest.fixture
-def customers(world):
-    """Zeynep (@zeynep.k on Instagram, with a photo, a picture, a note and a stored
-    delivery naming her) and Ali on the same account; a contact with her handle in
-    another organisation."""
-    instagram = make_channel(world.org, kind=ChannelKind.INSTAGRAM, external_id=p.IG_ID)
-    zeynep = make_conversation(instagram, customer="17800000000000042", name="Zeynep K")
-    give_avatar(zeynep.contact)
-    Contact.objects.filter(pk=zeynep.contact_id).update(
-        username="zeynep.k", email="zk@shop.example", notes="Likes the blue mug"
-    )
-    make_attachment(make_message(zeynep, text="Where is parcel 5521?"))
-    Note.objects.create(organization=world.org, conversation=zeynep, text="Called about 5521")
-    for account in (p.IG_ID, "1784199"):  # her message to Acme; the same id at another shop
-        WebhookEvent.objects.create(
-            body=p.encode(_delivery(account, "17800000000000042")), status="processed"
-        )
-    ali = make_conversation(instagram, customer="17800000000000077", name="Ali Veli")
-    make_message(ali, text="Ali keeps this")
-    elsewhere = make_channel(world.other_org, kind=ChannelKind.INSTAGRAM, external_id="1784199")
-    other = make_conversation(elsewhere, customer="17800000000000042", name="Zeynep K")
-    Contact.objects.filter(pk=other.contact_id).update(username="zeynep.k")
-    return tuple(Contact.objects.get(pk=c.contact_id) for c in (zeynep, ali, other))
-
-
-def _delivery(account: str, customer: str) -> dict:
-    message = {"sender": {"id": customer}, "recipient": {"id": account}, "message": {}}
-    return {"object": "instagram", "entry": [{"id": account, "messaging": [message]}]}
 
 
 def _ask(client, kind=RequestKind.ERASURE, identifier="@zeynep.k", email=ASKER, slug="acme"):
@@ -213,7 +182,7 @@ def test_the_queue_shows_confirmed_requests_soonest_due_first_with_overdue_warni
     client.force_login(world.owner.user)
     client.get(reverse("organization_home", args=["acme"]))  # the session knows the organisation
 
-    with django_assert_num_queries(6):  # the same for any number of rows
+    with django_assert_num_queries(7):  # the same for any number of rows, the access log's too
         page = client.get(reverse("data_requests", args=["acme"])).text
 
     assert page.index(f"#{late.pk}") < page.index(f"#{soon.pk}")
@@ -227,7 +196,7 @@ def test_the_queue_shows_confirmed_requests_soonest_due_first_with_overdue_warni
     assert f"#{late.pk}" not in answered_page
     for _ in range(5):
         _verified(world)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get(reverse("data_requests", args=["acme"]))
 
 
@@ -266,7 +235,7 @@ def test_an_approved_erasure_erases_the_matched_contact_everywhere_and_tells_the
         "inbox.Contact.external_id",
     ]
     assert [bytes(event.body) for event in WebhookEvent.objects.all()] == [
-        p.encode(_delivery("1784199", "17800000000000042"))
+        p.encode(delivery("1784199", "17800000000000042"))
     ]
     assert not Contact.objects.filter(pk=zeynep.pk).exists()
     assert len(stored_files()) == len(files_before) - 3  # the photo, its thumbnail, the picture

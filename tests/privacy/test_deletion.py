@@ -63,6 +63,7 @@ def agent(world):
 def test_a_member_deletes_their_account_with_their_password(client, world, agent, committed):
     email, files_before = agent.email, stored_files()
     client.force_login(agent)
+    assert "Delete my account" in client.get(reverse("account_delete")).text
 
     with committed():
         response = client.post(reverse("account_delete"), {"password": PASSWORD})
@@ -81,8 +82,8 @@ def test_a_member_deletes_their_account_with_their_password(client, world, agent
     assert Membership.objects.filter(organization=world.org).count() == 1
     record = DataRequest.objects.get(source=RequestSource.ACCOUNT)
     assert record.status == RequestStatus.COMPLETED
-    assert record.outcome == {"memberships": 1, "exports": 1, "activity": 1, "invitations": 1,
-                              "mentions": 2}  # fmt: skip
+    assert record.outcome == {"memberships": 1, "exports": 1, "activity": 1, "access_log": 1,
+                              "invitations": 1, "mentions": 2}  # fmt: skip
     assert AuditEvent.objects.filter(action="user.deleted", organization=None).exists()
     assert AuditEvent.objects.get(action="member.left", organization=world.org).target == (
         f"account #{agent.pk} (deleted)"

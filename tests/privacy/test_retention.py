@@ -17,7 +17,14 @@ from channels_meta.models import Channel, ChannelKind, ChannelStatus, WebhookEve
 from inbox.models import Contact, Conversation, ConversationWord, Message, Note
 from inbox.services import erasure
 from privacy import tasks
-from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus, RetentionPolicy
+from privacy.models import (
+    AccessLogEntry,
+    DataRequest,
+    RequestKind,
+    RequestSource,
+    RequestStatus,
+    RetentionPolicy,
+)
 from privacy.services.retention import organization_retention_enforce, platform_retention_enforce
 from tests.channels_meta.factories import make_channel
 from tests.conftest import make_member
@@ -204,6 +211,14 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
     kept = [delivery(6, "processed"), delivery(8, "pending")]
     old_audit = AuditEvent.objects.create(action="user.signed_in", created_at=NOW - timedelta(91))
     kept_audit = AuditEvent.objects.create(action="user.signed_in", created_at=NOW - timedelta(89))
+    for days in (91, 92, 89):
+        AccessLogEntry.objects.create(
+            user=world.agent.user,
+            method="GET",
+            path="/",
+            status=200,
+            created_at=NOW - timedelta(days),
+        )
 
     def data_request(days: int, status: str) -> DataRequest:
         return DataRequest.objects.create(
@@ -222,6 +237,7 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
     assert erased == {
         "webhook events": 4,
         "audit events": 1,
+        "access log entries": 2,
         "unconfirmed data requests": 1,
         "export files": 0,
     }
@@ -231,10 +247,14 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
     assert not WebhookEvent.objects.filter(pk__in=[e.pk for e in old]).exists()
     assert not AuditEvent.objects.filter(pk=old_audit.pk).exists()
     assert AuditEvent.objects.filter(pk=kept_audit.pk).exists()
+    assert list(AccessLogEntry.objects.values_list("created_at", flat=True)) == [
+        NOW - timedelta(89)
+    ]
     run = AuditEvent.objects.get(action="retention.purged")
     assert (run.organization, run.target) == (
         None,
-        "audit events: 1, export files: 0, unconfirmed data requests: 1, webhook events: 4",
+        "access log entries: 2, audit events: 1, export files: 0, unconfirmed data requests: 1, "
+        "webhook events: 4",
     )
 
 
