@@ -7,19 +7,26 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 
+LANGUAGE_SESSION_KEY = "language"
+
 
 class UserPreferencesMiddleware:
-    """Serve a signed-in person in the language and time zone of their profile."""
+    """Serve a signed-in person in the language and time zone of their profile; anyone
+    else in the language they chose, if they did."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        # The profile's language, else one chosen in the session (never a cookie of its own).
+        language = (user.language if user.is_authenticated else "") or request.session.get(
+            LANGUAGE_SESSION_KEY, ""
+        )
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         if user.is_authenticated:
-            if user.language:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = user.language
             timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
         else:
             timezone.deactivate()

@@ -69,6 +69,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     terms_accepted_at = models.DateTimeField(_("terms and privacy policy accepted"), null=True)
     adult_confirmed_at = models.DateTimeField(_("confirmed 18 or older"), null=True)
+    # The privacy policy's versions (its dates) the person accepted at sign-up, was
+    # e-mailed about, and saw the in-app notice of.
+    policy_version_accepted = models.CharField(max_length=20, blank=True)
+    policy_version_emailed = models.CharField(max_length=20, blank=True)
+    policy_version_seen = models.CharField(max_length=20, blank=True)
     email_confirmed_at = models.DateTimeField(
         _("e-mail address confirmed"),
         null=True,

@@ -121,14 +121,18 @@ def organization_set_suspended(
 def create_user_who_agreed(
     *, email: str, full_name: str, password: str, email_confirmed: bool = False
 ) -> User:
-    """An account whose holder accepted the terms and confirmed being 18 or older now."""
-    now = timezone.now()
+    """An account whose holder accepted the terms and the current privacy policy and
+    confirmed being 18 or older now."""
+    now, version = timezone.now(), settings.PRIVACY_POLICY_VERSION
     return User.objects.create_user(
         email=email,
         password=password,
         full_name=full_name,
         terms_accepted_at=now,
         adult_confirmed_at=now,
+        policy_version_accepted=version,
+        policy_version_emailed=version,
+        policy_version_seen=version,
         email_confirmed_at=now if email_confirmed else None,
     )
 

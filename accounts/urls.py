@@ -70,9 +70,5 @@ urlpatterns = [
     path("organizations/new/", organizations.organization_new, name="organization_new"),
     path("invitations/<str:token>/", members.invitation_accept, name="invitation_accept"),
     path("terms/", TemplateView.as_view(template_name="legal/terms.html"), name="terms"),
-    path(
-        "privacy-policy/",
-        TemplateView.as_view(template_name="legal/privacy_policy.html"),
-        name="privacy_policy",
-    ),
+    path("language/", profile.language_choose, name="language_choose"),
 ]

@@ -81,6 +81,10 @@ app.conf.update(
             "task": "privacy.tasks.exports_sweep",
             "schedule": 600.0,
         },
+        "announce-privacy-policy": {
+            "task": "privacy.tasks.policy_change_announce",
+            "schedule": crontab(minute=13),
+        },
         "sweep-deleted-organizations": {
             "task": "privacy.tasks.organizations_erase_sweep",
             "schedule": 30 * 60.0,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib.util
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -150,6 +151,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.organizations",
                 "channels_meta.context_processors.channel_health",
+                "privacy.context_processors.policy_notice",
             ],
         },
     },
@@ -319,6 +321,23 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Padu <padu@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The privacy policy's version (the date it took effect): a new one is announced to every
+# user by e-mail and in the app. Its pages name the contact and the sub-processors.
+PRIVACY_POLICY_VERSION = env.str("PRIVACY_POLICY_VERSION", default="2026-11-24")
+PRIVACY_CONTACT_EMAIL = env.str(
+    "PRIVACY_CONTACT_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1] or "padu@localhost"
+)
+SUB_PROCESSORS = env.json(
+    "SUB_PROCESSORS",
+    default=[
+        {
+            "name": "Meta Platforms Ireland Ltd.",
+            "purpose": "Carries messages to and from Instagram, Messenger and WhatsApp",
+            "location": "Ireland, United States",
+        }
+    ],
+)
 
 # Sessions are read from the cache (written through to the database), so that a page
 # does not begin with a database query for the session.

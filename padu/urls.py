@@ -14,7 +14,6 @@ admin.site.site_title = _("Padu administration")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("o/<slug:org_slug>/", organization_home, name="organization_home"),
     path("o/<slug:org_slug>/", include(organization_patterns)),
     path("o/<slug:org_slug>/channels/", include(channel_patterns)),

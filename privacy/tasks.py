@@ -3,7 +3,14 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.models import Organization
-from privacy.services import customer_requests, data_requests, deletion, export_jobs, retention
+from privacy.services import (
+    customer_requests,
+    data_requests,
+    deletion,
+    export_jobs,
+    policy,
+    retention,
+)
 
 
 @shared_task(soft_time_limit=30 * 60, time_limit=31 * 60)
@@ -90,3 +97,9 @@ def organizations_erase_sweep() -> int:
     for organization_id in organization_ids:
         organization_erase.delay(organization_id)
     return len(organization_ids)
+
+
+@shared_task(soft_time_limit=30 * 60)
+def policy_change_announce() -> int:
+    """Every hour: users not yet told of the current privacy policy are e-mailed."""
+    return policy.policy_change_announce()

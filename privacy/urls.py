@@ -1,6 +1,6 @@
 from django.urls import path
 
-from privacy.views import deletion, exports, meta, public, queue, retention
+from privacy.views import deletion, exports, meta, policy, public, queue, retention
 
 tenant_patterns = [
     path("delete/", deletion.organization_delete, name="organization_delete"),
@@ -36,6 +36,10 @@ tenant_patterns = [
 ]
 
 urlpatterns = [
+    path("privacy-policy/", policy.privacy_policy, name="privacy_policy"),
+    path("privacy-policy/seen/", policy.policy_notice_dismiss, name="policy_notice_dismiss"),
+    path("cookies/", policy.cookies, name="cookies"),
+    path("sub-processors/", policy.sub_processors, name="sub_processors"),
     path("account/delete/", deletion.account_delete, name="account_delete"),
     path("account/data/", exports.my_data, name="my_data"),
     path(

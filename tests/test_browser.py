@@ -318,6 +318,7 @@ def test_the_organisation_pages_fit_a_phone_screen(browser, live_server):
         "audit/",
         "settings/",
         f"channels/{reconnect.pk}/disconnect/",
+        "privacy/delete/",
     ]
 
     widths = {}

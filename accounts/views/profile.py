@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import onboarding, selectors
 from accounts.forms import ProfileForm
+from accounts.middleware import LANGUAGE_SESSION_KEY
 from accounts.net import client_ip
 
 
@@ -30,3 +33,17 @@ def profile(request: HttpRequest) -> HttpResponse:
         return redirect("profile")
     context = {"form": form, "sign_ins": selectors.recent_sign_ins(request.user)}
     return render(request, "accounts/profile.html", context)
+
+
+@require_POST
+def language_choose(request: HttpRequest) -> HttpResponse:
+    """The footer's language menu, for people signed out: the choice is kept in the
+    session (signed-in people choose on their profile)."""
+    language = request.POST.get("language", "")
+    if language in dict(settings.LANGUAGES):
+        request.session[LANGUAGE_SESSION_KEY] = language
+    next_url = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(next_url if safe else "home")
