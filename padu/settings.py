@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib.util
+from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -325,6 +326,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The privacy policy's version (the date it took effect): a new one is announced to every
 # user by e-mail and in the app. Its pages name the contact and the sub-processors.
 PRIVACY_POLICY_VERSION = env.str("PRIVACY_POLICY_VERSION", default="2026-11-24")
+try:
+    date.fromisoformat(PRIVACY_POLICY_VERSION)
+except ValueError:
+    raise ImproperlyConfigured("PRIVACY_POLICY_VERSION must be a date: YYYY-MM-DD.") from None
 PRIVACY_CONTACT_EMAIL = env.str(
     "PRIVACY_CONTACT_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1] or "padu@localhost"
 )
@@ -343,6 +348,8 @@ SUB_PROCESSORS = env.json(
 # does not begin with a database query for the session.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
+# Messages shown after a redirect live in the session too: no cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

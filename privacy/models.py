@@ -63,6 +63,7 @@ OUTCOME_LABELS = {
     "channels": _("Channels deleted"),
     "contacts_restricted": _("Contacts restricted"),
     "contacts_opted_out": _("Contacts opted out of marketing"),
+    "exports": _("Copies of data deleted"),
     "records_exported": _("Records exported"),
     "files_exported": _("Files exported"),
 }

@@ -91,7 +91,12 @@ def own_exports(user: User) -> QuerySet[Export]:
 
 
 def organization_exports(organization: Organization) -> QuerySet[Export]:
-    return Export.objects.for_org(organization).select_related("requested_by")
+    """The organisation's own exports (not those made for its customers' requests)."""
+    return (
+        Export.objects.for_org(organization)
+        .filter(data_request__isnull=True)
+        .select_related("requested_by")
+    )
 
 
 def organizations_only_owned_by(user: User, *, lock: bool = False) -> list[Organization]:

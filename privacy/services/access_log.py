@@ -17,13 +17,20 @@ logger = logging.getLogger(__name__)
 
 # Parts of an address that open something by themselves: never written down.
 SECRET_URL_PARTS = ("token", "uidb64", "code")
+# Longer parts of an address that matches no page are left out: tokens are longer.
+LONGEST_PLAIN_PART = 16
 
 
 def _path_without_secrets(request: HttpRequest) -> str:
-    path = request.path
     match = request.resolver_match
+    if match is None:
+        # An address nothing answers (a link cut short, say) may still carry a token.
+        return "/".join(
+            part if len(part) <= LONGEST_PLAIN_PART else "<…>" for part in request.path.split("/")
+        )[:500]
+    path = request.path
     for name in SECRET_URL_PARTS:
-        value = match.kwargs.get(name) if match else None
+        value = match.kwargs.get(name)
         if value:
             path = path.replace(str(value), f"<{name}>")
     return path[:500]

@@ -27,6 +27,7 @@ from channels_meta.models import Channel
 from channels_meta.services.channels import channel_delete, channel_disconnect
 from channels_meta.webhooks.retention import webhook_events_erase, webhook_events_pending_naming
 from inbox.models import Contact, Conversation
+from inbox.services.downloads import files_delete
 from inbox.services.erasure import contacts_erase, conversations_erase
 from padu.mail import email_on_commit
 from privacy.models import (
@@ -242,6 +243,13 @@ def _erasure_scope(data_request: DataRequest) -> _Scope:
     return _Scope(channels, contacts, also, None)
 
 
+def _customer_exports_delete(contacts: QuerySet[Contact]) -> int:
+    """Delete the copies made for the person's earlier access requests, files first."""
+    exports = list(Export.objects.filter(data_request__contacts__in=contacts).distinct())
+    files_delete(*(export.file for export in exports))
+    return Export.objects.filter(pk__in=[export.pk for export in exports]).delete()[0]
+
+
 def _erase(data_request: DataRequest, erased: Counter[str]) -> str:
     """Erase what the request names, counting it in `erased` as it goes."""
     scope = _erasure_scope(data_request)
@@ -254,6 +262,7 @@ def _erase(data_request: DataRequest, erased: Counter[str]) -> str:
         erased.update(
             conversations_erase(conversations=Conversation.objects.filter(channel=channel))
         )
+    erased["exports"] += _customer_exports_delete(scope.contacts)
     erased.update(contacts_erase(contacts=scope.contacts))
     for channel in scope.channels:
         channel_delete(channel=channel)

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Func, Value
+from django.db.models.functions import Left
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,17 +64,20 @@ class _RegexpReplace(Func):
     function = "REGEXP_REPLACE"
 
 
-def _wipe(model: type[AuditEvent] | type[Notice], field: str, text: str, by: str) -> int:
-    """Replace `text` (in any case) by `by` wherever `field` holds it."""
-    pattern = Value(re.escape(text))
-    return model.objects.filter(**{f"{field}__icontains": text}).update(
-        **{field: _RegexpReplace(F(field), pattern, Value(by), Value("gi"))}
+def _wipe(model: type[AuditEvent] | type[Notice], field: str, address: str, by: str) -> int:
+    """Replace the e-mail address (in any case, not inside a longer one) by `by` wherever
+    `field` holds it, within the field's length."""
+    pattern = rf"(^|[^a-z0-9._%+-]){re.escape(address)}(?![a-z0-9-]|\.[a-z0-9])"
+    replaced = _RegexpReplace(F(field), Value(pattern), Value(rf"\1{by}"), Value("gi"))
+    length = model._meta.get_field(field).max_length
+    return model.objects.filter(**{f"{field}__iregex": pattern}).update(
+        **{field: Left(replaced, length)}
     )
 
 
 def _exports_delete(exports) -> int:
     names = [export.file for export in exports if export.file]
-    transaction.on_commit(lambda: files_delete(*names))
+    transaction.on_commit(lambda: files_delete(*names), robust=True)
     return exports.delete()[1].get("privacy.Export", 0)
 
 
@@ -101,7 +105,7 @@ def _user_delete(user: User, ip: str | None) -> DataRequest:
             )
             % {"organizations": ", ".join(organization.name for organization in blocking)}
         )
-    email, language, former = user.email, user.language, _("a deleted account")
+    email, language = user.email, user.language
     memberships = list(Membership.objects.filter(user=user).select_related("organization"))
     for membership in memberships:
         audit_record(
@@ -116,7 +120,7 @@ def _user_delete(user: User, ip: str | None) -> DataRequest:
         "access_log": AccessLogEntry.objects.filter(user=user).delete()[0],
         "invitations": Invitation.objects.filter(email__iexact=email).delete()[0],
         "mentions": _wipe(AuditEvent, "target", email, f"account #{user.pk}")
-        + _wipe(Notice, "message", email, str(former)),
+        + _wipe(Notice, "message", email, f"account #{user.pk}"),
     }
     user.delete()
     now = timezone.now()

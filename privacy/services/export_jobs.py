@@ -40,7 +40,9 @@ def export_ask(
     """Queue an export of the organisation (its owner asks) or of the user's own data;
     `build` hands it to a worker once this commits. One at a time per subject."""
     mine = Export.objects.select_for_update().filter(
-        organization=organization, status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING)
+        organization=organization,
+        data_request__isnull=True,
+        status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING),
     )
     if organization is None:
         mine = mine.filter(requested_by=user)
@@ -146,7 +148,13 @@ def export_build(*, export_id: int) -> str:
     now = timezone.now()
     export.file.name, export.status, export.progress = name, ExportStatus.READY, 100
     export.finished_at, export.expires_at = now, now + EXPORT_KEPT
-    export.save(update_fields=["file", "size", "status", "progress", "finished_at", "expires_at"])
+    recorded = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
+        file=name, size=export.size, status=ExportStatus.READY, progress=100,
+        finished_at=now, expires_at=export.expires_at,
+    )  # fmt: skip
+    if not recorded:  # deleted meanwhile (its account or organisation with it)
+        default_storage.delete(name)
+        return "skipped"
     if export.requested_by is None:
         return ExportStatus.READY  # a customer's: their data request's outcome tells them
     email_on_commit(

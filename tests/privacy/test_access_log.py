@@ -79,3 +79,9 @@ def test_a_person_finds_their_access_log_in_their_export(agent_client, world, tm
     assert [(row["path"], row["status"], row["user_agent"]) for row in rows] == [
         ("/account/", 200, BROWSER)
     ]
+
+
+def test_an_address_nothing_answers_keeps_no_token(agent_client):
+    agent_client.get("/invitations/Zm9vYmFyLXNlY3JldC1saW5r")
+
+    assert AccessLogEntry.objects.get().path == "/invitations/<…>"

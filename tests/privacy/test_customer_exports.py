@@ -19,6 +19,7 @@ from django.utils import timezone
 from privacy.models import AccessLogEntry, Export, RequestKind, RequestStatus
 from privacy.services import data_requests
 from privacy.services.export_jobs import customer_download_url
+from tests.privacy.scan import stored_files
 from tests.privacy.test_customer_requests import ASKER, _ask, _verified
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +145,22 @@ def test_a_copy_that_cannot_be_written_fails_with_the_reason_and_is_tried_again(
 
     assert retried == RequestStatus.COMPLETED
     assert Export.objects.get(data_request=data_request).status == "ready"
+
+
+def test_an_erasure_deletes_the_copies_made_for_the_persons_earlier_requests(
+    client, world, customers, celery_eager, committed
+):
+    zeynep, _ali, _other = customers
+    with committed():
+        _approve(client, world, _verified(world, kind=RequestKind.ACCESS), [zeynep])
+    copy = Export.objects.get()
+    assert copy.file.name in stored_files()
+    erasure = _verified(world, kind=RequestKind.ERASURE)
+
+    with committed():
+        _approve(client, world, erasure, [zeynep])
+
+    erasure.refresh_from_db()
+    assert erasure.outcome["exports"] == 1
+    assert not Export.objects.exists()
+    assert copy.file.name not in stored_files()

@@ -19,9 +19,9 @@ from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel
 from channels_meta.services.channels import channel_disconnect
 from inbox.models import Contact, Conversation, Direction, Message, Note
-from privacy import tasks
+from privacy import exports, tasks
 from privacy.models import DataRequest, Export, ExportStatus, RequestSource, RequestStatus
-from privacy.services import deletion
+from privacy.services import deletion, export_jobs
 from tests.channels_meta.factories import make_channel
 from tests.channels_meta.test_connect import connect
 from tests.conftest import PASSWORD
@@ -74,6 +74,7 @@ def test_a_member_deletes_their_account_with_their_password(client, world, agent
     assert client.get(reverse("profile")).status_code == 302  # signed out
     for needle in (email, AGENT_NAME):
         assert columns_holding(needle) == [], needle
+    assert AuditEvent.objects.filter(target=f"account #{agent.pk} (agent)").exists()
     assert len(stored_files()) == len(files_before) - 1  # the export's file
     reply = Message.objects.get(text="Yes, open until six")
     assert reply.author is None
@@ -287,3 +288,29 @@ def test_a_mistyped_name_deletes_nothing(owner_client, world):
     assert "Type the organisation&#x27;s name exactly" in refused.text
     assert Organization.objects.get(pk=world.org.pk).deletion_requested_at is None
     assert not AuditEvent.objects.filter(action="organization.deletion_requested").exists()
+
+
+def test_an_export_deleted_while_it_is_built_leaves_no_file(world, monkeypatch):
+    export = Export.objects.create(requested_by=world.agent.user)
+    parts = exports.user_parts
+
+    def parts_of_an_account_deleted_meanwhile(user):
+        Export.objects.filter(pk=export.pk).delete()
+        return parts(user)
+
+    monkeypatch.setattr(exports, "user_parts", parts_of_an_account_deleted_meanwhile)
+    files_before = stored_files()
+
+    assert export_jobs.export_build(export_id=export.pk) == "skipped"
+    assert stored_files() == files_before
+
+
+def test_only_the_address_itself_is_wiped_from_others_records(agent):
+    number = agent.pk
+    for target in ("coagent@acme.example", "agent@acme.example.org", f"by {agent.email}."):
+        audit_record(action="member.added", target=target)
+
+    deletion.user_delete(user=agent, password=PASSWORD)
+
+    targets = set(AuditEvent.objects.filter(action="member.added").values_list("target", flat=True))
+    assert {"coagent@acme.example", "agent@acme.example.org", f"by account #{number}."} <= targets

@@ -125,6 +125,12 @@ def test_no_page_sets_a_cookie_beyond_the_session_and_the_csrf_token(client, wor
     owner.save()
     signed_in = client.post(reverse("login"), {"username": owner.email, "password": PASSWORD})
     opened_signed_in, set_signed_in = _crawl(client, ["/", reverse("profile")])
+    saved = client.post(
+        reverse("profile"),
+        {"full_name": "Owner", "email": owner.email, "language": "", "time_zone": "UTC"},
+        follow=True,
+    )  # a message shown after the redirect
+    assert "Your profile has been saved." in saved.text
 
     assert opened_signed_out >= 8
     assert opened_signed_in >= 40
