@@ -16,7 +16,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.two_factor.session import redirect_to_second_factor, safe_next_url
+from accounts.net import safe_next_url
+from accounts.two_factor.session import redirect_to_second_factor
 
 
 class PlatformAdminSite(AdminSite):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -74,15 +74,6 @@ def pending_sign_in_failed(request: HttpRequest) -> bool:
 
 def pending_sign_in_end(request: HttpRequest) -> None:
     request.session.pop(PENDING_KEY, None)
-
-
-def safe_next_url(request: HttpRequest, url: str | None) -> str:
-    """`url` when it points into Padu, else an empty string."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return ""
 
 
 def redirect_to_second_factor(request: HttpRequest, *, next_url: str, reason: str) -> HttpResponse:

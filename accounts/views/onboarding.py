@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,7 +17,7 @@ from django_otp import user_has_device
 
 from accounts import onboarding, services, throttle
 from accounts.forms import EmailConfirmForm, PasswordResetForm, SignUpForm
-from accounts.net import client_ip
+from accounts.net import client_ip, safe_next_url
 
 SIGNED_UP_SESSION_KEY = "signed_up_user"
 HOUR = 60 * 60
@@ -109,11 +108,7 @@ def email_confirm_resend(request: HttpRequest) -> HttpResponse:
         messages.success(request, message % {"email": user.email})
     else:
         messages.error(request, _("Several links were sent already. Please try again later."))
-    next_url = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return redirect(next_url if safe else "profile")
+    return redirect(safe_next_url(request, request.POST.get("next")) or "profile")
 
 
 class PasswordResetView(auth_views.PasswordResetView):

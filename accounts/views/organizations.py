@@ -10,14 +10,13 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import OrganizationForm
 from accounts.models import Notice
-from accounts.net import client_ip
+from accounts.net import client_ip, safe_next_url
 from accounts.tenancy import get_for_member, require_manager, require_owner, tenant_view
 from accounts.two_factor import selectors as two_factor_selectors
 from accounts.two_factor import services as two_factor_services
@@ -137,10 +136,5 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 def notice_dismiss(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice = get_for_member(Notice.objects, request.membership, notice_id)
     services.notice_dismiss(membership=request.membership, notice=notice)
-    next_url = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    if safe:
-        return redirect(next_url)
-    return redirect("organization_home", org_slug=request.organization.slug)
+    next_url = safe_next_url(request, request.POST.get("next"))
+    return redirect(next_url or reverse("organization_home", args=[request.organization.slug]))

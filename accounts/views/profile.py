@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import onboarding, selectors
 from accounts.forms import ProfileForm
 from accounts.middleware import LANGUAGE_SESSION_KEY
-from accounts.net import client_ip
+from accounts.net import client_ip, safe_next_url
 
 
 @login_required
@@ -42,8 +41,4 @@ def language_choose(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     if language in dict(settings.LANGUAGES):
         request.session[LANGUAGE_SESSION_KEY] = language
-    next_url = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return redirect(next_url if safe else "home")
+    return redirect(safe_next_url(request, request.POST.get("next")) or "home")

@@ -25,13 +25,13 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import services as account_services
-from accounts.net import client_ip
+from accounts.net import client_ip, safe_next_url
 from accounts.two_factor import selectors, services, session
 from accounts.two_factor.forms import CodeForm, DisableForm, ReplaceRecoveryCodesForm, SetUpForm
 
 
 def _next_url(request: HttpRequest) -> str:
-    return session.safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
+    return safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
 
 
 def _qr_svg(url: str) -> SafeString:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.net import safe_next_url
 from privacy.policy import policy_facts
 from privacy.services import policy
 
@@ -30,8 +30,4 @@ sub_processors = _page("legal/sub_processors.html")
 @require_POST
 def policy_notice_dismiss(request: HttpRequest) -> HttpResponse:
     policy.policy_notice_dismiss(user=request.user)
-    next_url = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return redirect(next_url if safe else "home")
+    return redirect(safe_next_url(request, request.POST.get("next")) or "home")

@@ -9,11 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.errors import RuleError
+from accounts.net import safe_next_url
 from accounts.tenancy import get_for_member, tenant_view
 from inbox.models import Contact
 from privacy import selectors, tasks
@@ -157,12 +157,8 @@ def contact_restriction_lift(request: HttpRequest, contact_id: int) -> HttpRespo
 
 def _next(request: HttpRequest) -> str:
     """The page of this site the member came from (the conversation), or the inbox."""
-    wanted = request.POST.get("next") or request.GET.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return wanted
-    return reverse("inbox", args=[request.organization.slug])
+    wanted = request.POST.get("next") or request.GET.get("next")
+    return safe_next_url(request, wanted) or reverse("inbox", args=[request.organization.slug])
 
 
 def _back(request: HttpRequest) -> HttpResponse:
