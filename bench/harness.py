@@ -107,10 +107,10 @@ def stop(process: subprocess.Popen) -> None:
 # wrk reports latencies in microseconds; this prints what the benchmarks read.
 WRK_REPORT = """
 done = function(summary, latency, requests)
-  io.write(string.format("PADU %d %d %d %d %.1f %.1f %.1f\\n",
+  io.write(string.format("PADU %d %d %d %d %.1f %.1f %.1f %.1f\\n",
     summary.requests, summary.duration, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
 end
 """
 
@@ -125,6 +125,7 @@ class Load:
     p50: float
     p95: float
     p99: float
+    max: float
 
 
 def wrk(url: str, *, seconds: int, connections: int = 1, headers: dict[str, str]) -> Load:
@@ -140,11 +141,13 @@ def wrk(url: str, *, seconds: int, connections: int = 1, headers: dict[str, str]
         output = subprocess.run(  # noqa: S603
             [*command, "-s", script.name, url], capture_output=True, text=True, check=True
         ).stdout
-    found = re.search(r"^PADU (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)$", output, re.M)
+    found = re.search(
+        r"^PADU (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)$", output, re.M
+    )
     if found is None:
         raise SystemExit(f"wrk said:\n{output}")
     requests, duration_us, status_errors, socket_errors = map(int, found.groups()[:4])
-    p50, p95, p99 = (float(value) / 1000 for value in found.groups()[4:])
+    p50, p95, p99, slowest = (float(value) / 1000 for value in found.groups()[4:])
     return Load(
         requests=requests,
         per_second=requests / (duration_us / 1_000_000),
@@ -152,4 +155,5 @@ def wrk(url: str, *, seconds: int, connections: int = 1, headers: dict[str, str]
         p50=p50,
         p95=p95,
         p99=p99,
+        max=slowest,
     )

@@ -24,15 +24,10 @@ measures:
 from __future__ import annotations
 
 import argparse
-import atexit
-import base64
 import os
 import re
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -43,27 +38,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SCRATCH = Path(tempfile.mkdtemp(prefix="padu-bench-inbox-"))  # static files, var/
-atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
-# Production settings, as an operator runs Padu; the keys are made for this run only.
-os.environ.update(
-    DATABASE_URL=os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/padu_bench_inbox"
-    ),
-    REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-    DJANGO_SETTINGS_MODULE="bench.settings",
-    PADU_ENV="production",
-    DEBUG="false",
-    SECRET_KEY=secrets.token_urlsafe(50),
-    TOKEN_ENCRYPTION_KEYS="bench1:" + base64.b64encode(os.urandom(32)).decode(),
-    ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-    SECURE_SSL_REDIRECT="false",
-    PADU_VAR_DIR=str(SCRATCH / "var"),
-    STATIC_ROOT=str(SCRATCH / "static"),
-    META_APP_ID="4242",
-    META_APP_SECRET="bench-app-secret",  # noqa: S106 - the simulator's, for this run
-    LOG_LEVEL="WARNING",
-)
+from bench.production import environment  # noqa: E402
+
+environment(database_name="padu_bench_inbox")
 
 import django  # noqa: E402
 

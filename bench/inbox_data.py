@@ -205,15 +205,37 @@ def _channels(organization: Organization, number: int) -> dict[str, Channel]:
     return channels
 
 
-def _people(scale: float, seed: int) -> list[tuple[Organization, list[User], dict, list, int, int]]:
-    """The organisations with their members, channels and labels, and how many
-    conversations and messages per conversation each gets."""
+@dataclass(frozen=True)
+class Size:
+    """One organisation to make: its slug, members, conversations and the average number
+    of messages in each."""
+
+    slug: str
+    members: int
+    conversations: int
+    per_conversation: int
+
+
+def sizes(scale: float, seed: int = 7) -> list[Size]:
+    """The large organisation first, then the others, at `scale`."""
     chance = random.Random(seed)  # noqa: S311 - sizes, repeatable from run to run
+    big = max(10, int(BIG_CONVERSATIONS * scale))
+    made = [Size(BIG_SLUG, 15, big, BIG_MESSAGES_PER_CONVERSATION)]
+    for number in range(1, OTHER_ORGANIZATIONS + 1):
+        members = chance.randint(2, 8)
+        conversations = max(10, int(chance.randint(2_000, 10_000) * scale))
+        made.append(
+            Size(f"bench-{number}", members, conversations, OTHER_MESSAGES_PER_CONVERSATION)
+        )
+    return made
+
+
+def _people(organizations: list[Size]) -> list[tuple]:
+    """Each organisation with its members, channels and labels, and how many
+    conversations and messages per conversation it gets."""
     made = []
-    for number in range(OTHER_ORGANIZATIONS + 1):
-        big = number == 0
-        slug = BIG_SLUG if big else f"bench-{number}"
-        organization, users = _organization(number, slug, 15 if big else chance.randint(2, 8))
+    for number, size in enumerate(organizations):
+        organization, users = _organization(number, size.slug, size.members)
         channels = _channels(organization, number)
         labels = Label.objects.bulk_create(
             [Label(organization=organization, name=name) for name in LABELS]
@@ -224,12 +246,9 @@ def _people(scale: float, seed: int) -> list[tuple[Organization, list[User], dic
                 for n in range(10)
             ]
         )
-        conversations = BIG_CONVERSATIONS if big else chance.randint(2_000, 10_000)
-        per_conversation = BIG_MESSAGES_PER_CONVERSATION if big else OTHER_MESSAGES_PER_CONVERSATION
         made.append(
-            (organization, users, channels, labels, max(10, int(conversations * scale)),
-             per_conversation)
-        )  # fmt: skip
+            (organization, users, channels, labels, size.conversations, size.per_conversation)
+        )
     return made
 
 
@@ -398,7 +417,7 @@ def _secondary_indexes() -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
-def _load(made: list, long_id_holder: dict) -> None:
+def _load(made: list, long_count: int) -> int:
     names = {
         "firsts": [first for first, _ascii in FIRST],
         "firsts_ascii": [ascii for _first, ascii in FIRST],
@@ -445,16 +464,16 @@ def _load(made: list, long_id_holder: dict) -> None:
             "inbox_conversation WHERE organization_id = %s AND channel_id = %s) RETURNING id",
             [big.pk, made[0][2]["whatsapp"].pk],
         )
-        long_id_holder["id"] = cursor.fetchone()[0]
+        long_id = cursor.fetchone()[0]
         _timed(cursor, "conversation labels", CONVERSATION_LABELS, {})
-        long_count = max(100, int(LONG_CONVERSATION * long_id_holder["scale"]))
         _timed(
             cursor,
             "messages",
             MESSAGES,
-            {**lines, "long_id": long_id_holder["id"], "long_count": long_count},
+            {**lines, "long_id": long_id, "long_count": long_count},
             Message,
         )
+    return long_id
 
 
 def _timed(cursor, what: str, sql: str, params: dict, model: type[Model] | None = None) -> None:
@@ -467,15 +486,21 @@ def _timed(cursor, what: str, sql: str, params: dict, model: type[Model] | None 
 
 def generate(*, scale: float, seed: int = 7) -> Dataset:
     """Fill the (empty, migrated) database and describe what the measurements use."""
+    long_count = max(100, int(LONG_CONVERSATION * scale))
+    return describe(fill(sizes(scale, seed), long_count=long_count))
+
+
+def fill(organizations: list[Size], *, long_count: int) -> int:
+    """Fill the (empty, migrated) database with `organizations`, the first holding a
+    conversation of `long_count` messages; returns that conversation's id."""
     began = time.monotonic()
-    made = _people(scale, seed)
+    made = _people(organizations)
     indexes = _secondary_indexes()
-    holder: dict = {"scale": scale}
     with transaction.atomic():
         with connection.cursor() as cursor:
             for name, _definition in indexes:
                 cursor.execute(f"DROP INDEX {name}")
-        _load(made, holder)
+        long_id = _load(made, long_count)
     # What the database's triggers (off while loading) keep for search, as the migration
     # reads it from messages stored before.
     started = time.monotonic()
@@ -489,7 +514,7 @@ def generate(*, scale: float, seed: int = 7) -> Dataset:
         print(f"   {len(indexes)} indexes built in {time.monotonic() - started:.1f} s")
         cursor.execute("VACUUM ANALYZE")
     print(f"   data ready in {time.monotonic() - began:.0f} s", flush=True)
-    return describe(holder["id"])
+    return long_id
 
 
 def describe(long_conversation_id: int | None = None) -> Dataset:

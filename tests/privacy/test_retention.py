@@ -138,20 +138,20 @@ def test_a_purge_cut_off_midway_leaves_whole_batches_and_the_next_run_finishes(
     monkeypatch.setattr(erasure, "MESSAGES_AT_ONCE", 2)
     old = _aged(whatsapp, 40, messages=6)
     calls = []
-    real = erasure.attachments_erase
+    real = erasure._messages_delete
 
-    def dies_on_the_second_batch(*, messages):
+    def dies_on_the_second_batch(conversations):
         calls.append(1)
         if len(calls) == 2:
             raise SystemExit("the worker was stopped")
-        return real(messages=messages)
+        return real(conversations)
 
-    monkeypatch.setattr(erasure, "attachments_erase", dies_on_the_second_batch)
+    monkeypatch.setattr(erasure, "_messages_delete", dies_on_the_second_batch)
     with pytest.raises(SystemExit):
         organization_retention_enforce(organization=world.org, now=NOW)
     assert Message.objects.filter(conversation=old).count() == 4  # the first batch went
 
-    monkeypatch.setattr(erasure, "attachments_erase", real)
+    monkeypatch.setattr(erasure, "_messages_delete", real)
     erased = organization_retention_enforce(organization=world.org, now=NOW)
 
     assert (erased["conversations"], erased["messages"]) == (1, 4)
@@ -161,23 +161,24 @@ def test_a_purge_cut_off_midway_leaves_whole_batches_and_the_next_run_finishes(
 def test_a_conversation_the_customer_writes_in_during_the_purge_is_kept(
     world, whatsapp, thirty_days, monkeypatch
 ):
-    old = _aged(whatsapp, 40, messages=2)
-    real = erasure.attachments_erase
+    monkeypatch.setattr(erasure, "MESSAGES_AT_ONCE", 1)
+    old = _aged(whatsapp, 40, messages=3)
+    real = erasure._messages_delete
 
-    def customer_writes_meanwhile(*, messages):
-        if not Message.objects.filter(text="Still there?").exists():
+    def customer_writes_after_the_first_batch(conversations):
+        if Message.objects.filter(conversation=old).count() == 2:
             make_message(old, text="Still there?", at=NOW)
             Conversation.objects.filter(pk=old.pk).update(last_message_at=NOW)
-        return real(messages=messages)
+        return real(conversations)
 
-    monkeypatch.setattr(erasure, "attachments_erase", customer_writes_meanwhile)
+    monkeypatch.setattr(erasure, "_messages_delete", customer_writes_after_the_first_batch)
     erased = organization_retention_enforce(organization=world.org, now=NOW)
 
-    assert erased["messages"] == 2
+    assert erased["messages"] == 1
     assert "conversations" not in erased
-    assert list(Message.objects.filter(conversation=old).values_list("text", flat=True)) == [
-        "Still there?"
-    ]
+    kept = Message.objects.filter(conversation=old)
+    assert kept.count() == 3
+    assert kept.filter(text="Still there?").exists()
 
 
 def test_a_disconnected_channels_data_goes_after_the_grace_period(world, whatsapp):
