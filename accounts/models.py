@@ -123,6 +123,12 @@ class Organization(models.Model):
         blank=True,
         help_text=_("Its owner deleted it: nobody opens it while a worker erases it."),
     )
+    erasure_claimed_at = models.DateTimeField(
+        _("erasure taken up at"),
+        null=True,
+        blank=True,
+        help_text=_("When a worker began erasing it; another waits until this is old."),
+    )
     created_by = models.ForeignKey(
         User,
         on_delete=models.SET_NULL,

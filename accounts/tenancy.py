@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
     from rest_framework.request import Request
 
-    from accounts.models import Organization, TenantQuerySet, User
+    from accounts.models import TenantQuerySet, User
 
 ModelT = TypeVar("ModelT", bound="Model")
 
@@ -39,9 +39,10 @@ ModelT = TypeVar("ModelT", bound="Model")
 class EntryRefused(PermissionDenied):
     """A member whom the organisation's conditions of entry keep out, for now."""
 
-    def __init__(self, message: str, *, organization: Organization) -> None:
+    def __init__(self, message: str, *, membership: Membership) -> None:
         super().__init__(message)
-        self.organization = organization
+        self.membership = membership
+        self.organization = membership.organization
 
 
 class OrganizationSuspended(EntryRefused):
@@ -66,12 +67,17 @@ def user_memberships(user: User) -> QuerySet[Membership]:
 
 
 def tenant_membership(
-    user: User, org_slug: str, memberships: Iterable[Membership] | None = None
+    user: User,
+    org_slug: str,
+    memberships: Iterable[Membership] | None = None,
+    *,
+    suspended_too: bool = False,
 ) -> Membership:
     """The user's membership in the organisation with this slug: 404 for anyone who is
     not a member, and a PermissionDenied subclass saying why when the organisation's
     conditions of entry are not met. `memberships`, when given, are all of the user's
-    (`user_memberships`), read once for the page's organisation switcher too."""
+    (`user_memberships`), read once for the page's organisation switcher too.
+    `suspended_too` lets members into a suspended organisation (to delete it)."""
     if not user.is_authenticated:
         raise Http404
     if memberships is None:
@@ -82,17 +88,17 @@ def tenant_membership(
     if membership is None or membership.organization.deletion_requested_at is not None:
         raise Http404
     organization = membership.organization
-    if organization.is_suspended:
-        raise OrganizationSuspended(_("This organisation is suspended."), organization=organization)
+    if organization.is_suspended and not suspended_too:
+        raise OrganizationSuspended(_("This organisation is suspended."), membership=membership)
     if organization.require_two_factor and not user.is_verified():
         raise SecondFactorRequired(
             _("%(organization)s requires two-factor authentication.")
             % {"organization": organization.name},
-            organization=organization,
+            membership=membership,
         )
     if not user.email_confirmed and organization.created_by_id != user.pk:
         # Whoever registers an address first must not inherit what others give it.
-        raise EmailUnconfirmed(_("Confirm your e-mail address first."), organization=organization)
+        raise EmailUnconfirmed(_("Confirm your e-mail address first."), membership=membership)
     return membership
 
 
@@ -134,12 +140,14 @@ def _refusal_page(request: HttpRequest, refusal: EntryRefused) -> HttpResponse:
         if isinstance(refusal, OrganizationSuspended)
         else "accounts/email_unconfirmed.html"
     )
-    return render(request, template, {"organization": refusal.organization}, status=403)
+    context = {"organization": refusal.organization, "membership": refusal.membership}
+    return render(request, template, context, status=403)
 
 
-def tenant_view(*, managers_only: bool = False) -> Callable:
+def tenant_view(*, managers_only: bool = False, suspended_too: bool = False) -> Callable:
     """Decorate a view taking `org_slug`; it receives `request.membership` and
-    `request.organization` set for the signed-in member."""
+    `request.organization` set for the signed-in member (of a suspended organisation
+    too, when `suspended_too`)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -148,7 +156,9 @@ def tenant_view(*, managers_only: bool = False) -> Callable:
                 return redirect_to_login(request.get_full_path())
             request.memberships = list(user_memberships(request.user))
             try:
-                membership = tenant_membership(request.user, org_slug, request.memberships)
+                membership = tenant_membership(
+                    request.user, org_slug, request.memberships, suspended_too=suspended_too
+                )
             except EntryRefused as refusal:
                 return _refusal_page(request, refusal)
             request.membership = membership

@@ -92,9 +92,10 @@ class AccountDeleteForm(forms.Form):
     )
 
 
-class OrganizationDeleteForm(forms.Form):
+class OrganizationDeleteForm(AccountDeleteForm):
     confirmation = forms.CharField(
         label=_("The organisation's name"),
         max_length=120,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+    field_order = ["confirmation", "password"]

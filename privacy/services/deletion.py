@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Func, Value
+from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Left
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,16 +82,21 @@ def _exports_delete(exports) -> int:
     return exports.delete()[1].get("privacy.Export", 0)
 
 
-def user_delete(*, user: User, password: str, ip: str | None = None) -> DataRequest:
-    """Delete the account of a person who gives their password, unless they are the last
-    owner of an organisation; returns the record kept that it was done."""
+def _password_check(user: User, password: str, *, deleting: str) -> None:
+    """Refuse a wrong password, and every try beyond a few an hour."""
     within_budget = throttle.hit(
-        "account-delete", str(user.pk), limit=PASSWORD_TRIES_PER_HOUR, window_seconds=3600
+        f"{deleting}-delete", str(user.pk), limit=PASSWORD_TRIES_PER_HOUR, window_seconds=3600
     )
     if not within_budget:
         raise DeletionRefused(_("Too many tries. Wait an hour, then try again."))
     if not user.check_password(password):
         raise DeletionRefused(_("That password is not right."))
+
+
+def user_delete(*, user: User, password: str, ip: str | None = None) -> DataRequest:
+    """Delete the account of a person who gives their password, unless they are the last
+    owner of an organisation; returns the record kept that it was done."""
+    _password_check(user, password, deleting="account")
     with transaction.atomic():
         return _user_delete(user, ip)
 
@@ -143,18 +149,30 @@ def _user_delete(user: User, ip: str | None) -> DataRequest:
     return record
 
 
-@transaction.atomic
 def organization_delete(
-    *, membership: Membership, confirmation: str, erase_later, ip: str | None = None
+    *,
+    membership: Membership,
+    confirmation: str,
+    password: str,
+    erase_later: Callable[[int], None],
+    ip: str | None = None,
 ) -> None:
-    """An owner who types the organisation's name closes it for everyone at once;
-    `erase_later` hands its erasure to a worker once this commits."""
+    """An owner who types the organisation's name and their password closes it for
+    everyone at once; `erase_later` hands its erasure to a worker once this commits."""
     require_owner(membership)
+    if " ".join(confirmation.split()) != " ".join(membership.organization.name.split()):
+        raise DeletionRefused(_("Type the organisation's name exactly as shown to delete it."))
+    _password_check(membership.user, password, deleting="organization")
+    with transaction.atomic():
+        _organization_close(membership, erase_later, ip)
+
+
+def _organization_close(
+    membership: Membership, erase_later: Callable[[int], None], ip: str | None
+) -> None:
     organization = Organization.objects.select_for_update().get(pk=membership.organization_id)
     if organization.deletion_requested_at is not None:
         return
-    if " ".join(confirmation.split()) != " ".join(organization.name.split()):
-        raise DeletionRefused(_("Type the organisation's name exactly as shown to delete it."))
     organization.deletion_requested_at = timezone.now()
     organization.save(update_fields=["deletion_requested_at"])
     audit_record(
@@ -174,12 +192,23 @@ def organization_delete(
     transaction.on_commit(lambda: erase_later(organization.pk), robust=True)
 
 
+def _erasable() -> Q:
+    """Deleted, and no worker at its erasure (or one that began longer ago than a worker
+    may take over it)."""
+    stale = timezone.now() - ERASURE_LASTS
+    return Q(deletion_requested_at__isnull=False) & (
+        Q(erasure_claimed_at__isnull=True) | Q(erasure_claimed_at__lt=stale)
+    )
+
+
 def organizations_to_erase() -> list[int]:
-    """Organisations whose erasure was cut off or lost: asked for longer ago than a
-    worker may take over it."""
+    """Organisations whose erasure was cut off or lost: asked for (and taken up, if it
+    was) longer ago than a worker may take over it."""
     stale = timezone.now() - ERASURE_LASTS
     return list(
-        Organization.objects.filter(deletion_requested_at__lt=stale).values_list("pk", flat=True)
+        Organization.objects.filter(_erasable(), deletion_requested_at__lt=stale).values_list(
+            "pk", flat=True
+        )
     )
 
 
@@ -187,12 +216,13 @@ def organization_erase(*, organization_id: int) -> dict[str, int]:
     """Erase an organisation whose deletion was asked for: release each channel at Meta
     (unsubscribe, revoke the grant), erase every channel's customers and deliveries,
     delete the stored exports, then the organisation with every row left; returns the
-    counts. Safe to run again after a cut-off."""
-    organization = Organization.objects.filter(
-        pk=organization_id, deletion_requested_at__isnull=False
-    ).first()
-    if organization is None:
+    counts (nothing when another worker is at it). Safe to run again after a cut-off."""
+    claimed = Organization.objects.filter(_erasable(), pk=organization_id).update(
+        erasure_claimed_at=timezone.now()
+    )
+    if not claimed:
         return {}
+    organization = Organization.objects.get(pk=organization_id)
     erased: Counter[str] = Counter()
     channels = Channel.objects.for_org(organization)
     for channel in channels.exclude(status=ChannelStatus.DISCONNECTED):

@@ -1,5 +1,5 @@
 """Deleting one's own account, and an owner deleting their organisation: each asks for
-proof (the password, the organisation's name typed) on a page that says what happens."""
+proof (the password; for an organisation, its name typed too) on a page that says what happens."""
 
 from __future__ import annotations
 
@@ -45,8 +45,9 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     return render(request, "privacy/account_delete.html", context)
 
 
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
-@tenant_view(managers_only=True)
+@tenant_view(managers_only=True, suspended_too=True)
 def organization_delete(request: HttpRequest) -> HttpResponse:
     require_owner(request.membership)
     form = OrganizationDeleteForm(request.POST or None)
@@ -55,11 +56,12 @@ def organization_delete(request: HttpRequest) -> HttpResponse:
             deletion.organization_delete(
                 membership=request.membership,
                 confirmation=form.cleaned_data["confirmation"],
+                password=form.cleaned_data["password"],
                 erase_later=tasks.erase_later,
                 ip=client_ip(request),
             )
         except RuleError as refusal:
-            form.add_error("confirmation", str(refusal))
+            form.add_error(None, str(refusal))
         else:
             request.session.pop("current_org", None)
             messages.success(

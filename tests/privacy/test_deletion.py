@@ -154,6 +154,8 @@ def test_signed_out_people_are_sent_to_sign_in(client):
 
 @pytest.fixture
 def owner_client(client, world):
+    world.owner.user.set_password(PASSWORD)
+    world.owner.user.save()
     client.force_login(world.owner.user)
     return client
 
@@ -190,7 +192,7 @@ def test_an_owner_deletes_the_organisation_and_everything_it_holds(
     with committed():
         response = owner_client.post(
             reverse("organization_delete", args=[world.org.slug]),
-            {"confirmation": "  Acme   Coffee "},
+            {"confirmation": "  Acme   Coffee ", "password": PASSWORD},
         )
 
     assert response.status_code == 302
@@ -225,7 +227,10 @@ def test_a_deleted_organisation_is_closed_at_once_and_its_erasure_resumed(
 ):
     handed = []
     deletion.organization_delete(
-        membership=world.owner, confirmation="Acme Coffee", erase_later=handed.append
+        membership=world.owner,
+        confirmation="Acme Coffee",
+        password=PASSWORD,
+        erase_later=handed.append,
     )
 
     assert owner_client.get(reverse("inbox", args=[world.org.slug])).status_code == 404
@@ -262,7 +267,9 @@ def test_only_owners_delete_an_organisation(client, world, who, status):
     url = reverse("organization_delete", args=[world.org.slug])
 
     assert client.get(url).status_code == status
-    assert client.post(url, {"confirmation": "Acme Coffee"}).status_code == status
+    assert client.post(url, {"confirmation": "Acme Coffee", "password": PASSWORD}).status_code == (
+        status
+    )
     assert Organization.objects.get(pk=world.org.pk).deletion_requested_at is None
 
 
@@ -271,7 +278,8 @@ def test_an_admin_cannot_delete_the_organisation(client, world):
     client.force_login(world.agent.user)
 
     response = client.post(
-        reverse("organization_delete", args=[world.org.slug]), {"confirmation": "Acme Coffee"}
+        reverse("organization_delete", args=[world.org.slug]),
+        {"confirmation": "Acme Coffee", "password": PASSWORD},
     )
 
     assert response.status_code == 403
@@ -282,12 +290,73 @@ def test_a_mistyped_name_deletes_nothing(owner_client, world):
     url = reverse("organization_delete", args=[world.org.slug])
 
     page = owner_client.get(url).text
-    refused = owner_client.post(url, {"confirmation": "Acme"})
+    refused = owner_client.post(url, {"confirmation": "Acme", "password": PASSWORD})
 
     assert "To confirm, type" in page
     assert "Type the organisation&#x27;s name exactly" in refused.text
     assert Organization.objects.get(pk=world.org.pk).deletion_requested_at is None
     assert not AuditEvent.objects.filter(action="organization.deletion_requested").exists()
+
+
+def test_the_owners_password_is_asked_and_its_tries_are_limited(owner_client, world):
+    url = reverse("organization_delete", args=[world.org.slug])
+
+    missing = owner_client.post(url, {"confirmation": "Acme Coffee"})
+    wrong = [
+        owner_client.post(url, {"confirmation": "Acme Coffee", "password": "guess"})
+        for _try in range(deletion.PASSWORD_TRIES_PER_HOUR)
+    ]
+    right_but_too_late = owner_client.post(
+        url, {"confirmation": "Acme Coffee", "password": PASSWORD}
+    )
+
+    assert "This field is required." in missing.text
+    assert "That password is not right." in wrong[0].text
+    assert "Too many tries" in right_but_too_late.text
+    assert Organization.objects.get(pk=world.org.pk).deletion_requested_at is None
+
+
+def test_the_owner_of_a_suspended_organisation_may_still_delete_it(owner_client, client, world):
+    Organization.objects.filter(pk=world.org.pk).update(is_suspended=True)
+    url = reverse("organization_delete", args=[world.org.slug])
+
+    suspended = owner_client.get(reverse("inbox", args=[world.org.slug]))
+    deleted = owner_client.post(url, {"confirmation": "Acme Coffee", "password": PASSWORD})
+    client.force_login(world.agent.user)
+
+    assert suspended.status_code == 403
+    assert url in suspended.text
+    assert deleted.status_code == 302
+    assert Organization.objects.get(pk=world.org.pk).deletion_requested_at is not None
+    assert client.get(url).status_code == 404  # deleted: gone for everyone
+
+
+def test_an_agent_of_a_suspended_organisation_is_not_offered_its_deletion(client, world):
+    Organization.objects.filter(pk=world.org.pk).update(is_suspended=True)
+    client.force_login(world.agent.user)
+    url = reverse("organization_delete", args=[world.org.slug])
+
+    suspended = client.get(reverse("inbox", args=[world.org.slug]))
+
+    assert url not in suspended.text
+    assert client.get(url).status_code == 403
+
+
+def test_an_erasure_another_worker_is_at_is_left_to_it(world, connected):
+    Organization.objects.filter(pk=world.org.pk).update(
+        deletion_requested_at=timezone.now() - timedelta(minutes=200),
+        erasure_claimed_at=timezone.now() - timedelta(minutes=5),
+    )
+
+    assert deletion.organizations_to_erase() == []
+    assert deletion.organization_erase(organization_id=world.org.pk) == {}
+    assert Channel.objects.filter(organization=world.org).count() == 3
+
+    Organization.objects.filter(pk=world.org.pk).update(
+        erasure_claimed_at=timezone.now() - timedelta(minutes=71)
+    )
+    assert deletion.organizations_to_erase() == [world.org.pk]  # that worker was cut off
+    assert deletion.organization_erase(organization_id=world.org.pk)["channels"] == 3
 
 
 def test_an_export_deleted_while_it_is_built_leaves_no_file(world, monkeypatch):
