@@ -44,3 +44,4 @@ bench: install
 	$(PY) bench/webhooks.py
 	$(PY) bench/embedded_broker.py
 	$(PY) bench/inbox.py
+	$(PY) bench/privacy.py
