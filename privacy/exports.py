@@ -25,7 +25,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent, Invitation, Membership, Organization, User
 from channels_meta.models import Channel, MessageTemplate
-from inbox.models import Attachment, Contact, Conversation, Label, Message, Note, SavedReply
+from inbox.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    Label,
+    Message,
+    Note,
+    OrderRecord,
+    SavedReply,
+)
 from privacy.models import AccessLogEntry, DataRequest, RetentionPolicy
 
 FORMAT_VERSION = 1
@@ -139,6 +148,7 @@ def organization_parts(organization: Organization) -> list[Part]:
             file_fields=("file", "thumbnail"),
         ),
         Part("notes.json", Note, _fields(Note, **by_email), mine(Note)),
+        Part("order_records.json", OrderRecord, _fields(OrderRecord), mine(OrderRecord)),
         Part(
             "note_mentions.json",
             Note.mentions.through,
@@ -368,6 +378,12 @@ def customer_parts(contacts: QuerySet[Contact]) -> list[Part]:
             Note,
             ("id", "conversation_id", "text", "created_at"),
             lambda: Note.objects.filter(conversation__in=conversations),
+        ),
+        Part(
+            "orders.json",
+            OrderRecord,
+            ("id", "channel__name", "customer_name", "ordered_at", "catalog_id", "items"),
+            lambda: OrderRecord.objects.filter(contact__in=contacts),
         ),
     ]
 

@@ -12,7 +12,7 @@ KIND_CHOICES = [(kind.value, kind.label) for kind in CUSTOMER_KINDS]
 class RetentionPolicyForm(forms.ModelForm):
     class Meta:
         model = RetentionPolicy
-        fields = ["conversation_days", "disconnected_channel_days"]
+        fields = ["conversation_days", "disconnected_channel_days", "order_record_years"]
 
 
 class CustomerRequestForm(forms.Form):

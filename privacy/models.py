@@ -17,6 +17,7 @@ from accounts.models import Organization, TenantQuerySet
 
 ANSWER_WITHIN = timedelta(days=30)
 DISCONNECTED_CHANNEL_DAYS = 30
+ORDER_RECORD_YEARS = 10
 
 
 class RequestKind(models.TextChoices):
@@ -191,6 +192,15 @@ class RetentionPolicy(models.Model):
         default=DISCONNECTED_CHANNEL_DAYS,
         validators=[MaxValueValidator(DISCONNECTED_CHANNEL_DAYS)],
         help_text=_("At most 30: its customers' conversations, messages and files."),
+    )
+    order_record_years = models.PositiveSmallIntegerField(
+        _("anonymize order records after (years)"),
+        default=ORDER_RECORD_YEARS,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_(
+            "Orders customers placed are kept for the books after their conversations go; "
+            "after these years, who placed each is forgotten."
+        ),
     )
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 

@@ -26,6 +26,7 @@ from inbox.models.messages import (
     MessageStatus,
     SendMode,
 )
+from inbox.models.orders import OrderRecord
 from inbox.models.pending import PendingChange, PendingChangeKind, PendingReceipt
 from inbox.models.search import ConversationWord
 
@@ -45,6 +46,7 @@ __all__ = [
     "MessageKind",
     "MessageStatus",
     "Note",
+    "OrderRecord",
     "PendingChange",
     "PendingChangeKind",
     "PendingReceipt",

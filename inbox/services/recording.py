@@ -57,6 +57,7 @@ from inbox.services.contacts import (
     preference_record,
 )
 from inbox.services.media_intake import attachments_fetch_soon, downloadable
+from inbox.services.orders import orders_keep
 from inbox.services.posts import comment_post_fetch_soon
 from inbox.services.profiles import contact_profiles_fetch_soon
 from inbox.services.receipts import advance, pending_receipts_apply, status_record
@@ -295,6 +296,9 @@ def _messages_insert(
     }
     rows = [_message_row(channel, e, conversation_of[e.customer_id]) for e in events]
     new = _insert_new(rows)
+    orders_keep(
+        channel=channel, contacts=contacts, events=[e for e in events if e.external_id in new]
+    )
     attachments_fetch_soon(
         message_ids=[
             new[row.external_id] for row in rows if row.media_pending and row.external_id in new

@@ -26,9 +26,10 @@ from accounts.services import audit_record, managers_notify
 from channels_meta.models import Channel
 from channels_meta.services.channels import channel_delete, channel_disconnect
 from channels_meta.webhooks.retention import webhook_events_erase, webhook_events_pending_naming
-from inbox.models import Contact, Conversation
+from inbox.models import Contact, Conversation, OrderRecord
 from inbox.services.downloads import files_delete
 from inbox.services.erasure import contacts_erase, conversations_erase
+from inbox.services.orders import order_records_anonymize
 from padu.mail import email_on_commit
 from privacy.models import (
     DataRequest,
@@ -258,6 +259,13 @@ def _erase(data_request: DataRequest, erased: Counter[str]) -> str:
         return WAITING  # deliveries still being recorded would bring data back
     # The deliveries first: the ids they are found by go with the contacts.
     erased["webhook_events"] += webhook_events_erase(meta_ids=meta_ids, within=scope.within)
+    # The law keeps what they ordered, not who they are.
+    orders = OrderRecord.objects.filter(
+        Q(contact__in=scope.contacts) | Q(customer_id__in=meta_ids) | Q(channel__in=scope.channels)
+    )
+    if data_request.organization_id is not None:
+        orders = orders.filter(organization_id=data_request.organization_id)
+    erased["order_records_anonymized"] += order_records_anonymize(orders)
     for channel in scope.channels:
         erased.update(
             conversations_erase(conversations=Conversation.objects.filter(channel=channel))

@@ -18,9 +18,10 @@ from accounts.tenancy import require_owner
 from channels_meta.models import Channel, ChannelStatus
 from channels_meta.services.channels import channel_delete
 from channels_meta.webhooks.retention import webhook_events_erase, webhook_events_purge
-from inbox.models import Contact, Conversation
+from inbox.models import Contact, Conversation, OrderRecord
 from inbox.services.erasure import contacts_erase, conversations_erase
-from privacy.models import RetentionPolicy
+from inbox.services.orders import order_records_anonymize
+from privacy.models import ORDER_RECORD_YEARS, RetentionPolicy
 from privacy.services.access_log import access_log_purge
 from privacy.services.customer_requests import unconfirmed_requests_purge
 from privacy.services.export_jobs import exports_purge
@@ -43,6 +44,7 @@ def retention_policy_set(
     membership: Membership,
     conversation_days: int | None,
     disconnected_channel_days: int,
+    order_record_years: int = ORDER_RECORD_YEARS,
     ip: str | None = None,
 ) -> RetentionPolicy:
     """Owners choose how long their organisation keeps its customers' data."""
@@ -52,6 +54,7 @@ def retention_policy_set(
         defaults={
             "conversation_days": conversation_days,
             "disconnected_channel_days": disconnected_channel_days,
+            "order_record_years": order_record_years,
         },
     )
     kept = f"{conversation_days} days" if conversation_days else "while in use"
@@ -59,7 +62,8 @@ def retention_policy_set(
         action=AuditAction.RETENTION_CHANGED,
         organization=membership.organization,
         actor=membership.user,
-        target=f"conversations: {kept}; disconnected channels: {disconnected_channel_days} days",
+        target=f"conversations: {kept}; disconnected channels: {disconnected_channel_days} days; "
+        f"order records anonymized after {order_record_years} years",
         ip=ip,
     )
     return policy
@@ -69,6 +73,9 @@ def channel_erase(*, channel: Channel) -> Counter[str]:
     """Delete a channel with every customer, conversation, message, file and note it
     brought, and Meta's deliveries to it that are done with; returns the counts."""
     erased: Counter[str] = Counter()
+    erased["order_records_anonymized"] += order_records_anonymize(
+        OrderRecord.objects.filter(channel=channel)
+    )
     erased.update(conversations_erase(conversations=Conversation.objects.filter(channel=channel)))
     erased.update(contacts_erase(contacts=Contact.objects.filter(channel=channel)))
     erased["webhook_events"] += webhook_events_erase(meta_ids=[channel.external_id])
@@ -92,11 +99,16 @@ def organization_retention_enforce(
 ) -> dict[str, int]:
     """Delete what the organisation's policy no longer keeps: conversations whose last
     message is older than its limit, and the data of channels disconnected longer than
-    their grace period; returns how many of each were erased (an audit event when
-    anything was)."""
+    their grace period; anonymize order records older than its years; returns how many
+    of each were erased (an audit event when anything was)."""
     now = now or timezone.now()
     erased: Counter[str] = Counter()
-    days = retention_policy(organization).conversation_days
+    policy = retention_policy(organization)
+    old_orders = OrderRecord.objects.for_org(organization).filter(
+        ordered_at__lt=now - timedelta(days=365 * policy.order_record_years)
+    )
+    erased["order_records_anonymized"] += order_records_anonymize(old_orders, now=now)
+    days = policy.conversation_days
     if days:
         expired = Conversation.objects.for_org(organization).filter(
             last_message_at__lt=now - timedelta(days=days)

@@ -24,10 +24,7 @@ def retention_settings(request: HttpRequest) -> HttpResponse:
         require_owner(request.membership)
         if form.is_valid():
             retention.retention_policy_set(
-                membership=request.membership,
-                conversation_days=form.cleaned_data["conversation_days"],
-                disconnected_channel_days=form.cleaned_data["disconnected_channel_days"],
-                ip=client_ip(request),
+                membership=request.membership, **form.cleaned_data, ip=client_ip(request)
             )
             messages.success(request, _("The retention policy has been saved."))
             return redirect("retention_settings", org_slug=request.organization.slug)

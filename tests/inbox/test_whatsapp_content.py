@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from channels_meta.models import WebhookEventStatus
-from inbox.models import Contact, Conversation, Message
+from inbox.models import Contact, Conversation, Message, OrderRecord
 from tests.channels_meta.delivery import deliver
 from tests.inbox.payloads import whatsapp as wa
 
@@ -110,6 +110,23 @@ def test_an_order_keeps_its_catalog_and_items(channels):
             },
         ],
     }
+
+
+def test_an_order_is_written_down_once_for_the_books(channels):
+    payload = wa.order()
+    message = received(payload)
+    deliver(payload)  # Meta delivers it again
+
+    record = OrderRecord.objects.get()
+    assert record.organization_id == message.organization_id
+    assert record.contact == message.conversation.contact
+    assert record.customer_id == message.conversation.contact.external_id
+    assert record.message_external_id == message.external_id
+    assert record.ordered_at == message.sent_at
+    assert (record.catalog_id, record.items) == (
+        "194836987003835",
+        message.extra["order"]["product_items"],
+    )
 
 
 def test_a_product_enquiry_names_the_product(channels):

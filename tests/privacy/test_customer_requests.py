@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Notice, Role
 from channels_meta.models import WebhookEvent
-from inbox.models import Contact, Conversation, Message
+from inbox.models import Contact, Conversation, Message, OrderRecord
 from privacy import tasks
 from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus
 from privacy.services.customer_requests import CONFIRMATION_SALT
@@ -212,6 +212,12 @@ def test_an_approved_erasure_erases_the_matched_contact_everywhere_and_tells_the
     files_before = stored_files()
     assert columns_holding("5521")
     assert columns_holding("Likes the blue mug")
+    order = OrderRecord.objects.create(
+        organization=world.org, channel=zeynep.channel, contact=zeynep,
+        customer_id=zeynep.external_id, customer_name=zeynep.name,
+        message_external_id="aWdfZAG1faWQ-order", ordered_at=timezone.now(),
+        items=[{"product_retailer_id": "mug-blue", "quantity": 1}],
+    )  # fmt: skip
 
     with committed():
         response = client.post(
@@ -225,10 +231,13 @@ def test_an_approved_erasure_erases_the_matched_contact_everywhere_and_tells_the
     assert data_request.handled_by == world.owner.user
     assert data_request.outcome == {
         "contacts": 1, "conversations": 1, "messages": 1, "attachments": 1, "pictures": 1,
-        "notes": 1, "webhook_events": 1,
+        "notes": 1, "webhook_events": 1, "order_records_anonymized": 1,
     }  # fmt: skip
-    for needle in ("5521", "Likes the blue mug", "zk@shop.example"):
+    for needle in ("5521", "Likes the blue mug", "zk@shop.example", "aWdfZAG1faWQ-order"):
         assert columns_holding(needle) == [], needle
+    order.refresh_from_db()  # what she ordered stays for the books, not who she is
+    assert order.items == [{"product_retailer_id": "mug-blue", "quantity": 1}]
+    assert (order.contact, order.customer_name) == (None, "")
     # Her id is also a customer of another organisation's, whose data stays.
     assert sorted(columns_holding("17800000000000042")) == [
         "channels_meta.WebhookEvent.body",
