@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from channels_meta.webhooks.events import (
     Unparsed,
 )
 from inbox.services.recording import InboxEvent, events_record
+from padu.transactions import redoable_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -45,23 +45,10 @@ def webhook_event_store(*, body: bytes, enqueue: Callable[[int], None]) -> Webho
     return event
 
 
-@contextmanager
-def _derived_data_transaction():
-    """A transaction for what is derived from a stored delivery. Its commit need not
-    wait for the disk: should PostgreSQL crash before flushing it, the whole transaction
-    is lost together with the event's `processed` mark, and the event, kept durably by
-    the webhook endpoint, is processed again."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
-
-
 def _claim_attempts(event_ids: list[int]) -> list[int]:
     """Count an attempt for each event before trying; events out of attempts are marked
     failed. Returns the ids that may be tried."""
-    with _derived_data_transaction():
+    with redoable_transaction():
         WebhookEvent.objects.filter(
             pk__in=event_ids, status=WebhookEventStatus.PENDING, attempts__gte=MAX_ATTEMPTS
         ).update(status=WebhookEventStatus.FAILED, processed_at=timezone.now())
@@ -105,7 +92,9 @@ def webhook_events_process(*, event_ids: list[int]) -> dict[int, str]:
     if not claimed:
         return {}
     try:
-        with _derived_data_transaction():
+        # Lost in a crash, the derived rows go with the events' `processed` mark, and
+        # the events, stored durably by the webhook endpoint, are processed again.
+        with redoable_transaction():
             events = list(
                 WebhookEvent.objects.select_for_update(skip_locked=True)
                 .filter(pk__in=claimed, status__in=RETRYABLE)

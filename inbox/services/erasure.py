@@ -6,29 +6,18 @@ midway leaves whole batches, and running it again finishes the work."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from django.db import connection, transaction
-from django.db.backends.utils import CursorWrapper
+from django.db import connection
 from django.db.models import QuerySet
 
 from inbox.models import Contact, Conversation, ConversationWord, Message, Note
 from inbox.services.downloads import files_delete
 from inbox.services.media import attachments_erase
+from padu.transactions import redoable_transaction
 
 # Rows a transaction deletes at most.
 MESSAGES_AT_ONCE = 10_000
 CONVERSATIONS_AT_ONCE = 500
-
-
-@contextmanager
-def _purge_transaction() -> Iterator[CursorWrapper]:
-    """A transaction whose commit does not wait for the disk: a purge cut off by a crash
-    is run again."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        yield cursor
 
 
 def _messages_delete(conversations: QuerySet[Conversation]) -> int:
@@ -39,7 +28,7 @@ def _messages_delete(conversations: QuerySet[Conversation]) -> int:
     select, params = batch.values("pk")[:MESSAGES_AT_ONCE].query.sql_with_params()
     # One statement rather than the ORM's delete, which would load every message to look
     # for attachments to cascade to.
-    with _purge_transaction() as cursor:
+    with redoable_transaction(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Message._meta.db_table} WHERE id IN ({select})", params)  # noqa: S608
         return cursor.rowcount
 
@@ -49,7 +38,7 @@ def _contacts_delete(contacts: QuerySet[Contact]) -> Counter[str]:
     erased: Counter[str] = Counter()
     alone = contacts.filter(conversations__isnull=True)
     while ids := list(alone.values_list("pk", flat=True)[:CONVERSATIONS_AT_ONCE]):
-        with _purge_transaction():
+        with redoable_transaction():
             batch = Contact.objects.filter(pk__in=ids, conversations__isnull=True)
             for contact in batch.exclude(avatar="").only("pk", "avatar"):
                 files_delete(contact.avatar)
@@ -70,7 +59,7 @@ def _conversations_erase(conversations: QuerySet[Conversation]) -> Counter[str]:
         )
         while deleted := _messages_delete(still):
             erased["messages"] += deleted
-        with _purge_transaction():
+        with redoable_transaction():
             gone = list(still.select_for_update().values_list("pk", "contact_id"))
             ids = [conversation_id for conversation_id, _contact in gone]
             ConversationWord.objects.filter(conversation_id__in=ids).delete()

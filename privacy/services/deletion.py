@@ -16,8 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Func, Q, Value
-from django.db.models.functions import Left
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -61,19 +60,18 @@ class DeletionRefused(RuleError):
     """An account or organisation that cannot be deleted as asked."""
 
 
-class _RegexpReplace(Func):
-    function = "REGEXP_REPLACE"
-
-
 def _wipe(model: type[AuditEvent] | type[Notice], field: str, address: str, by: str) -> int:
     """Replace the e-mail address (in any case, not inside a longer one) by `by` wherever
-    `field` holds it, within the field's length."""
+    `field` holds it, within the field's length; returns how many rows held it."""
     pattern = rf"(^|[^a-z0-9._%+-]){re.escape(address)}(?![a-z0-9-]|\.[a-z0-9])"
-    replaced = _RegexpReplace(F(field), Value(pattern), Value(rf"\1{by}"), Value("gi"))
     length = model._meta.get_field(field).max_length
-    return model.objects.filter(**{f"{field}__iregex": pattern}).update(
-        **{field: Left(replaced, length)}
-    )
+    holding = model.objects.filter(**{f"{field}__iregex": pattern}).only("pk", field)
+    wiped = 0
+    for row in holding.iterator():
+        text = re.sub(pattern, rf"\g<1>{by}", getattr(row, field), flags=re.IGNORECASE)
+        model.objects.filter(pk=row.pk).update(**{field: text[:length]})
+        wiped += 1
+    return wiped
 
 
 def _exports_delete(exports) -> int:
