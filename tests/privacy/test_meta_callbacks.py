@@ -5,15 +5,18 @@ progress readable on the public status page."""
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import timedelta
 
 import httpx
 import pytest
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Notice
+from accounts.models import AuditEvent, Notice, Organization
 from channels_meta.graph import client as graph_client
 from channels_meta.models import Channel, ChannelKind, ChannelStatus, WebhookEvent
 from channels_meta.webhooks.processing import webhook_events_process
@@ -313,3 +316,35 @@ def test_the_sweeper_takes_up_a_request_whose_worker_was_cut_off(held, celery_ea
 
     assert DataRequest.objects.get(pk=cut_off.pk).status == RequestStatus.COMPLETED
     assert DataRequest.objects.get(pk=running.pk).status == RequestStatus.IN_PROGRESS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulators_callback_command_is_answered_by_a_running_padu(live_server):
+    channel = make_channel(
+        Organization.objects.create(name="Demo", slug="demo"),
+        kind=ChannelKind.MESSENGER,
+        external_id=p.PAGE_ID,
+        meta_user_id=META_USER,
+    )
+    out = io.StringIO()
+
+    call_command(
+        "meta_callback", "deauthorize", "--meta-user-id", META_USER, "--url", live_server.url,
+        stdout=out,
+    )  # fmt: skip
+    call_command(
+        "meta_callback", "data-deletion", "--meta-user-id", META_USER, "--url", live_server.url,
+        stdout=out,
+    )  # fmt: skip
+
+    channel.refresh_from_db()
+    assert channel.status == "disconnected"
+    answer = json.loads(out.getvalue().splitlines()[-1])
+    assert answer["url"] == f"https://padu.example/privacy/deletion/{answer['confirmation_code']}/"
+
+
+def test_the_callback_command_needs_the_app_secret(settings):
+    settings.META_APP_SECRET = ""
+
+    with pytest.raises(CommandError, match="META_APP_SECRET is not set"):
+        call_command("meta_callback", "deauthorize", "--meta-user-id", META_USER)
