@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from channels_meta.webhooks.retention import webhook_events_erase, webhook_event
 from inbox.models import Contact, Conversation, OrderRecord
 from inbox.services.erasure import contacts_erase, conversations_erase
 from inbox.services.orders import order_records_anonymize
+from padu.batches import delete_in_batches
 from privacy.models import ORDER_RECORD_YEARS, RetentionPolicy
 from privacy.services.access_log import access_log_purge
 from privacy.services.customer_requests import unconfirmed_requests_purge
@@ -132,8 +134,8 @@ def _in_words(counts: Counter[str] | dict[str, int]) -> str:
 def platform_retention_enforce(*, now: datetime | None = None) -> dict[str, int]:
     """Delete Meta's raw deliveries a week after they were received and done with, audit
     events and access log entries older than 90 days, data requests nobody confirmed
-    within a week and export files past their expiry; returns how many (and records the
-    run, always)."""
+    within a week, export files past their expiry and expired sessions; returns how many
+    (and records the run, always)."""
     now = now or timezone.now()
     erased = {
         "webhook events": webhook_events_purge(before=now - WEBHOOK_EVENTS_KEPT),
@@ -141,6 +143,7 @@ def platform_retention_enforce(*, now: datetime | None = None) -> dict[str, int]
         "access log entries": access_log_purge(before=now - ACCESS_LOG_KEPT),
         "unconfirmed data requests": unconfirmed_requests_purge(now=now),
         "export files": exports_purge(now=now),
+        "expired sessions": delete_in_batches(Session.objects.filter(expire_date__lt=now)),
     }
     audit_record(action=AuditAction.RETENTION_PURGED, target=_in_words(erased))
     return erased

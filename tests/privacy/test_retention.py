@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -274,6 +275,8 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
 
     unconfirmed = data_request(8, RequestStatus.RECEIVED)
     kept_requests = [data_request(6, RequestStatus.RECEIVED), data_request(60, "completed")]
+    for key, expires in (("expired", NOW - timedelta(seconds=1)), ("live", NOW + timedelta(1))):
+        Session.objects.create(session_key=key, session_data="", expire_date=expires)
 
     erased = platform_retention_enforce(now=NOW)
 
@@ -283,7 +286,9 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
         "access log entries": 2,
         "unconfirmed data requests": 1,
         "export files": 0,
+        "expired sessions": 1,
     }
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
     assert not DataRequest.objects.filter(pk=unconfirmed.pk).exists()
     assert DataRequest.objects.filter(pk__in=[r.pk for r in kept_requests]).count() == 2
     assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {e.pk for e in kept}
@@ -296,8 +301,8 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
     run = AuditEvent.objects.get(action="retention.purged")
     assert (run.organization, run.target) == (
         None,
-        "access log entries: 2, audit events: 1, export files: 0, unconfirmed data requests: 1, "
-        "webhook events: 4",
+        "access log entries: 2, audit events: 1, expired sessions: 1, export files: 0, "
+        "unconfirmed data requests: 1, webhook events: 4",
     )
 
 
