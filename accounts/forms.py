@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors, throttle
-from accounts.models import Role, User
+from accounts.models import ApiKey, Role, User
 from accounts.validators import validate_single_line
 
 
@@ -238,3 +238,14 @@ class InvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scope"]
+        help_texts = {
+            "name": _("What uses the key, e.g. “CRM sync”."),
+            "scope": _("A read key can only read; a read and write key can also answer customers."),
+        }
+        widgets = {"scope": forms.RadioSelect}

@@ -282,6 +282,8 @@ class AuditAction(models.TextChoices):
         _("Organisation's deletion asked for"),
     )
     ORGANIZATION_DELETED = "organization.deleted", _("Organisation and its data deleted")
+    API_KEY_CREATED = "api_key.created", _("API key created")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
 
 
 class AuditEvent(models.Model):
@@ -353,3 +355,46 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", _("Read")
+    WRITE = "write", _("Read and write")
+
+
+class ApiKeyQuerySet(TenantQuerySet):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """An organisation's key to the REST API. It acts for the owner or admin who created
+    it, within its scope, and stops working when they leave or stop being a manager."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("created by")
+    )
+    name = models.CharField(_("name"), max_length=100, validators=[validate_single_line])
+    scope = models.CharField(_("scope"), max_length=5, choices=ApiKeyScope.choices)
+    # The key's first characters, to recognise it; only a SHA-256 of the whole key is kept.
+    prefix = models.CharField(max_length=16, editable=False)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiKeyScope.WRITE

@@ -19,6 +19,7 @@ from accounts import throttle
 from accounts.errors import RuleError
 from accounts.models import (
     MANAGER_ROLES,
+    ApiKey,
     AuditAction,
     AuditEvent,
     Invitation,
@@ -189,6 +190,8 @@ def membership_change_role(
     old_role = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if role not in MANAGER_ROLES:
+        _api_keys_revoke(membership, actor=actor.user, ip=ip)
     audit_record(
         action=AuditAction.MEMBER_ROLE_CHANGED,
         organization=membership.organization,
@@ -198,8 +201,25 @@ def membership_change_role(
     )
 
 
+def _api_keys_revoke(membership: Membership, *, actor: User | None, ip: str | None) -> None:
+    """A key acts for its creator: it stops when they stop being a manager or leave."""
+    keys = list(
+        ApiKey.objects.for_org(membership.organization).active().filter(membership=membership)
+    )
+    ApiKey.objects.filter(pk__in=[key.pk for key in keys]).update(revoked_at=timezone.now())
+    for key in keys:
+        audit_record(
+            action=AuditAction.API_KEY_REVOKED,
+            organization=membership.organization,
+            actor=actor,
+            target=f"{key}, created by {membership.user.email}",
+            ip=ip,
+        )
+
+
 def _membership_end(*, membership: Membership, actor: User, action: str, ip: str | None) -> None:
     _check_not_last_owner(membership)
+    _api_keys_revoke(membership, actor=actor, ip=ip)
     membership.delete()
     audit_record(
         action=action,
@@ -244,6 +264,8 @@ def membership_add(
         _check_not_last_owner(membership)
         membership.role = role
         membership.save(update_fields=["role"])
+        if role not in MANAGER_ROLES:
+            _api_keys_revoke(membership, actor=actor, ip=None)
         action = AuditAction.MEMBER_ROLE_CHANGED
     else:
         return membership

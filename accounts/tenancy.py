@@ -19,9 +19,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.views import APIView
 
-from accounts.models import Membership
+from accounts.models import ApiKey, Membership
 from accounts.two_factor.session import redirect_to_second_factor
 
 if TYPE_CHECKING:
@@ -174,17 +175,37 @@ def tenant_view(*, managers_only: bool = False, suspended_too: bool = False) -> 
     return decorator
 
 
+def api_key_membership(api_key: ApiKey, org_slug: str, method: str) -> Membership:
+    """The membership a key acts for, in the organisation with this slug: 404 for another
+    organisation's key, 403 in a suspended organisation or when a read key would write.
+    (The organisation's second-factor rule was met by the manager who made the key.)"""
+    organization = api_key.organization
+    if organization.slug != org_slug or organization.deletion_requested_at is not None:
+        raise Http404
+    membership = api_key.membership
+    membership.organization = organization
+    if organization.is_suspended:
+        raise OrganizationSuspended(_("This organisation is suspended."), membership=membership)
+    if method not in SAFE_METHODS and not api_key.can_write:
+        raise PermissionDenied(_("This API key may only read."))
+    return membership
+
+
 class TenantAPIView(APIView):
-    """Base of every API view under `/o/<org_slug>/` or `/api/v1/<org_slug>/`: after
-    DRF's authentication and permission checks, `initial` resolves the member through
-    `tenant_membership`, so a non-member gets 404 and a refused member 403."""
+    """Base of every API view under `/o/<org_slug>/` or `/api/v1/o/<org_slug>/`: after
+    DRF's authentication and permission checks, `initial` resolves the member (of a
+    signed-in user through `tenant_membership`, of an API key through
+    `api_key_membership`), so a non-member gets 404 and a refused member 403."""
 
     membership: Membership
     managers_only = False
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        self.membership = tenant_membership(request.user, kwargs["org_slug"])
+        if isinstance(request.auth, ApiKey):
+            self.membership = api_key_membership(request.auth, kwargs["org_slug"], request.method)
+        else:
+            self.membership = tenant_membership(request.user, kwargs["org_slug"])
         if self.managers_only:
             require_manager(self.membership)
         self.organization = self.membership.organization

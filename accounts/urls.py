@@ -2,7 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from accounts.views import auth, members, onboarding, organizations, profile, two_factor
+from accounts.views import (
+    api_keys,
+    auth,
+    members,
+    onboarding,
+    organizations,
+    profile,
+    two_factor,
+)
 
 tenant_patterns = [
     path("settings/", organizations.organization_settings, name="organization_settings"),
@@ -11,6 +19,8 @@ tenant_patterns = [
         organizations.organization_two_factor,
         name="organization_two_factor",
     ),
+    path("settings/api-keys/", api_keys.api_key_list, name="api_keys"),
+    path("settings/api-keys/<int:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
     path("leave/", organizations.organization_leave, name="organization_leave"),
     path("audit/", organizations.audit_log, name="audit_log"),
     path("notices/<int:notice_id>/dismiss/", organizations.notice_dismiss, name="notice_dismiss"),

@@ -125,14 +125,26 @@ def _words_of(q: str) -> list[str]:
         return [lexeme for (lexeme,) in cursor.fetchall()]
 
 
+def _contacts_matching(contacts: QuerySet[Contact], q: str) -> QuerySet[Contact]:
+    """Contacts whose names, handle or phone contain `q` (through the trigram index on
+    PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return contacts.alias(haystack=ContactHaystack()).filter(haystack__ilike=_like(q))
+    return contacts.filter(
+        Q(custom_name__icontains=q)
+        | Q(name__icontains=q)
+        | Q(username__icontains=q)
+        | Q(phone__icontains=q)
+    )
+
+
 def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> QuerySet:
     """Conversations whose contact's name, handle or phone contains `q`, or in which every
     word of `q` starts a word written by either side. On PostgreSQL both read indexes:
     the contacts' trigram index and the conversations' words (`ConversationWord`, kept
     by the database); elsewhere `q` is looked for in the contacts and messages."""
-    contacts = Contact.objects.filter(organization_id=organization_id)
+    contacts = _contacts_matching(Contact.objects.filter(organization_id=organization_id), q)
     if connection.vendor == "postgresql":
-        contacts = contacts.alias(haystack=ContactHaystack()).filter(haystack__ilike=_like(q))
         written = ConversationWord.objects.none().values("conversation_id")
         for position, word in enumerate(_words_of(q)):
             with_word = ConversationWord.objects.filter(
@@ -140,12 +152,6 @@ def _search(queryset: QuerySet[Conversation], organization_id: int, q: str) -> Q
             ).values("conversation_id")
             written = with_word.filter(conversation_id__in=written) if position else with_word
     else:
-        contacts = contacts.filter(
-            Q(custom_name__icontains=q)
-            | Q(name__icontains=q)
-            | Q(username__icontains=q)
-            | Q(phone__icontains=q)
-        )
         written = Message.objects.filter(organization_id=organization_id, text__icontains=q).values(
             "conversation_id"
         )
@@ -520,3 +526,60 @@ def conversations_waiting_longest(
         .select_related("contact", "channel")
         .order_by("last_inbound_at", "pk")[:limit]
     )
+
+
+API_PAGE_SIZE = 50
+
+
+@dataclass
+class MessagePage:
+    messages: list[Message]
+    older: Cursor | None
+
+
+def messages_page(conversation: Conversation, before: Cursor | None = None) -> MessagePage:
+    """The conversation's messages, newest first, before `before` (keyset), each with
+    its stored files as `api_files`."""
+    messages = conversation.messages.select_related("author").order_by("-sent_at", "-pk")
+    if before is not None:
+        messages = messages.filter(sent_at__lte=before.at).filter(
+            Q(sent_at__lt=before.at) | Q(sent_at=before.at, pk__lt=before.pk)
+        )
+    page = list(messages[: API_PAGE_SIZE + 1])
+    more = len(page) > API_PAGE_SIZE
+    page = page[:API_PAGE_SIZE]
+    prefetch_related_objects([message for message in page if message.attachments], "files")
+    for message in page:
+        message.api_files = list(message.files.all()) if message.attachments else []
+    return MessagePage(page, Cursor(page[-1].sent_at, page[-1].pk) if more else None)
+
+
+@dataclass
+class ContactPage:
+    contacts: list[Contact]
+    after: int | None
+
+
+def contacts_page(
+    organization: Organization, *, q: str = "", channel: int | None = None, after: int = 0
+) -> ContactPage:
+    """The organisation's contacts, newest first, after the contact `after` (keyset on
+    the id); `q` finds names, usernames, phones and e-mail addresses."""
+    contacts = Contact.objects.for_org(organization).order_by("-pk")
+    if channel:
+        contacts = contacts.filter(channel_id=channel)
+    if after:
+        contacts = contacts.filter(pk__lt=after)
+    if q:
+        matching = _contacts_matching(Contact.objects.for_org(organization), q)
+        contacts = contacts.filter(Q(pk__in=matching.values("pk")) | Q(email__iexact=q))
+    page = list(contacts[: API_PAGE_SIZE + 1])
+    more = len(page) > API_PAGE_SIZE
+    page = page[:API_PAGE_SIZE]
+    return ContactPage(page, page[-1].pk if more else None)
+
+
+def conversation_with_labels(conversation: Conversation) -> Conversation:
+    """The conversation with its labels as `label_list`, as `conversation_page` gives."""
+    conversation.label_list = list(conversation.labels.all())
+    return conversation

@@ -109,6 +109,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -378,9 +380,46 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a caller with no credentials is told to send a key (401).
+        "accounts.api_auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api_auth.ApiKeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "padu.api.AutoSchema",
     "EXCEPTION_HANDLER": "padu.api.exception_handler",
+}
+# Requests per minute that one API key may make; then 429 with Retry-After.
+API_KEY_RATE_LIMIT = env.int("API_KEY_RATE_LIMIT", default=600)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Padu API",
+    "DESCRIPTION": (
+        "Read and answer an organisation's conversations. Authenticate with an API key "
+        "(`Authorization: Bearer padu_…`), made by an owner or admin under Settings → API keys."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MessageStatusEnum": "inbox.models.MessageStatus",
+        "ConversationStatusEnum": "inbox.models.ConversationStatus",
+        "SendModeEnum": "inbox.models.SendMode",
+        "ChannelStatusEnum": "channels_meta.models.ChannelStatus",
+        "TemplateStatusEnum": "channels_meta.models.TemplateStatus",
+        "QualityRatingEnum": "channels_meta.models.QualityRating",
+        "DataRequestStatusEnum": "privacy.models.RequestStatus",
+    },
 }
 
 # Meta. Padu talks to Meta only through channels_meta.graph; in the demo and in tests

@@ -84,6 +84,8 @@ class Message(models.Model):
     # Recorded with attachments to fetch from Meta, until a worker has taken them in hand
     # (made their Attachment rows); the sweeper finds those whose task was lost.
     media_pending = models.BooleanField(default=False)
+    # The API caller's Idempotency-Key for a message it sent: a retry returns this message.
+    idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()
@@ -97,7 +99,12 @@ class Message(models.Model):
                 fields=["channel", "external_id"],
                 condition=~Q(external_id=""),
                 name="message_unique_external_id",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="message_unique_idempotency_key",
+            ),
         ]
         indexes = [
             models.Index(fields=["conversation", "sent_at"]),

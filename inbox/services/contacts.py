@@ -10,8 +10,12 @@ from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from channels_meta.models import Channel
+from accounts.errors import RuleError
+from accounts.models import Membership
+from channels_meta.models import Channel, ChannelKind
 from channels_meta.webhooks.events import ContactChangeEvent, PreferenceEvent
 from inbox.models import Contact, Conversation, ConversationKind, Message
 from inbox.services.downloads import files_delete
@@ -223,3 +227,47 @@ def preference_record(*, channel: Channel, event: PreferenceEvent) -> Contact:
         )
         contact.marketing_opt_out, contact.marketing_opt_out_at = opted_out, event.at
     return contact
+
+
+class ContactImport(NamedTuple):
+    """One customer to import: their WhatsApp number (digits, country code first) and what
+    the business keeps about them (empty keeps what is already there)."""
+
+    phone: str
+    custom_name: str = ""
+    email: str = ""
+    notes: str = ""
+
+
+class ImportRefused(RuleError):
+    """Contacts that cannot be imported, said in words."""
+
+
+MAX_IMPORT = 1000
+LOCAL_FIELDS = ("custom_name", "email", "notes")
+
+
+@transaction.atomic
+def contacts_import(
+    *, membership: Membership, channel: Channel, rows: list[ContactImport]
+) -> Resolved:
+    """Create or update a WhatsApp channel's contacts by phone number, so that the team
+    knows them before they write (and templates can reach them). Other channels know a
+    customer only by an id Meta gives when they write first."""
+    if channel.kind != ChannelKind.WHATSAPP:
+        raise ImportRefused(_("Contacts can be imported into WhatsApp channels only."))
+    if len(rows) > MAX_IMPORT:
+        raise ImportRefused(_("Import at most %(count)d contacts at once.") % {"count": MAX_IMPORT})
+    resolved = contacts_resolve(
+        channel=channel, people=[Person(row.phone, phone=row.phone) for row in rows]
+    )
+    changed, now = [], timezone.now()
+    for row in rows:
+        contact = resolved.contacts[row.phone]
+        contact.updated_at = now
+        for name in LOCAL_FIELDS:
+            if getattr(row, name):
+                setattr(contact, name, getattr(row, name).strip())
+        changed.append(contact)
+    Contact.objects.bulk_update(changed, [*LOCAL_FIELDS, "updated_at"])
+    return resolved

@@ -52,6 +52,23 @@ def _locked(conversation: Conversation) -> Conversation:
     )
 
 
+def _earlier_send(conversation: Conversation, idempotency_key: str) -> Message | None:
+    """The message an earlier request with this key sent, marked `replayed`; the key is
+    the organisation's, so it may not name a send to another conversation."""
+    if not idempotency_key:
+        return None
+    earlier = (
+        Message.objects.for_org(conversation.organization)
+        .filter(idempotency_key=idempotency_key)
+        .first()
+    )
+    if earlier is not None:
+        if earlier.conversation_id != conversation.pk:
+            raise ReplyRefused(_("This Idempotency-Key was used for another conversation."))
+        earlier.replayed = True
+    return earlier
+
+
 def _check_text(text: str, channel_kind: str, mode: str) -> str:
     text = text.strip()
     if not text:
@@ -99,18 +116,24 @@ def reply_send(
     conversation: Conversation,
     text: str,
     mode: str = "",
+    idempotency_key: str = "",
     now: datetime | None = None,
 ) -> Message:
     """Store a member's text reply as `queued` and deliver it after commit, if Meta's
-    rules allow that `mode` (by default the first the conversation allows) now."""
+    rules allow that `mode` (by default the first the conversation allows) now. With an
+    `idempotency_key` already used, the message sent then is returned instead."""
     now = now or timezone.now()
     conversation = _locked(conversation)
+    if earlier := _earlier_send(conversation, idempotency_key):
+        return earlier
     mode = _free_form_mode(policy.conversation_reply_options(conversation, now), mode)
     text = _check_text(text, conversation.channel.kind, mode)
     if mode == SendMode.PRIVATE_REPLY:
         conversation.private_reply_at = now
         conversation.save(update_fields=["private_reply_at"])
-    return _queue(membership, conversation, text=text, mode=mode, now=now)
+    return _queue(
+        membership, conversation, text=text, mode=mode, now=now, idempotency_key=idempotency_key
+    )
 
 
 def _queue(
@@ -123,6 +146,7 @@ def _queue(
     extra: dict | None = None,
     attachments: list[dict] | None = None,
     deliver: bool = True,
+    idempotency_key: str = "",
 ) -> Message:
     """Store the outbound message `queued`; its delivery is enqueued after commit unless
     another message's delivery enqueues it (`deliver=False`)."""
@@ -138,6 +162,7 @@ def _queue(
         send_mode=mode,
         author=membership.user,
         sent_at=now,
+        idempotency_key=idempotency_key,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     if deliver:
@@ -154,6 +179,7 @@ def attachment_reply_send(
     upload: UploadedFile,
     caption: str = "",
     mode: str = "",
+    idempotency_key: str = "",
     now: datetime | None = None,
 ) -> Message:
     """Store a member's image or document as a `queued` message and deliver it after
@@ -162,6 +188,8 @@ def attachment_reply_send(
     Instagram take none, so there it is a text message sent once the file is."""
     now = now or timezone.now()
     conversation = _locked(conversation)
+    if earlier := _earlier_send(conversation, idempotency_key):
+        return earlier
     if conversation.kind == ConversationKind.COMMENT or mode in (
         SendMode.PUBLIC_REPLY,
         SendMode.PRIVATE_REPLY,
@@ -180,6 +208,7 @@ def attachment_reply_send(
         mode=mode,
         now=now,
         attachments=[checked.item()],
+        idempotency_key=idempotency_key,
     )
     attachment = outbound_media.attachment_store(message=message, checked=checked)
     try:
@@ -228,12 +257,15 @@ def template_send(
     conversation: Conversation,
     template: MessageTemplate,
     parameters: Sequence[str] = (),
+    idempotency_key: str = "",
     now: datetime | None = None,
 ) -> Message:
     """Store an approved WhatsApp template, its placeholders filled in, as `queued` and
     deliver it after commit: allowed at any time in a WhatsApp conversation."""
     now = now or timezone.now()
     conversation = _locked(conversation)
+    if earlier := _earlier_send(conversation, idempotency_key):
+        return earlier
     _check_mode(policy.conversation_reply_options(conversation, now), SendMode.TEMPLATE)
     if template.channel_id != conversation.channel_id or template.status != TemplateStatus.APPROVED:
         raise ReplyRefused(_("Only the channel's approved templates can be sent."))
@@ -265,6 +297,7 @@ def template_send(
         mode=SendMode.TEMPLATE,
         now=now,
         extra=extra,
+        idempotency_key=idempotency_key,
     )
 
 
