@@ -1,6 +1,16 @@
 from __future__ import annotations
 
-from accounts.models import AuditAction, AuditEvent, Invitation, Membership, Organization, User
+from django.db.models import QuerySet
+
+from accounts.models import (
+    ApiKey,
+    AuditAction,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organization,
+    User,
+)
 
 
 def default_organization_slug(user: User, last_used_slug: str | None) -> str | None:
@@ -40,3 +50,8 @@ def recent_sign_ins(user: User, limit: int = 10):
     return AuditEvent.objects.filter(
         actor=user, organization__isnull=True, action=AuditAction.SIGNED_IN
     )[:limit]
+
+
+def active_api_keys(organization: Organization) -> QuerySet[ApiKey]:
+    """The organisation's keys that work, newest first, with who made each."""
+    return ApiKey.objects.for_org(organization).active().select_related("membership__user")

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -62,8 +63,8 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, in words.")
     code = serializers.CharField(help_text="`invalid`, `refused`, `not_found`, `throttled`, …")
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="For `invalid`: what is wrong with each field named.",
+        help_text="For `invalid`: what is wrong with each field named, as a list of messages "
+        "(for a list of rows, by the row's index)."
     )
 
 
@@ -121,3 +122,11 @@ class AutoSchema(SpectacularAutoSchema):
             response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
             responses.setdefault(code, {**response, "description": description})
         return responses
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Any other address under /api/ (a negative id, say): a 404 in the API's shape, not
+    the web's page."""
+    body = {"detail": str(exceptions.NotFound.default_detail), "code": "not_found", "fields": {}}
+    return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)

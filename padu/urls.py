@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -10,6 +10,7 @@ from inbox.api.urls import api_patterns as inbox_api_patterns
 from inbox.overview import organization_home
 from inbox.urls import public_patterns as inbox_public_patterns
 from inbox.urls import tenant_patterns as inbox_patterns
+from padu import api
 from privacy.api import api_patterns as privacy_api_patterns
 from privacy.urls import tenant_patterns as privacy_patterns
 
@@ -29,6 +30,7 @@ urlpatterns = [
         "api/v1/o/<slug:org_slug>/",
         include([*inbox_api_patterns, *channel_api_patterns, *privacy_api_patterns]),
     ),
+    re_path(r"^api/(?P<path>.*)$", api.not_found),
     path("", include("channels_meta.urls")),
     path("", include("privacy.urls")),
     path("", include(inbox_public_patterns)),

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import api_keys
+from accounts import api_keys, selectors
 from accounts.forms import ApiKeyForm
 from accounts.models import ApiKey
 from accounts.net import client_ip
@@ -22,9 +22,7 @@ def _page(request: HttpRequest, form: ApiKeyForm, new_key: str = "") -> HttpResp
     context = {
         "form": form,
         "new_key": new_key,
-        "keys": ApiKey.objects.for_org(request.organization)
-        .active()
-        .select_related("membership__user"),
+        "keys": selectors.active_api_keys(request.organization),
         "docs_url": reverse("api_docs"),
     }
     return render(request, "accounts/api_keys.html", context)

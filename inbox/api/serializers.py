@@ -191,6 +191,7 @@ class LabelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Label
         fields = ["id", "name", "colour"]
+        extra_kwargs = {"colour": {"default": Label.Colour.BLUE}}
 
 
 class SavedReplySerializer(serializers.ModelSerializer):
