@@ -284,6 +284,10 @@ class AuditAction(models.TextChoices):
     ORGANIZATION_DELETED = "organization.deleted", _("Organisation and its data deleted")
     API_KEY_CREATED = "api_key.created", _("API key created")
     API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    ENDPOINT_CREATED = "endpoint.created", _("Event forwarding endpoint added")
+    ENDPOINT_CHANGED = "endpoint.changed", _("Event forwarding endpoint changed")
+    ENDPOINT_SECRET_ROTATED = "endpoint.secret_rotated", _("Event forwarding secret replaced")
+    ENDPOINT_DELETED = "endpoint.deleted", _("Event forwarding endpoint removed")
 
 
 class AuditEvent(models.Model):

@@ -123,3 +123,21 @@ def encrypt_oauth_pin(pin: str, *, state: str) -> str:
 def decrypt_oauth_pin(stored: str, *, state: str) -> str:
     """The PIN kept for `state`, or VaultError (it does not open for any other state)."""
     return _open(stored, _oauth_pin(state))
+
+
+def _endpoint_secret(endpoint_id: int) -> str:
+    if not endpoint_id:
+        raise VaultError("A signing secret can only be stored on a saved endpoint.")
+    return f"endpoint-secret:{endpoint_id}"
+
+
+@sensitive_variables()
+def encrypt_signing_secret(secret: str, *, endpoint_id: int) -> str:
+    """Encrypt an event forwarding endpoint's signing secret under the newest key."""
+    return _seal(secret, _endpoint_secret(endpoint_id))
+
+
+@sensitive_variables()
+def decrypt_signing_secret(stored: str, *, endpoint_id: int) -> str:
+    """The endpoint's signing secret, or VaultError (it opens for that endpoint only)."""
+    return _open(stored, _endpoint_secret(endpoint_id))

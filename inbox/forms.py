@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, User
 from channels_meta.models import MessageTemplate, TemplateStatus
-from inbox.models import Contact, ConversationKind, ConversationStatus, Label, SavedReply, SendMode
+from inbox.models import (
+    Contact,
+    ConversationKind,
+    ConversationStatus,
+    EventType,
+    Label,
+    SavedReply,
+    SendMode,
+)
 from inbox.selectors import Cursor, ListFilters
 
 TABS = [("mine", _("Mine")), ("unassigned", _("Unassigned")), ("all", _("All"))]
@@ -204,3 +212,17 @@ class SavedReplyForm(forms.ModelForm):
         fields = ["shortcut", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
         help_texts = {"text": _("{first_name} becomes the customer's first name.")}
+
+
+class EndpointForm(forms.Form):
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Where your system receives events: an https address on the internet."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=100, required=False)
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=EventType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    is_active = forms.BooleanField(label=_("Forward events"), required=False, initial=True)

@@ -38,10 +38,12 @@ from inbox.models import (
     ConversationStatus,
     ConversationWord,
     Direction,
+    EventDelivery,
     Label,
     Message,
     Note,
     SavedReply,
+    WebhookEndpoint,
 )
 
 PAGE_SIZE = 25
@@ -583,3 +585,12 @@ def conversation_with_labels(conversation: Conversation) -> Conversation:
     """The conversation with its labels as `label_list`, as `conversation_page` gives."""
     conversation.label_list = list(conversation.labels.all())
     return conversation
+
+
+def endpoints_of(organization: Organization) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.for_org(organization)
+
+
+def delivery_log(endpoint: WebhookEndpoint, limit: int = 50) -> list[EventDelivery]:
+    """The endpoint's latest deliveries, newest first, with their events."""
+    return list(endpoint.deliveries.select_related("event").order_by("-pk")[:limit])

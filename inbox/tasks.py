@@ -8,6 +8,7 @@ from inbox.services import (
     avatars,
     conversations,
     delivery,
+    forwarding,
     media,
     pending,
     posts,
@@ -118,3 +119,18 @@ def attachments_sweep() -> int:
 def comment_post_fetch(conversation_id: int) -> str:
     """Look up the post a comment thread is on."""
     return posts.comment_post_fetch(conversation_id=conversation_id)
+
+
+@shared_task(soft_time_limit=75, time_limit=90)
+def endpoint_deliver(endpoint_id: int) -> int:
+    """Post an endpoint's due events in order (nothing if another worker is at it)."""
+    return forwarding.endpoint_deliver(endpoint_id=endpoint_id)
+
+
+@shared_task(soft_time_limit=60)
+def endpoints_sweep() -> int:
+    """Hand every endpoint with a delivery due (a retry, or a lost task's) to a worker."""
+    endpoint_ids = forwarding.endpoints_due()
+    for endpoint_id in endpoint_ids:
+        endpoint_deliver.delay(endpoint_id)
+    return len(endpoint_ids)

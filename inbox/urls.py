@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox.views import actions, library, live, media, pages
+from inbox.views import actions, forwarding, library, live, media, pages
 
 tenant_patterns = [
     path("", pages.inbox, name="inbox"),
@@ -38,4 +38,17 @@ tenant_patterns = [
 # Outside the organisation's URLs: Meta fetches files staff send to Instagram from here.
 public_patterns = [
     path("media/signed/<str:token>/", media.outbound_file, name="outbound_file"),
+]
+
+# Under /o/<slug>/settings/forwarding/.
+forwarding_patterns = [
+    path("", forwarding.forwarding, name="forwarding"),
+    path("<int:endpoint_id>/", forwarding.forwarding_endpoint, name="forwarding_endpoint"),
+    path("<int:endpoint_id>/secret/", forwarding.forwarding_secret, name="forwarding_secret"),
+    path("<int:endpoint_id>/delete/", forwarding.forwarding_delete, name="forwarding_delete"),
+    path(
+        "<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver/",
+        forwarding.forwarding_redeliver,
+        name="forwarding_redeliver",
+    ),
 ]

@@ -53,6 +53,10 @@ app.conf.update(
             "task": "inbox.tasks.contact_avatars_sweep",
             "schedule": 5 * 60.0,
         },
+        "sweep-forwarding-endpoints": {
+            "task": "inbox.tasks.endpoints_sweep",
+            "schedule": 15.0,
+        },
         "sweep-attachments": {
             "task": "inbox.tasks.attachments_sweep",
             "schedule": 5 * 60.0,

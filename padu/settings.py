@@ -395,6 +395,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "padu.api.AutoSchema",
     "EXCEPTION_HANDLER": "padu.api.exception_handler",
 }
+# Event forwarding: how long an endpoint may take to answer, how long undelivered events
+# are retried (then the endpoint is turned off), and whether endpoints may be on private
+# networks (never in production: a forwarding URL must not reach Padu's own network).
+FORWARDING_TIMEOUT_SECONDS = env.float("FORWARDING_TIMEOUT_SECONDS", default=5.0)
+FORWARDING_GIVE_UP_DAYS = 3
+FORWARDING_ALLOW_PRIVATE_NETWORKS = not PRODUCTION and env.bool(
+    "FORWARDING_ALLOW_PRIVATE_NETWORKS", default=False
+)
 # Requests per minute that one API key may make; then 429 with Retry-After.
 API_KEY_RATE_LIMIT = env.int("API_KEY_RATE_LIMIT", default=600)
 SPECTACULAR_SETTINGS = {

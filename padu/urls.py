@@ -8,6 +8,7 @@ from channels_meta.api import api_patterns as channel_api_patterns
 from channels_meta.urls import tenant_patterns as channel_patterns
 from inbox.api.urls import api_patterns as inbox_api_patterns
 from inbox.overview import organization_home
+from inbox.urls import forwarding_patterns
 from inbox.urls import public_patterns as inbox_public_patterns
 from inbox.urls import tenant_patterns as inbox_patterns
 from padu import api
@@ -24,6 +25,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/channels/", include(channel_patterns)),
     path("o/<slug:org_slug>/inbox/", include(inbox_patterns)),
     path("o/<slug:org_slug>/privacy/", include(privacy_patterns)),
+    path("o/<slug:org_slug>/settings/forwarding/", include(forwarding_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path(

@@ -28,7 +28,17 @@ from accounts.api_keys import api_key_create
 from accounts.models import ApiKey, Invitation, Membership, Notice, Organization
 from accounts.services import invitation_create
 from channels_meta.models import Channel, ChannelStatus
-from inbox.models import Attachment, Conversation, Label, Message, SavedReply
+from inbox.models import (
+    Attachment,
+    Conversation,
+    EventDelivery,
+    Label,
+    Message,
+    SavedReply,
+    WebhookEndpoint,
+)
+from inbox.services.conversations import conversation_status_set
+from inbox.services.endpoints import endpoint_create
 from privacy.models import (
     DataRequest,
     Export,
@@ -73,6 +83,8 @@ class Rows:
     data_request: DataRequest
     export: Export
     api_key: ApiKey
+    endpoint: WebhookEndpoint
+    delivery: EventDelivery
 
 
 @dataclass(frozen=True)
@@ -167,6 +179,19 @@ CASES: dict[str, list[Case]] = {
         Case("get", lambda rows: (rows.api_key.pk,), managers_only=True),
         Case("post", lambda rows: (rows.api_key.pk,), managers_only=True),
     ],
+    "forwarding": [Case("get", managers_only=True), Case("post", managers_only=True)],
+    "forwarding_endpoint": [
+        Case("get", lambda rows: (rows.endpoint.pk,), managers_only=True),
+        Case("post", lambda rows: (rows.endpoint.pk,), managers_only=True),
+    ],
+    "forwarding_secret": [Case("post", lambda rows: (rows.endpoint.pk,), managers_only=True)],
+    "forwarding_delete": [
+        Case("get", lambda rows: (rows.endpoint.pk,), managers_only=True),
+        Case("post", lambda rows: (rows.endpoint.pk,), managers_only=True),
+    ],
+    "forwarding_redeliver": [
+        Case("post", lambda rows: (rows.endpoint.pk, rows.delivery.pk), managers_only=True)
+    ],
     # The REST API.
     "api_conversations": [Case("get", api=True)],
     **{
@@ -250,12 +275,18 @@ def test_a_new_organisation_route_without_a_case_is_reported():
 
 
 def _rows(organization: Organization, owner: Membership, member: Membership) -> Rows:
+    endpoint, _secret = endpoint_create(
+        membership=owner, url="https://crm.example/hook", events=["conversation.updated"]
+    )
     external_id = str(1_000_000 + organization.pk)
     channel = make_channel(organization, external_id=external_id)
     conversation = make_conversation(channel)
     give_avatar(conversation.contact)
     message = make_message(conversation)
+    conversation_status_set(membership=owner, conversation=conversation, status="pending")
     return Rows(
+        endpoint=endpoint,
+        delivery=EventDelivery.objects.get(endpoint=endpoint),
         channel=channel,
         conversation=conversation,
         message=message,
@@ -294,8 +325,9 @@ class Tenants:
 
 
 @pytest.fixture
-def tenants(world) -> Tenants:
+def tenants(world, settings) -> Tenants:
     """The table's requests, for the first organisation's rows."""
+    settings.FORWARDING_ALLOW_PRIVATE_NETWORKS = True  # crm.example resolves nowhere
     cases = CASES
     own = _rows(world.org, world.owner, world.agent)
     foreign = _rows(world.other_org, world.outsider, world.outsider)

@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 
 from channels_meta.models import Channel
 from channels_meta.webhooks.events import DeletionEvent, EditEvent, ReactionEvent
-from inbox.models import Message, PendingChange, PendingChangeKind
+from inbox.models import EventType, Message, PendingChange, PendingChangeKind
+from inbox.services import outbox
 
 
 def _wait(channel: Channel, external_id: str, kind: str, data: dict, at: datetime) -> None:
@@ -32,10 +33,21 @@ def _target(channel: Channel, external_id: str) -> QuerySet[Message]:
     return Message.objects.filter(channel=channel, external_id=external_id).exclude(external_id="")
 
 
+def _forward(channel: Channel, target: QuerySet[Message]) -> None:
+    """Endpoints that want `message.updated` hear of the changed message."""
+    if outbox.wanted(channel.organization_id, EventType.MESSAGE_UPDATED):
+        outbox.messages_forward(
+            organization_id=channel.organization_id,
+            message_ids=target.values_list("pk", flat=True),
+            event_type=EventType.MESSAGE_UPDATED,
+        )
+
+
 def reaction_record(*, channel: Channel, event: ReactionEvent) -> bool:
     """The customer reacted to a message (an empty emoji takes the reaction back)."""
     target = _target(channel, event.target_external_id)
     if target.exclude(reaction=event.emoji).update(reaction=event.emoji):
+        _forward(channel, target)
         return True
     if not target.exists():
         _wait(
@@ -73,6 +85,7 @@ def edit_record(*, channel: Channel, event: EditEvent) -> bool:
         return False
     if _edit(message, event.text, attachments, event.extra, event.at.isoformat()):
         message.save(update_fields=["text", "attachments", "extra"])
+        _forward(channel, Message.objects.filter(pk=message.pk))
         return True
     return False
 
@@ -81,6 +94,7 @@ def deletion_record(*, channel: Channel, event: DeletionEvent) -> bool:
     """The sender deleted a message: it is marked deleted (staff still see it was there)."""
     target = _target(channel, event.target_external_id)
     if target.update(is_deleted=True):
+        _forward(channel, target)
         return True
     _wait(channel, event.target_external_id, PendingChangeKind.DELETION, {}, event.at)
     return False

@@ -18,6 +18,7 @@ from accounts.models import Membership
 from channels_meta.models import Channel, ChannelKind
 from channels_meta.webhooks.events import ContactChangeEvent, PreferenceEvent
 from inbox.models import Contact, Conversation, ConversationKind, Message
+from inbox.services import outbox
 from inbox.services.downloads import files_delete
 
 
@@ -270,4 +271,7 @@ def contacts_import(
                 setattr(contact, name, getattr(row, name).strip())
         changed.append(contact)
     Contact.objects.bulk_update(changed, [*LOCAL_FIELDS, "updated_at"])
+    outbox.contacts_forward(
+        organization_id=channel.organization_id, contact_ids=[c.pk for c in changed]
+    )
     return resolved

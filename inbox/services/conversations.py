@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from accounts.errors import RuleError
 from accounts.models import Membership, User
 from inbox import live
-from inbox.models import Contact, Conversation, ConversationStatus, Label, Note
+from inbox.models import Contact, Conversation, ConversationStatus, EventType, Label, Note
+from inbox.services import outbox
 
 MENTION = re.compile(r"@([\w.+-]+)")
 
@@ -29,8 +30,16 @@ class ConversationRuleError(RuleError):
     """A change the inbox does not allow, said in words."""
 
 
-def _changed(conversation: Conversation) -> None:
+def _changed(conversation: Conversation, *, forwarded: bool = True) -> None:
+    """Open pages refresh; endpoints hear of what they subscribe to (not notes or
+    what is read)."""
     live.changed(organization_id=conversation.organization_id, conversation_ids=[conversation.pk])
+    if forwarded:
+        outbox.conversations_forward(
+            organization_id=conversation.organization_id,
+            conversation_ids=[conversation.pk],
+            event_type=EventType.CONVERSATION_UPDATED,
+        )
 
 
 @transaction.atomic
@@ -84,6 +93,11 @@ def conversations_unsnooze_due(*, now: datetime | None = None) -> int:
         ).update(status=ConversationStatus.OPEN, snoozed_until=None)
         for pk, organization_id in due:
             live.changed(organization_id=organization_id, conversation_ids=[pk])
+            outbox.conversations_forward(
+                organization_id=organization_id,
+                conversation_ids=[pk],
+                event_type=EventType.CONVERSATION_UPDATED,
+            )
     return len(due)
 
 
@@ -105,7 +119,7 @@ def conversation_mark_read(*, conversation: Conversation) -> None:
         return  # one arriving since it was loaded is marked by the refresh it causes
     if Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(unread_count=0):
         conversation.unread_count = 0
-        _changed(conversation)
+        _changed(conversation, forwarded=False)
 
 
 def conversation_mark_unread(*, membership: Membership, conversation: Conversation) -> None:
@@ -113,7 +127,7 @@ def conversation_mark_unread(*, membership: Membership, conversation: Conversati
     Conversation.objects.filter(pk=conversation.pk, unread_count=0).update(
         unread_count=F("unread_count") + 1
     )
-    _changed(conversation)
+    _changed(conversation, forwarded=False)
 
 
 def _mentioned(organization_id: int, text: str, author: User) -> list[User]:
@@ -160,7 +174,7 @@ def note_add(*, membership: Membership, conversation: Conversation, text: str) -
     if mentioned:
         note.mentions.set(mentioned)
         transaction.on_commit(lambda: _notify_mentions(note, mentioned))
-    _changed(conversation)
+    _changed(conversation, forwarded=False)
     return note
 
 
@@ -174,3 +188,4 @@ def contact_update(
     contact.notes = notes.strip()
     contact.save(update_fields=["custom_name", "email", "notes", "updated_at"])
     live.contact_changed(contact)
+    outbox.contacts_forward(organization_id=contact.organization_id, contact_ids=[contact.pk])

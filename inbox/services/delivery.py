@@ -26,8 +26,8 @@ from channels_meta.graph.errors import (
 from channels_meta.models import Channel, ChannelStatus
 from channels_meta.services.tokens import token_refusal_handled
 from inbox import live
-from inbox.models import STATUS_ORDER, Conversation, Message, MessageStatus, SendMode
-from inbox.services import outbound_media
+from inbox.models import STATUS_ORDER, Conversation, EventType, Message, MessageStatus, SendMode
+from inbox.services import outbound_media, outbox
 from inbox.services.receipts import pending_receipts_apply, watermarks_catch_up
 
 logger = logging.getLogger(__name__)
@@ -142,9 +142,15 @@ def _fail(
         if message.send_mode == SendMode.PRIVATE_REPLY and not private_reply_used:
             # Meta did not take it, so the one private reply is still there to use.
             Conversation.objects.filter(pk=message.conversation_id).update(private_reply_at=None)
-        _waiting_for(message.pk).update(
+        followers = list(_waiting_for(message.pk).values_list("pk", flat=True))
+        Message.objects.filter(pk__in=followers).update(
             status=MessageStatus.FAILED,
             error_reason=_("Not sent, because the file it goes with was not sent."),
+        )
+        outbox.messages_forward(
+            organization_id=message.organization_id,
+            message_ids=[message.pk, *followers],
+            event_type=EventType.MESSAGE_UPDATED,
         )
         live.changed(
             organization_id=message.organization_id, conversation_ids=[message.conversation_id]
@@ -198,6 +204,11 @@ def _sent_record(message: Message, sent: sending.Sent) -> None:
         sent_fields.update(_echo_absorb(message, sent.message_id))
     Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
         external_id=sent.message_id, **sent_fields
+    )
+    outbox.messages_forward(
+        organization_id=message.organization_id,
+        message_ids=[message.pk],
+        event_type=EventType.MESSAGE_UPDATED,
     )
     if sent.message_id:
         pending_receipts_apply(channel=message.channel, external_ids=[sent.message_id])

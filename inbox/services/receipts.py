@@ -17,10 +17,12 @@ from inbox.models import (
     STATUS_ORDER,
     Conversation,
     Direction,
+    EventType,
     Message,
     MessageStatus,
     PendingReceipt,
 )
+from inbox.services import outbox
 
 # Known outbound statuses; others Meta reports (WhatsApp's `played`) go to the history.
 KNOWN_STATUSES = {*STATUS_ORDER, MessageStatus.FAILED}
@@ -38,7 +40,14 @@ def pending_receipts_apply(*, channel: Channel, external_ids: list[str]) -> None
     receipts = PendingReceipt.objects.filter(channel=channel, external_id__in=external_ids)
     for receipt in receipts:
         target = Message.objects.filter(channel=channel, external_id=receipt.external_id)
-        advance(target, receipt.status, receipt.at, receipt.error_code, receipt.error_reason)
+        advance(
+            target,
+            receipt.status,
+            receipt.at,
+            receipt.error_code,
+            receipt.error_reason,
+            organization_id=channel.organization_id,
+        )
         _status_details_record(target, receipt.status, receipt.at, receipt.details)
     receipts.delete()
 
@@ -67,24 +76,40 @@ def pending_receipts_sweep(*, batch: int = 500) -> int:
 
 
 def advance(
-    queryset, status: str, at: datetime, error_code: int | None = None, error_reason: str = ""
+    queryset,
+    status: str,
+    at: datetime,
+    error_code: int | None = None,
+    error_reason: str = "",
+    *,
+    organization_id: int,
 ) -> int:
-    """Move outbound messages forward to `status`, never back."""
+    """Move outbound messages forward to `status`, never back; endpoints that want
+    `message.updated` hear of each message that moved."""
     if status == MessageStatus.FAILED:
-        return queryset.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENT]).update(
-            status=MessageStatus.FAILED, error_code=error_code, error_reason=error_reason
-        )
-    if status not in STATUS_ORDER:
+        moving = queryset.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENT])
+        changes = {"status": MessageStatus.FAILED, "error_code": error_code}
+        changes["error_reason"] = error_reason
+    elif status in STATUS_ORDER:
+        moving = queryset.filter(status__in=STATUS_ORDER[: STATUS_ORDER.index(status)])
+        changes = {"status": status}
+        stamp = {
+            MessageStatus.SENT: "sent_at",
+            MessageStatus.DELIVERED: "delivered_at",
+            MessageStatus.READ: "read_at",
+        }.get(status)
+        if stamp:
+            queryset.filter(**{f"{stamp}__isnull": True}).update(**{stamp: at})
+    else:
         return 0
-    earlier = STATUS_ORDER[: STATUS_ORDER.index(status)]
-    stamp = {
-        MessageStatus.SENT: "sent_at",
-        MessageStatus.DELIVERED: "delivered_at",
-        MessageStatus.READ: "read_at",
-    }.get(status)
-    if stamp:
-        queryset.filter(**{f"{stamp}__isnull": True}).update(**{stamp: at})
-    return queryset.filter(status__in=earlier).update(status=status)
+    if not outbox.wanted(organization_id, EventType.MESSAGE_UPDATED):
+        return moving.update(**changes)
+    moved = list(moving.values_list("pk", flat=True))
+    Message.objects.filter(pk__in=moved).update(**changes)
+    outbox.messages_forward(
+        organization_id=organization_id, message_ids=moved, event_type=EventType.MESSAGE_UPDATED
+    )
+    return len(moved)
 
 
 @transaction.atomic(savepoint=False)
@@ -102,6 +127,7 @@ def status_record(*, channel: Channel, event: StatusEvent) -> int:
             event.at,
             event.error_code,
             event.error_reason,
+            organization_id=channel.organization_id,
         )
         if known:
             _status_details_record(
@@ -134,6 +160,7 @@ def status_record(*, channel: Channel, event: StatusEvent) -> int:
             outbound.filter(conversation__in=conversations).filter(_taken_by(event.watermark)),
             event.status,
             event.at,
+            organization_id=channel.organization_id,
         )
     return moved
 
@@ -172,7 +199,7 @@ def watermarks_catch_up(*, message: Message) -> None:
         if watermark is not None:
             # The customer had the reply by the watermark: it stands for when they got it.
             covered = Message.objects.filter(pk=message.pk).filter(_taken_by(watermark))
-            advance(covered, status, watermark)
+            advance(covered, status, watermark, organization_id=message.organization_id)
 
 
 def _status_details_record(queryset, status: str, at: datetime, details: dict) -> None:

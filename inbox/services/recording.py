@@ -38,10 +38,12 @@ from inbox.models import (
     ConversationKind,
     ConversationStatus,
     Direction,
+    EventType,
     Message,
     MessageKind,
     MessageStatus,
 )
+from inbox.services import outbox
 from inbox.services.changes import (
     deletion_record,
     edit_record,
@@ -194,18 +196,18 @@ def _touch(new_messages: dict[int, list]) -> None:
 
 def _rows_get_or_create(
     queryset: QuerySet[Row], key: str, keys: list, build: Callable[[Any], Row]
-) -> dict[Any, Row]:
+) -> tuple[dict[Any, Row], list[Row]]:
     """The rows of `queryset` whose field `key` is one of `keys`, by key: stored ones
     read at once, the others built, inserted together and read back (a concurrent
-    insert of the same row is not an error)."""
+    insert of the same row is not an error); and those that were not stored before."""
     rows = {getattr(row, key): row for row in queryset.filter(**{f"{key}__in": keys})}
     missing = [value for value in keys if value not in rows]
-    if missing:
-        queryset.model.objects.bulk_create(
-            [build(value) for value in missing], ignore_conflicts=True
-        )
-        rows.update({getattr(row, key): row for row in queryset.filter(**{f"{key}__in": missing})})
-    return rows
+    if not missing:
+        return rows, []
+    queryset.model.objects.bulk_create([build(value) for value in missing], ignore_conflicts=True)
+    created = list(queryset.filter(**{f"{key}__in": missing}))
+    rows.update({getattr(row, key): row for row in created})
+    return rows, created
 
 
 def _contacts_upsert(channel: Channel, events: list[MessageEvent]) -> Resolved:
@@ -224,8 +226,11 @@ def _contacts_upsert(channel: Channel, events: list[MessageEvent]) -> Resolved:
     return contacts_resolve(channel=channel, people=people)
 
 
-def _dm_conversations_upsert(channel: Channel, contacts: list[Contact]) -> dict[int, Conversation]:
-    """The direct-message conversation of each contact, by contact id; created if new."""
+def _dm_conversations_upsert(
+    channel: Channel, contacts: list[Contact]
+) -> tuple[dict[int, Conversation], list[Conversation]]:
+    """The direct-message conversation of each contact, by contact id, created if new;
+    and those created."""
     return _rows_get_or_create(
         Conversation.objects.filter(kind=ConversationKind.DM),
         "contact_id",
@@ -290,12 +295,18 @@ def _messages_insert(
     conversation id of each message this call inserted, by Meta's id, and the ids of
     the contacts created for customers who wrote."""
     contacts, created = _contacts_upsert(channel, events)
-    conversations = _dm_conversations_upsert(channel, list(contacts.values()))
+    conversations, started = _dm_conversations_upsert(channel, list(contacts.values()))
     conversation_of = {
         customer: conversations[contact.pk].pk for customer, contact in contacts.items()
     }
     rows = [_message_row(channel, e, conversation_of[e.customer_id]) for e in events]
     new = _insert_new(rows)
+    outbox.conversations_forward(
+        organization_id=channel.organization_id,
+        conversation_ids=[conversation.pk for conversation in started],
+        event_type=EventType.CONVERSATION_CREATED,
+    )
+    outbox.messages_forward(organization_id=channel.organization_id, message_ids=new.values())
     orders_keep(
         channel=channel, contacts=contacts, events=[e for e in events if e.external_id in new]
     )
@@ -324,7 +335,12 @@ def _messages_redelivered_apply(channel: Channel, events: list[MessageEvent], at
         stored.filter(external_id__in=deleted).update(is_deleted=True)
     echoed = [e.external_id for e in events if e.is_echo]
     if echoed:
-        advance(stored.filter(external_id__in=echoed), MessageStatus.SENT, at)
+        advance(
+            stored.filter(external_id__in=echoed),
+            MessageStatus.SENT,
+            at,
+            organization_id=channel.organization_id,
+        )
 
 
 def _messages_apply(channel: Channel, events: list[MessageEvent], new: dict[str, int]) -> None:
@@ -399,6 +415,12 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
                 "comment_at": event.at if event.comment_id == thread_id else None,
             },
         )
+        if created:
+            outbox.conversations_forward(
+                organization_id=channel.organization_id,
+                conversation_ids=[conversation.pk],
+                event_type=EventType.CONVERSATION_CREATED,
+            )
         if created and conversation.media_id:
             comment_post_fetch_soon(conversation=conversation)
     elif event.comment_id == thread_id and conversation.comment_at is None:
@@ -421,4 +443,5 @@ def comment_record(*, channel: Channel, event: CommentEvent) -> Message:
     )
     if created:
         _touch({conversation.pk: [NewMessage(event.at, from_business)]})
+        outbox.messages_forward(organization_id=channel.organization_id, message_ids=[message.pk])
     return message

@@ -27,7 +27,7 @@ from inbox.models import (
     MessageStatus,
     SendMode,
 )
-from inbox.services import outbound_media
+from inbox.services import outbound_media, outbox
 from inbox.services.downloads import files_delete
 
 TEMPLATE_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
@@ -165,6 +165,7 @@ def _queue(
         idempotency_key=idempotency_key,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    outbox.messages_forward(organization_id=conversation.organization_id, message_ids=[message.pk])
     if deliver:
         _enqueue_delivery(message)
     live.changed(organization_id=conversation.organization_id, conversation_ids=[conversation.pk])
