@@ -187,6 +187,10 @@ ORGANIZATION_OMITTED_MODELS = {
     "accounts.Notice": "banners shown in the app",
     "privacy.Export": "the exports themselves",
     "privacy.AccessLogEntry": "each member's own record of what they opened: in their export",
+    "accounts.ApiKey": "keys to the API (only their hashes are kept); the audit log names them",
+    "inbox.WebhookEndpoint": "forwarding settings, with their signing secret",
+    "inbox.OutboxEvent": "copies of changes on their way to the organisation's own systems",
+    "inbox.EventDelivery": "the log of those copies' delivery",
 }
 ORGANIZATION_OMITTED: dict[type[Model], dict[str, str]] = {
     Invitation: {"token_hash": "the hash of a secret link"},

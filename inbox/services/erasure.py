@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from inbox.models import Contact, Conversation, ConversationWord, Message, Note
+from inbox.services import outbox
 from inbox.services.downloads import files_delete
 from inbox.services.media import attachments_erase
 from padu.transactions import redoable_transaction
@@ -68,6 +69,9 @@ def _conversations_erase(conversations: QuerySet[Conversation]) -> Counter[str]:
             erased["conversations"] += deleted.get("inbox.Conversation", 0)
             erased["messages"] += deleted.get("inbox.Message", 0)
         contact_ids = {contact_id for _conversation, contact_id in gone}
+        erased["forwarded events"] += outbox.events_erase(
+            conversation_ids=ids, contact_ids=contact_ids
+        )
         erased.update(_contacts_delete(Contact.objects.filter(pk__in=contact_ids)))
     return erased
 
@@ -77,6 +81,9 @@ def contacts_erase(*, contacts: QuerySet[Contact]) -> dict[str, int]:
     files, the notes written in those conversations and their search words; returns
     how many of each were erased."""
     erased = _conversations_erase(Conversation.objects.filter(contact__in=contacts))
+    erased["forwarded events"] += outbox.events_erase(
+        contact_ids=list(contacts.values_list("pk", flat=True))
+    )
     erased.update(_contacts_delete(contacts))
     return dict(+erased)
 

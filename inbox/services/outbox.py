@@ -7,6 +7,7 @@ An organisation with no endpoint wanting the type pays one query."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from celery import current_app
 from django.db import transaction
@@ -22,6 +23,7 @@ from inbox.models import (
     OutboxEvent,
     WebhookEndpoint,
 )
+from padu.batches import delete_in_batches
 
 
 def _subscribers(organization_id: int, event_type: str) -> list[int]:
@@ -125,3 +127,19 @@ def event_forward(*, organization_id: int, event_type: str, key: str, data: dict
     """One event about something else (a channel, a template), already in words."""
     if endpoints := _subscribers(organization_id, event_type):
         _write(organization_id, event_type, endpoints, [(key, data, None)])
+
+
+def events_erase(*, conversation_ids: Iterable[int] = (), contact_ids: Iterable[int] = ()) -> int:
+    """Delete the events (and their deliveries) about these conversations and contacts:
+    an erased customer's words must not wait in the outbox either."""
+    keys = [f"conversation:{pk}" for pk in conversation_ids]
+    keys += [f"contact:{pk}" for pk in contact_ids]
+    if not keys:
+        return 0
+    return OutboxEvent.objects.filter(ordering_key__in=keys).delete()[1].get("inbox.OutboxEvent", 0)
+
+
+def events_purge(*, before: datetime) -> int:
+    """Delete events made before `before`, delivered or given up on by then (deliveries
+    give up after FORWARDING_GIVE_UP_DAYS), with their deliveries' log."""
+    return delete_in_batches(OutboxEvent.objects.filter(created_at__lt=before))

@@ -22,6 +22,7 @@ from channels_meta.webhooks.retention import webhook_events_erase, webhook_event
 from inbox.models import Contact, Conversation, OrderRecord
 from inbox.services.erasure import contacts_erase, conversations_erase
 from inbox.services.orders import order_records_anonymize
+from inbox.services.outbox import events_purge
 from padu.batches import delete_in_batches
 from privacy.models import ORDER_RECORD_YEARS, RetentionPolicy
 from privacy.services.access_log import access_log_purge
@@ -31,6 +32,7 @@ from privacy.services.export_jobs import exports_purge
 WEBHOOK_EVENTS_KEPT = timedelta(days=7)
 AUDIT_EVENTS_KEPT = timedelta(days=90)
 ACCESS_LOG_KEPT = timedelta(days=90)
+FORWARDED_EVENTS_KEPT = timedelta(days=7)
 
 
 def retention_policy(organization: Organization) -> RetentionPolicy:
@@ -134,7 +136,8 @@ def _in_words(counts: Counter[str] | dict[str, int]) -> str:
 def platform_retention_enforce(*, now: datetime | None = None) -> dict[str, int]:
     """Delete Meta's raw deliveries a week after they were received and done with, audit
     events and access log entries older than 90 days, data requests nobody confirmed
-    within a week, export files past their expiry and expired sessions; returns how many
+    within a week, export files past their expiry, expired sessions and forwarded events
+    after a week (delivered or given up on by then); returns how many
     (and records the run, always)."""
     now = now or timezone.now()
     erased = {
@@ -144,6 +147,7 @@ def platform_retention_enforce(*, now: datetime | None = None) -> dict[str, int]
         "unconfirmed data requests": unconfirmed_requests_purge(now=now),
         "export files": exports_purge(now=now),
         "expired sessions": delete_in_batches(Session.objects.filter(expire_date__lt=now)),
+        "forwarded events": events_purge(before=now - FORWARDED_EVENTS_KEPT),
     }
     audit_record(action=AuditAction.RETENTION_PURGED, target=_in_words(erased))
     return erased

@@ -197,3 +197,29 @@ def test_a_private_address_is_refused_when_the_delivery_is_tried(
     assert receiver.requests == []
     delivery = EventDelivery.objects.get()
     assert "private, loopback or link-local" in delivery.error
+
+
+def test_erasing_a_customer_erases_their_waiting_events(world, hook, receiver, conversation):
+    from inbox.models import Contact
+    from inbox.services.erasure import contacts_erase
+
+    _resolve(world, conversation)
+    other = make_conversation(conversation.channel)
+    _resolve(world, other)
+
+    erased = contacts_erase(contacts=Contact.objects.filter(pk=conversation.contact_id))
+
+    assert erased["forwarded events"] == 1
+    assert [e.ordering_key for e in OutboxEvent.objects.all()] == [f"conversation:{other.pk}"]
+
+
+def test_events_are_purged_after_a_week(world, hook, receiver, conversation):
+    from privacy.services.retention import platform_retention_enforce
+
+    _resolve(world, conversation)
+    OutboxEvent.objects.update(created_at=timezone.now() - timedelta(days=8))
+    _resolve(world, conversation, "open")
+
+    platform_retention_enforce()
+
+    assert [e.payload["status"] for e in OutboxEvent.objects.all()] == ["open"]
