@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors, throttle
-from accounts.models import ApiKey, Role, User
+from accounts.models import ApiKey, ApiKeyScope, Role, User
 from accounts.validators import validate_single_line
 
 
@@ -249,3 +249,8 @@ class ApiKeyForm(forms.ModelForm):
             "scope": _("A read key can only read; a read and write key can also answer customers."),
         }
         widgets = {"scope": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scope"].choices = ApiKeyScope.choices
+        self.fields["scope"].initial = ApiKeyScope.READ

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.validators import validate_single_line
 
@@ -362,7 +363,7 @@ class Notice(models.Model):
 
 
 class ApiKeyScope(models.TextChoices):
-    READ = "read", _("Read")
+    READ = "read", pgettext_lazy("API key scope", "Read")
     WRITE = "write", _("Read and write")
 
 

@@ -319,6 +319,8 @@ def test_the_organisation_pages_fit_a_phone_screen(browser, live_server):
         "settings/",
         f"channels/{reconnect.pk}/disconnect/",
         "privacy/delete/",
+        "settings/api-keys/",
+        "settings/forwarding/",
     ]
 
     widths = {}

@@ -20,6 +20,7 @@ from channels_meta.graph.errors import GraphError, UnsafeRequest
 from channels_meta.graph.ids import node_id
 from channels_meta.models import Channel, ChannelKind, ChannelStatus
 from channels_meta.services.tokens import token_unreadable_report
+from inbox.services import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -308,6 +309,7 @@ def channel_disconnect(
         channel.save(
             update_fields=["status", "disconnected_at", "token_ciphertext", "token_expires_at"]
         )
+        outbox.channel_forward(channel=channel)
         audit_record(
             action=AuditAction.CHANNEL_DISCONNECTED,
             organization=channel.organization,

@@ -35,6 +35,7 @@ from channels_meta.webhooks.events import (
     TemplateQualityEvent,
     TemplateStatusEvent,
 )
+from inbox.services import outbox
 
 # The normalized events this module records.
 HEALTH_EVENTS = (
@@ -233,6 +234,7 @@ def account_update_record(*, channel: Channel, event: AccountUpdateEvent) -> Non
             "health_updated_at",
         ]
     )
+    outbox.channel_forward(channel=channel)
     if status == AccountStatus.REMOVED:
         # Reconnecting shares the account again; this tells the managers so.
         channel_mark_needs_reauth(channel=channel, reason="account_unshared")
@@ -290,6 +292,7 @@ def phone_quality_record(*, channel: Channel, event: PhoneQualityEvent) -> None:
     channel.messaging_limit = limit
     channel.health_updated_at = timezone.now()
     channel.save(update_fields=["quality_rating", "messaging_limit", "health_updated_at"])
+    outbox.channel_forward(channel=channel)
     subject = _("Padu: WhatsApp number quality of %(name)s") % {"name": channel.name}
     if lowered:
         _tell(

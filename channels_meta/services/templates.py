@@ -25,6 +25,7 @@ from channels_meta.models import (
     meta_reason_words,
 )
 from channels_meta.services.tokens import token_refusal_handled, token_unreadable_report
+from inbox.services import outbox
 
 # Statuses owners and admins hear about: Meta's decisions, and those that stop or
 # threaten the template's use.
@@ -142,6 +143,8 @@ def template_set_status(
             fields.append("status")
         if fields:
             template.save(update_fields=[*fields, "updated_at"])
+        if "status" in fields:
+            outbox.template_forward(template=template)
         if "status" in fields and status in ANNOUNCED:
             _tell_about_decision(template, reason)
     return template

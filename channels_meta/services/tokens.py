@@ -31,6 +31,7 @@ from channels_meta import vault
 from channels_meta.graph.calls import tokens
 from channels_meta.graph.errors import GraphError, PermissionMissing, PolicyBlocked, TokenInvalid
 from channels_meta.models import Channel, ChannelStatus
+from inbox.services import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def channel_mark_needs_reauth(*, channel: Channel, reason: str, permission: str 
         return False
     channel.status = ChannelStatus.NEEDS_REAUTH
     channel.reauth_reason, channel.reauth_permission = reason, permission
+    outbox.channel_forward(channel=channel)
     why = channel.reauth_reason_display
     audit_record(
         action=AuditAction.CHANNEL_NEEDS_REAUTH,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from channels_meta.models import Channel, MessageTemplate
 from inbox.models import Contact, Conversation, Message
 
 
@@ -76,4 +77,32 @@ def message_data(message: Message) -> dict:
             "channel": {"id": conversation.channel_id, "kind": conversation.channel.kind},
         },
         "contact": contact_data(conversation.contact),
+    }
+
+
+def channel_data(channel: Channel) -> dict:
+    """The channel's connection and health (never its token)."""
+    return {
+        "id": channel.pk,
+        "kind": channel.kind,
+        "name": channel.name,
+        "external_id": channel.external_id,
+        "status": channel.status,
+        "problems": [str(problem) for problem in channel.problems],
+        "quality_rating": channel.quality_rating,
+        "messaging_limit": channel.messaging_limit,
+        "account_status": channel.account_status,
+    }
+
+
+def template_data(template: MessageTemplate) -> dict:
+    return {
+        "id": template.pk,
+        "channel": template.channel_id,
+        "name": template.name,
+        "language": template.language,
+        "status": template.status,
+        "category": template.category,
+        "status_reason": template.status_reason,
+        "quality_score": template.quality_score,
     }

@@ -13,6 +13,7 @@ from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
+from channels_meta.models import Channel, MessageTemplate
 from inbox.forwarding import payloads
 from inbox.models import (
     Contact,
@@ -123,10 +124,19 @@ def contacts_forward(*, organization_id: int, contact_ids: Iterable[int]) -> Non
     _write(organization_id, event_type, endpoints, items)
 
 
-def event_forward(*, organization_id: int, event_type: str, key: str, data: dict) -> None:
-    """One event about something else (a channel, a template), already in words."""
-    if endpoints := _subscribers(organization_id, event_type):
-        _write(organization_id, event_type, endpoints, [(key, data, None)])
+def channel_forward(*, channel: Channel) -> None:
+    """`channel.updated`: the channel needs reconnecting, was disconnected, or Meta
+    rated its quality or standing anew."""
+    if endpoints := _subscribers(channel.organization_id, EventType.CHANNEL_UPDATED):
+        items = [(f"channel:{channel.pk}", payloads.channel_data(channel), None)]
+        _write(channel.organization_id, EventType.CHANNEL_UPDATED, endpoints, items)
+
+
+def template_forward(*, template: MessageTemplate) -> None:
+    """`template.updated`: Meta approved, rejected, paused or disabled the template."""
+    if endpoints := _subscribers(template.organization_id, EventType.TEMPLATE_UPDATED):
+        items = [(f"template:{template.pk}", payloads.template_data(template), None)]
+        _write(template.organization_id, EventType.TEMPLATE_UPDATED, endpoints, items)
 
 
 def events_erase(*, conversation_ids: Iterable[int] = (), contact_ids: Iterable[int] = ()) -> int:

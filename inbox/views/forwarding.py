@@ -22,6 +22,7 @@ def _endpoint(request: HttpRequest, endpoint_id: int) -> WebhookEndpoint:
 
 
 def _list(request: HttpRequest, form: EndpointForm) -> HttpResponse:
+    del form.fields["is_active"]  # a new endpoint starts on
     context = {"endpoints": selectors.endpoints_of(request.organization), "form": form}
     return render(request, "inbox/forwarding.html", context)
 

@@ -223,3 +223,61 @@ def test_events_are_purged_after_a_week(world, hook, receiver, conversation):
     platform_retention_enforce()
 
     assert [e.payload["status"] for e in OutboxEvent.objects.all()] == ["open"]
+
+
+def test_a_channel_needing_reconnection_and_a_template_decision_are_forwarded(
+    world, hook, receiver
+):
+    from channels_meta.models import MessageTemplate
+    from channels_meta.services.templates import template_set_status
+    from channels_meta.services.tokens import channel_mark_needs_reauth
+
+    WebhookEndpoint.objects.filter(pk=hook.endpoint.pk).update(
+        events=["channel.updated", "template.updated"]
+    )
+    channel = make_channel(world.org, token="EAAG-never-forwarded")
+    MessageTemplate.objects.create(
+        organization=world.org, channel=channel, name="hello", language="en", status="PENDING"
+    )
+    channel_mark_needs_reauth(channel=channel, reason="password_changed")
+    template_set_status(channel=channel, name="hello", language="en", status="APPROVED")
+
+    _deliver(hook)
+
+    channel_event, template_event = receiver.events
+    assert channel_event["type"] == "channel.updated"
+    assert channel_event["data"]["status"] == "needs_reauth"
+    assert channel_event["data"]["problems"]
+    assert (template_event["type"], template_event["data"]["status"]) == (
+        "template.updated",
+        "APPROVED",
+    )
+    assert b"EAAG" not in b"".join(request["body"] for request in receiver.requests)
+
+
+def test_an_inbound_message_from_a_new_customer_forwards_the_conversation_then_the_message(
+    world, hook, receiver
+):
+    from channels_meta.webhooks.events import MessageEvent, Route
+    from inbox.services.recording import events_record
+
+    channel = make_channel(world.org)
+    events_record(
+        channel=channel,
+        events=[
+            MessageEvent(
+                route=Route("whatsapp", channel.external_id),
+                external_id="wamid.1",
+                customer_id="905320000000",
+                customer_name="Ayşe",
+                text="Merhaba",
+                at=timezone.now(),
+            )
+        ],
+    )
+
+    _deliver(hook)
+
+    assert [e["type"] for e in receiver.events] == ["conversation.created", "message.created"]
+    assert receiver.events[1]["data"]["message"]["text"] == "Merhaba"
+    assert receiver.events[1]["data"]["contact"]["display_name"] == "Ayşe"
