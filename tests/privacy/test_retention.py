@@ -287,6 +287,7 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
         "unconfirmed data requests": 1,
         "export files": 0,
         "expired sessions": 1,
+        "forwarded events": 0,
     }
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
     assert not DataRequest.objects.filter(pk=unconfirmed.pk).exists()
