@@ -303,6 +303,7 @@ def test_meta_deliveries_and_unconfirmed_requests_go_after_a_week_audit_events_a
     assert (run.organization, run.target) == (
         None,
         "access log entries: 2, audit events: 1, expired sessions: 1, export files: 0, "
+        "forwarded events: 0, "
         "unconfirmed data requests: 1, webhook events: 4",
     )
 
