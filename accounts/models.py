@@ -116,6 +116,11 @@ class Organization(models.Model):
         default=False,
         help_text=_("Members must pass a second factor before they see anything."),
     )
+    bridge_mode = models.BooleanField(
+        _("bridge mode"),
+        default=False,
+        help_text=_("Message contents are removed from Padu once every endpoint has them."),
+    )
     is_suspended = models.BooleanField(_("suspended"), default=False)
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     deletion_requested_at = models.DateTimeField(
@@ -289,6 +294,7 @@ class AuditAction(models.TextChoices):
     ENDPOINT_CHANGED = "endpoint.changed", _("Event forwarding endpoint changed")
     ENDPOINT_SECRET_ROTATED = "endpoint.secret_rotated", _("Event forwarding secret replaced")
     ENDPOINT_DELETED = "endpoint.deleted", _("Event forwarding endpoint removed")
+    BRIDGE_MODE_CHANGED = "organization.bridge_mode", _("Bridge mode turned on or off")
 
 
 class AuditEvent(models.Model):

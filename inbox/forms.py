@@ -214,6 +214,17 @@ class SavedReplyForm(forms.ModelForm):
         help_texts = {"text": _("{first_name} becomes the customer's first name.")}
 
 
+class BridgeModeForm(forms.Form):
+    bridge_mode = forms.BooleanField(
+        label=_("Bridge mode"),
+        required=False,
+        help_text=_(
+            "Remove each message's text and files from Padu once every endpoint has "
+            "acknowledged it."
+        ),
+    )
+
+
 class EndpointForm(forms.Form):
     url = forms.URLField(
         label=_("URL"),

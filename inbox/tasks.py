@@ -6,6 +6,7 @@ from channels_meta.graph.errors import TransientError
 from channels_meta.graph.task_base import META_RETRIES, MetaTask, delay_in_batches
 from inbox.services import (
     avatars,
+    bridge,
     conversations,
     delivery,
     forwarding,
@@ -134,3 +135,9 @@ def endpoints_sweep() -> int:
     for endpoint_id in endpoint_ids:
         endpoint_deliver.delay(endpoint_id)
     return len(endpoint_ids)
+
+
+@shared_task(soft_time_limit=120)
+def bridge_contents_sweep() -> int:
+    """In bridge mode, empty the messages that were waiting for a send or a file."""
+    return bridge.contents_sweep()

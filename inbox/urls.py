@@ -43,6 +43,7 @@ public_patterns = [
 # Under /o/<slug>/settings/forwarding/.
 forwarding_patterns = [
     path("", forwarding.forwarding, name="forwarding"),
+    path("bridge/", forwarding.forwarding_bridge, name="forwarding_bridge"),
     path("<int:endpoint_id>/", forwarding.forwarding_endpoint, name="forwarding_endpoint"),
     path("<int:endpoint_id>/secret/", forwarding.forwarding_secret, name="forwarding_secret"),
     path("<int:endpoint_id>/delete/", forwarding.forwarding_delete, name="forwarding_delete"),

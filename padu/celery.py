@@ -57,6 +57,10 @@ app.conf.update(
             "task": "inbox.tasks.endpoints_sweep",
             "schedule": 15.0,
         },
+        "empty-bridged-messages": {
+            "task": "inbox.tasks.bridge_contents_sweep",
+            "schedule": 60.0,
+        },
         "sweep-attachments": {
             "task": "inbox.tasks.attachments_sweep",
             "schedule": 5 * 60.0,

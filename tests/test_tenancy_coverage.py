@@ -180,6 +180,7 @@ CASES: dict[str, list[Case]] = {
         Case("post", lambda rows: (rows.api_key.pk,), managers_only=True),
     ],
     "forwarding": [Case("get", managers_only=True), Case("post", managers_only=True)],
+    "forwarding_bridge": [Case("post", managers_only=True)],
     "forwarding_endpoint": [
         Case("get", lambda rows: (rows.endpoint.pk,), managers_only=True),
         Case("post", lambda rows: (rows.endpoint.pk,), managers_only=True),
@@ -207,6 +208,7 @@ CASES: dict[str, list[Case]] = {
         Case("get", lambda rows: (rows.conversation.pk,), api=True),
         Case("post", lambda rows: (rows.conversation.pk,), api=True),
     ],
+    "api_file": [Case("get", lambda rows: (rows.attachment.pk,), api=True)],
     "api_contacts": [Case("get", api=True)],
     "api_contacts_import": [Case("post", api=True)],
     "api_contact": [

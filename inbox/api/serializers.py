@@ -150,6 +150,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "sent_at",
             "delivered_at",
             "read_at",
+            "contents_dropped_at",
         ]
 
 

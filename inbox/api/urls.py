@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox.api import contacts, conversations, library, messages
+from inbox.api import contacts, conversations, files, library, messages
 
 api_patterns = [
     path("conversations/", conversations.ConversationList.as_view(), name="api_conversations"),
@@ -29,6 +29,7 @@ api_patterns = [
         messages.MessageList.as_view(),
         name="api_messages",
     ),
+    path("files/<int:file_id>/", files.FileDownload.as_view(), name="api_file"),
     path("contacts/", contacts.ContactList.as_view(), name="api_contacts"),
     path("contacts/import", contacts.ContactImportView.as_view(), name="api_contacts_import"),
     path("contacts/<int:contact_id>/", contacts.ContactDetail.as_view(), name="api_contact"),

@@ -45,7 +45,8 @@ def conversation_data(conversation: Conversation) -> dict:
 
 
 def message_data(message: Message) -> dict:
-    """The message, with its conversation and contact (loaded with it)."""
+    """The message, with its conversation, contact and files (loaded with it); a
+    stored file is fetched through the API (`files/<id>/`)."""
     conversation = message.conversation
     return {
         "message": {
@@ -59,6 +60,16 @@ def message_data(message: Message) -> dict:
                 for item in message.attachments
                 if isinstance(item, dict)
             ],
+            "files": [
+                {
+                    "id": stored.pk,
+                    "kind": stored.kind,
+                    "mime_type": stored.mime_type,
+                    "size": stored.size,
+                    "status": stored.status,
+                }
+                for stored in message.files.all()
+            ],
             "send_mode": message.send_mode,
             "author": message.author.email if message.author else None,
             "external_id": message.external_id,
@@ -70,6 +81,7 @@ def message_data(message: Message) -> dict:
             "sent_at": _time(message.sent_at),
             "delivered_at": _time(message.delivered_at),
             "read_at": _time(message.read_at),
+            "contents_dropped_at": _time(message.contents_dropped_at),
         },
         "conversation": {
             "id": conversation.pk,

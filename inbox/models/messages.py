@@ -86,6 +86,9 @@ class Message(models.Model):
     media_pending = models.BooleanField(default=False)
     # The API caller's Idempotency-Key for a message it sent: a retry returns this message.
     idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
+    # Bridge mode: when its text, files and content details were removed, every
+    # endpoint having acknowledged them.
+    contents_dropped_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()

@@ -9,12 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import RuleError
-from accounts.models import AuditAction, Membership
+from accounts.models import AuditAction, Membership, Organization
 from accounts.services import audit_record
 from channels_meta import vault
 from inbox.forwarding import addresses, signing
 from inbox.models import DeliveryStatus, EventDelivery, EventType, WebhookEndpoint
-from inbox.services.outbox import endpoints_kick
+from inbox.services.outbox import endpoints_kick, wanted
 
 MAX_ENDPOINTS = 10
 
@@ -140,3 +140,25 @@ def delivery_redeliver(*, membership: Membership, delivery: EventDelivery) -> No
         status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
     )
     endpoints_kick([delivery.endpoint_id])
+
+
+def bridge_mode_set(*, membership: Membership, enabled: bool) -> None:
+    """Turn bridge mode on or off. On, it needs an active endpoint receiving
+    message.created: message contents go only once every endpoint has them."""
+    if not membership.is_manager:
+        raise EndpointRefused(_("Only owners and admins can set up event forwarding."))
+    organization = membership.organization
+    if enabled and not wanted(organization.pk, EventType.MESSAGE_CREATED):
+        raise EndpointRefused(
+            _("Bridge mode needs an endpoint that is on and receives message.created.")
+        )
+    if organization.bridge_mode == enabled:
+        return
+    Organization.objects.filter(pk=organization.pk).update(bridge_mode=enabled)
+    organization.bridge_mode = enabled
+    audit_record(
+        action=AuditAction.BRIDGE_MODE_CHANGED,
+        organization=organization,
+        actor=membership.user,
+        target=_("on") if enabled else _("off"),
+    )

@@ -21,6 +21,7 @@ from accounts.services import managers_notify
 from channels_meta import vault
 from inbox.forwarding import addresses, signing
 from inbox.models import DeliveryStatus, EventDelivery, OutboxEvent, WebhookEndpoint
+from inbox.services import bridge
 
 BATCH = 200
 LEASE = timedelta(seconds=60)
@@ -91,7 +92,9 @@ def _lease(endpoint_id: int, now: datetime) -> WebhookEndpoint | None:
         .filter(free)
         .update(leased_until=now + LEASE)
     )
-    return WebhookEndpoint.objects.get(pk=endpoint_id) if taken else None
+    if not taken:
+        return None
+    return WebhookEndpoint.objects.select_related("organization").get(pk=endpoint_id)
 
 
 def _due(endpoint_id: int, now: datetime) -> QuerySet[EventDelivery]:
@@ -215,6 +218,8 @@ def _batch_send(endpoint: WebhookEndpoint, secret: str, batch: list[EventDeliver
         else:
             delivered.append(delivery)
     _delivered(delivered, timezone.now())
+    if endpoint.organization.bridge_mode:
+        bridge.contents_drop(message_ids={d.event.message_id for d in delivered} - {None})
     _health_record(endpoint, bool(delivered), timezone.now())
     return len(delivered)
 

@@ -32,8 +32,8 @@ from channels_meta.graph.ids import NODE_ID_PATTERN
 from channels_meta.models import Channel, ChannelKind
 from channels_meta.services.tokens import channel_token_get, token_refusal_handled
 from inbox import filetypes
-from inbox.models import Attachment, AttachmentKind, AttachmentStatus, Message
-from inbox.services import downloads
+from inbox.models import Attachment, AttachmentKind, AttachmentStatus, EventType, Message
+from inbox.services import downloads, outbox
 from inbox.services.media_intake import attachments_create
 
 if TYPE_CHECKING:
@@ -192,6 +192,29 @@ def attachment_fetch(*, attachment: Attachment, channel: Channel) -> str:
     is fetched by one worker at a time and stored once. Returns the new status
     ("skipped" when it was not this worker's to fetch). A rate limit, or Meta failing
     fewer than MAX_ATTEMPTS times, gives the file back and is raised for a retry."""
+    status = _fetch(attachment, channel)
+    if status != "skipped":
+        _files_settled_forward(attachment)
+    return status
+
+
+def _files_settled_forward(attachment: Attachment) -> None:
+    """Endpoints hear of the message again (`message.updated`, with its files' ids to
+    fetch them through the API) once none of its files is still coming."""
+    event_type = EventType.MESSAGE_UPDATED
+    if outbox.wanted(attachment.organization_id, event_type) and not (
+        Attachment.objects.filter(
+            message_id=attachment.message_id, status=AttachmentStatus.PENDING
+        ).exists()
+    ):
+        outbox.messages_forward(
+            organization_id=attachment.organization_id,
+            message_ids=[attachment.message_id],
+            event_type=event_type,
+        )
+
+
+def _fetch(attachment: Attachment, channel: Channel) -> str:
     claimed_at = _claim(attachment)
     if claimed_at is None:
         return "skipped"

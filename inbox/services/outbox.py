@@ -88,6 +88,7 @@ def messages_forward(
     messages = (
         Message.objects.filter(organization_id=organization_id, pk__in=message_ids)
         .select_related("conversation__contact", "conversation__channel", "author")
+        .prefetch_related("files")
         .order_by("pk")
     )
     items = [

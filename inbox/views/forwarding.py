@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.tenancy import get_for_member, tenant_view
 from inbox import selectors
-from inbox.forms import EndpointForm
+from inbox.forms import BridgeModeForm, EndpointForm
 from inbox.models import EventDelivery, WebhookEndpoint
 from inbox.services import endpoints
 
@@ -23,7 +23,11 @@ def _endpoint(request: HttpRequest, endpoint_id: int) -> WebhookEndpoint:
 
 def _list(request: HttpRequest, form: EndpointForm) -> HttpResponse:
     del form.fields["is_active"]  # a new endpoint starts on
-    context = {"endpoints": selectors.endpoints_of(request.organization), "form": form}
+    context = {
+        "endpoints": selectors.endpoints_of(request.organization),
+        "form": form,
+        "bridge_form": BridgeModeForm(initial={"bridge_mode": request.organization.bridge_mode}),
+    }
     return render(request, "inbox/forwarding.html", context)
 
 
@@ -129,3 +133,20 @@ def forwarding_redeliver(request: HttpRequest, endpoint_id: int, delivery_id: in
     return redirect(
         "forwarding_endpoint", org_slug=request.organization.slug, endpoint_id=endpoint.pk
     )
+
+
+@require_POST
+@tenant_view(managers_only=True)
+def forwarding_bridge(request: HttpRequest) -> HttpResponse:
+    """Turn bridge mode on or off."""
+    form = BridgeModeForm(request.POST)
+    form.is_valid()  # a checkbox: anything but "on" is off
+    try:
+        endpoints.bridge_mode_set(
+            membership=request.membership, enabled=form.cleaned_data["bridge_mode"]
+        )
+    except endpoints.EndpointRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("forwarding", org_slug=request.organization.slug)

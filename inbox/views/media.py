@@ -26,7 +26,7 @@ INLINE_TYPES = ("image/", "video/", "audio/")
 MEMBERS_KEEP_FILES_FOR = 3600  # seconds
 
 
-def _file_response(
+def stored_file_response(
     stored_file, *, content_type: str, filename: str, keep_for: int = MEMBERS_KEEP_FILES_FOR
 ) -> FileResponse:
     try:
@@ -55,7 +55,7 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     found = get_for_member(
         Attachment.objects.filter(status=AttachmentStatus.STORED), request.membership, attachment_id
     )
-    return _file_response(found.file, content_type=found.mime_type, filename=found.file_name)
+    return stored_file_response(found.file, content_type=found.mime_type, filename=found.file_name)
 
 
 @require_GET
@@ -67,7 +67,7 @@ def attachment_thumbnail(request: HttpRequest, attachment_id: int) -> FileRespon
         attachment_id,
     )
     stem = found.file_name.rsplit(".", 1)[0]
-    return _file_response(
+    return stored_file_response(
         found.thumbnail, content_type="image/jpeg", filename=f"{stem}-thumbnail.jpg"
     )
 
@@ -77,7 +77,7 @@ def attachment_thumbnail(request: HttpRequest, attachment_id: int) -> FileRespon
 def contact_avatar(request: HttpRequest, contact_id: int) -> FileResponse:
     # No picture kept (none, not yet, or given up on): 404, and the page shows initials.
     found = get_for_member(Contact.objects.exclude(avatar=""), request.membership, contact_id)
-    return _file_response(found.avatar, content_type="image/jpeg", filename="avatar.jpg")
+    return stored_file_response(found.avatar, content_type="image/jpeg", filename="avatar.jpg")
 
 
 @require_GET
@@ -87,6 +87,6 @@ def outbound_file(request: HttpRequest, token: str) -> FileResponse:
     found = outbound_media.signed_attachment(token=token)
     if found is None:
         raise Http404
-    return _file_response(
+    return stored_file_response(
         found.file, content_type=found.mime_type, filename=found.file_name, keep_for=0
     )

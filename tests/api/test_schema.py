@@ -24,7 +24,7 @@ from inbox.models import Label, SavedReply
 from privacy.models import DataRequest, RequestKind, RequestSource, RequestStatus
 from tests.api.conftest import api_for
 from tests.channels_meta.factories import make_channel
-from tests.inbox.factories import make_conversation, make_message
+from tests.inbox.factories import make_attachment, make_conversation, make_message
 
 EXAMPLES = 40
 CHECKS = [
@@ -57,12 +57,13 @@ def rows(world):
     """One of each row the API names, in the key's organisation."""
     channel = make_channel(world.org)
     conversation = make_conversation(channel)
-    make_message(conversation)
+    message = make_message(conversation, attachments=[{"type": "image"}])
     return {
         "org_slug": "acme",
         "conversation_id": conversation.pk,
         "contact_id": conversation.contact_id,
         "channel_id": channel.pk,
+        "file_id": make_attachment(message).pk,
         "label_id": Label.objects.create(organization=world.org, name="VIP").pk,
         "saved_reply_id": SavedReply.objects.create(
             organization=world.org, shortcut="hi", text="Hi"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -9,6 +10,8 @@ import pytest
 from inbox.models import WebhookEndpoint
 from inbox.services import forwarding
 from inbox.services.endpoints import endpoint_create
+from tests.channels_meta.conftest import meta  # noqa: F401  (the simulator)
+from tests.inbox.test_media import businesses  # noqa: F401  (its channels)
 
 ALL_EVENTS = [
     "message.created",
@@ -26,6 +29,8 @@ class Receiver:
 
     status: int = 200
     requests: list[dict] = field(default_factory=list)
+    # Called with each event before answering, as a system handling it would.
+    handle: Callable[[dict], None] | None = None
 
     def __call__(self, environ, start_response):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -36,6 +41,8 @@ class Receiver:
                 "event_id": environ.get("HTTP_PADU_EVENT_ID", ""),
             }
         )
+        if self.handle is not None:
+            self.handle(json.loads(body))
         start_response(f"{self.status} X", [("Content-Type", "text/plain")])
         return [b"ok"]
 
