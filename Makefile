@@ -45,3 +45,4 @@ bench: install
 	$(PY) bench/embedded_broker.py
 	$(PY) bench/inbox.py
 	$(PY) bench/privacy.py
+	$(PY) bench/api.py
