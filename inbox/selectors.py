@@ -208,6 +208,7 @@ class Preview:
 
     outbound: bool
     deleted: bool
+    forwarded: bool  # emptied by bridge mode
     text: str
     attachment_type: str
     author_name: str  # the member who wrote an outbound message, if one did
@@ -222,6 +223,7 @@ class Preview:
         return cls(
             outbound=row["direction"] == Direction.OUTBOUND,
             deleted=bool(row["deleted"]),
+            forwarded=bool(row["dropped_at"]),
             text=Truncator(row["text"] or "").chars(PREVIEW_LENGTH),
             attachment_type=row["attachment_type"] or "",
             author_name=author,
@@ -236,6 +238,7 @@ def _latest_message_preview() -> Subquery:
             preview=JSONObject(
                 direction="direction",
                 deleted="is_deleted",
+                dropped_at="contents_dropped_at",
                 text=Left("text", PREVIEW_LENGTH + 1),  # one more tells a longer one
                 attachment_type=KT("attachments__0__type"),
                 author_name="author__full_name",

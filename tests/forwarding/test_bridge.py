@@ -224,6 +224,7 @@ def test_an_emptied_message_shows_as_forwarded_in_the_inbox(client, world, hook,
     page = client.get(reverse("conversation", args=[world.org.slug, message.conversation_id]))
 
     assert "bridge mode keeps no contents" in page.content.decode()
+    assert "<em>Forwarded to your systems</em>" in page.content.decode()  # the list's row
 
 
 def test_an_edit_arriving_later_is_emptied_once_acknowledged(world, hook, receiver):
