@@ -372,16 +372,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="measure a kept database")
     options = parser.parse_args()
-    scale = float(os.environ.get("BENCH_INBOX_SCALE", "1"))
     began = time.monotonic()
     print(f"Padu API and forwarding benchmarks on {os.cpu_count()} CPUs")
     try:
-        if options.reuse:
-            data = inbox_data.describe()
-        else:
-            print(f"\n0. Data (BENCH_INBOX_SCALE={scale:g})")
-            harness.database_reset()
-            data = inbox_data.generate(scale=scale)
+        data = inbox_data.prepared(reuse=options.reuse)
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
         if options.only in (None, "list"):
             bench_lists(data, options.seconds)

@@ -157,6 +157,7 @@ def select_one_load(seconds: int) -> harness.Load:
         p50=statistics.median(timings),
         p95=harness.percentile(timings, 0.95),
         p99=harness.percentile(timings, 0.99),
+        max=max(timings),
     )
 
 
@@ -313,16 +314,10 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure a kept database")
     parser.add_argument("--plans", action="store_true", help="print the slowest queries' plans")
     options = parser.parse_args()
-    scale = float(os.environ.get("BENCH_INBOX_SCALE", "1"))
     began = time.monotonic()
     print(f"Padu inbox benchmarks on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     try:
-        if options.reuse:
-            data = inbox_data.describe()
-        else:
-            print(f"\n0. Data (BENCH_INBOX_SCALE={scale:g})")
-            harness.database_reset()
-            data = inbox_data.generate(scale=scale)
+        data = inbox_data.prepared(reuse=options.reuse)
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
         call_command("collectstatic", interactive=False, verbosity=0)
         if options.only in (None, "pages"):

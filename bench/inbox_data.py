@@ -12,6 +12,7 @@ messages each, one conversation with `LONG_CONVERSATION` × scale messages), bes
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import re
 import time
@@ -23,6 +24,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role, User
+from bench import harness
 from channels_meta.models import Channel, MessageTemplate
 from channels_meta.simulator.traffic import LINES
 from inbox.models import Contact, Conversation, Label, Message, SavedReply
@@ -482,6 +484,17 @@ def _timed(cursor, what: str, sql: str, params: dict, model: type[Model] | None 
     began = time.monotonic()
     cursor.execute(sql, params)
     print(f"   {what}: {cursor.rowcount:,} rows in {time.monotonic() - began:.1f} s", flush=True)
+
+
+def prepared(*, reuse: bool) -> Dataset:
+    """The data a run measures: a kept database described again (`reuse`), or a new one
+    of BENCH_INBOX_SCALE (default 1)."""
+    if reuse:
+        return describe()
+    scale = float(os.environ.get("BENCH_INBOX_SCALE", "1"))
+    print(f"\n0. Data (BENCH_INBOX_SCALE={scale:g})")
+    harness.database_reset()
+    return generate(scale=scale)
 
 
 def generate(*, scale: float, seed: int = 7) -> Dataset:
