@@ -4,6 +4,7 @@ with wrk. Import it after django.setup()."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -58,22 +59,26 @@ def start(command: list[str], *, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
-def start_gunicorn(*, port: int, env: dict[str, str], ready_path: str) -> subprocess.Popen:
-    """gunicorn serving Padu (2 workers × 4 threads), once `ready_path` answers 200."""
+def start_gunicorn(
+    *, port: int, env: dict[str, str], ready_path: str, options: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    """gunicorn serving Padu with the production image's settings (padu/gunicorn.conf.py:
+    WEB_CONCURRENCY workers × WEB_THREADS threads, 2 × 4 by default), on this machine's
+    `port`, with any further command-line `options`; returned once `ready_path` answers 200."""
+    config = str(ROOT / "padu" / "gunicorn.conf.py")
     process = start(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "padu.wsgi",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
+            "--config",
+            config,
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            *options,
+            "padu.wsgi",
         ],
         env=env,
     )
@@ -106,6 +111,14 @@ def stop(process: subprocess.Popen) -> None:
 
 # wrk reports latencies in microseconds; this prints what the benchmarks read.
 WRK_REPORT = """
+local body_file = os.getenv("PADU_WRK_BODY")
+if body_file then
+  local file = assert(io.open(body_file, "rb"))
+  wrk.method = "POST"
+  wrk.body = file:read("*a")
+  file:close()
+end
+
 done = function(summary, latency, requests)
   io.write(string.format("PADU %d %d %d %d %.1f %.1f %.1f %.1f\\n",
     summary.requests, summary.duration, summary.errors.status,
@@ -128,18 +141,38 @@ class Load:
     max: float
 
 
-def wrk(url: str, *, seconds: int, connections: int = 1, headers: dict[str, str]) -> Load:
-    """Load `url` with wrk (one thread per two connections, at most two) for `seconds`."""
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int = 1,
+    headers: dict[str, str],
+    body: bytes | None = None,
+) -> Load:
+    """Load `url` with wrk (one thread per two connections, at most two) for `seconds`:
+    GET requests, or POST requests carrying `body`."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+    with (
+        tempfile.NamedTemporaryFile("w", suffix=".lua") as script,
+        tempfile.NamedTemporaryFile("wb") as body_file,
+    ):
         script.write(WRK_REPORT)
         script.flush()
+        environment = dict(os.environ)
+        if body is not None:
+            body_file.write(body)
+            body_file.flush()
+            environment["PADU_WRK_BODY"] = body_file.name
         command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s"]
         for name, value in headers.items():
             command += ["-H", f"{name}: {value}"]
         output = subprocess.run(  # noqa: S603
-            [*command, "-s", script.name, url], capture_output=True, text=True, check=True
+            [*command, "-s", script.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=environment,
         ).stdout
     found = re.search(
         r"^PADU (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)$", output, re.M

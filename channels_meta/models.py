@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import re
 
+import psycopg
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext
@@ -427,6 +428,31 @@ class WebhookEventStatus(models.TextChoices):
     UNROUTABLE = "unroutable", _("No channel yet")
 
 
+# The other columns start as the model's defaults say.
+STORE_WEBHOOK_EVENT = """
+    INSERT INTO channels_meta_webhookevent
+        (body, received_at, status, attempts, error, object_type, unroutable_keys)
+    VALUES (%s, %s, 'pending', 0, '', '', '')
+    RETURNING id
+"""
+
+
+class WebhookEventQuerySet(models.QuerySet):
+    def store(self, body: bytes) -> int:
+        """Insert a delivery as pending; returns its id. This is the webhook endpoint's one
+        statement, so on PostgreSQL it skips the ORM and the connection health check (a
+        broken connection fails the delivery, which Meta sends again): a prepared
+        statement with the body bound on the server costs a third of `create` in Python
+        and a quarter less in PostgreSQL."""
+        connection = connections[self.db]
+        if connection.vendor != "postgresql":
+            return self.create(body=body).pk
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(STORE_WEBHOOK_EVENT, [body, timezone.now()], prepare=True)
+            return cursor.fetchone()[0]
+
+
 class WebhookEvent(models.Model):
     """One delivery from Meta, stored exactly as received before anything else happens."""
 
@@ -441,6 +467,8 @@ class WebhookEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     # For unroutable events: " kind:id kind:id " of the accounts that had no channel.
     unroutable_keys = models.CharField(max_length=1000, blank=True)
+
+    objects = WebhookEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("webhook event")

@@ -12,6 +12,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -49,7 +50,7 @@ class BatchingDispatcher:
         while True:
             self.wake.wait()
             self.wake.clear()
-            self.wake.wait(self.interval)  # let a few more arrive
+            time.sleep(self.interval)  # let a few more arrive
             self.flush()
 
 

@@ -30,19 +30,19 @@ MAX_ATTEMPTS = 5
 RETRYABLE = [WebhookEventStatus.PENDING, WebhookEventStatus.UNROUTABLE]
 
 
-def webhook_event_store(*, body: bytes, enqueue: Callable[[int], None]) -> WebhookEvent:
+def webhook_event_store(*, body: bytes, enqueue: Callable[[int], None]) -> int:
     """Keep a verified delivery exactly as received; `enqueue` its processing once the
-    row is committed (if that fails, the sweeper finds the event later)."""
-    event = WebhookEvent.objects.create(body=body)
+    row is committed (if that fails, the sweeper finds the event later). Returns its id."""
+    event_id = WebhookEvent.objects.store(body)
 
     def hand_over() -> None:
         try:
-            enqueue(event.pk)
+            enqueue(event_id)
         except Exception:  # the broker is down: the event is safe, the sweeper retries
-            logger.warning("Webhook event %s stored but not enqueued", event.pk, exc_info=True)
+            logger.warning("Webhook event %s stored but not enqueued", event_id, exc_info=True)
 
     transaction.on_commit(hand_over)
-    return event
+    return event_id
 
 
 def _claim_attempts(event_ids: list[int]) -> list[int]:

@@ -29,6 +29,22 @@ def test_events_arriving_together_are_published_as_one_batch():
     assert len(batches) <= 2
 
 
+def test_events_trickling_in_wait_for_the_interval_rather_than_going_one_by_one():
+    batches: list[list[int]] = []
+    dispatcher = dispatch.BatchingDispatcher(batches.append, interval=0.2)
+    for event_id in range(1, 21):
+        dispatcher.add(event_id)
+        time.sleep(0.005)
+
+    deadline = time.monotonic() + 2
+    while sum(map(len, batches)) < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    assert sorted(i for batch in batches for i in batch) == list(range(1, 21))
+    # 20 events over about 0.1 s: the first batch waits the interval and takes them all.
+    assert len(batches) == 1
+
+
 def test_a_broker_failure_is_logged_and_the_dispatcher_keeps_going(caplog):
     calls: list[list[int]] = []
 

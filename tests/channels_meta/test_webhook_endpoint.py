@@ -7,8 +7,9 @@ import json
 import time
 from datetime import timedelta
 
+import psycopg
 import pytest
-from django.db import OperationalError, connection
+from django.db import close_old_connections, connection
 from django.urls import reverse
 
 from channels_meta import tasks
@@ -178,17 +179,20 @@ def test_bodies_over_the_limit_get_413_and_3_mb_is_accepted(client, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_when_the_database_is_down_the_answer_is_503_so_meta_retries(client):
+def test_when_the_database_connection_is_lost_the_answer_is_503_so_meta_retries(client):
     body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+    connection.ensure_connection()
+    # What a PostgreSQL restart does to the connection a web thread keeps between requests.
+    with psycopg.connect(**connection.get_connection_params()) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        admin.commit()
 
-    def database_down(execute, sql, params, many, context):
-        raise OperationalError("could not connect to server")
+    lost = post(client, body)
+    close_old_connections()  # as the server does once a request is answered
+    retried = post(client, body)
 
-    with connection.execute_wrapper(database_down):
-        response = post(client, body)
-
-    assert response.status_code == 503
-    assert not WebhookEvent.objects.exists()
+    assert (lost.status_code, retried.status_code) == (503, 200)
+    assert WebhookEvent.objects.count() == 1
 
 
 def test_when_the_broker_is_down_the_event_is_kept_and_answered_at_once(
@@ -255,3 +259,22 @@ def test_the_endpoint_needs_no_csrf_token_and_sets_no_cookie(client):
 
     assert response.status_code == 200
     assert not response.cookies
+
+
+def test_deliveries_skip_the_browser_middleware_but_not_the_host_check(client):
+    body = payloads.encode(payloads.messaging("page", payloads.PAGE_ID))
+    headers = {"HTTP_X_HUB_SIGNATURE_256": payloads.sign(body, SECRET)}
+
+    delivered = post(client, body)
+    wrong_host = client.post(
+        URL, data=body, content_type="application/json", HTTP_HOST="evil.example", **headers
+    )
+    page = client.get(reverse("login"))
+
+    # No session, language, CSP or framing headers are worked out for Meta's POST...
+    assert delivered.status_code == 200
+    assert not {"Content-Security-Policy", "Vary", "Content-Language"} & set(delivered.headers)
+    # ...while people's pages still get them, and an unknown host is still refused.
+    assert {"Content-Security-Policy", "Vary"} <= set(page.headers)
+    assert wrong_host.status_code == 400
+    assert WebhookEvent.objects.count() == 1
