@@ -2,7 +2,11 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "padu.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from channels_meta.webhooks.fast_lane import WebhookFastLaneHandler  # noqa: E402
+
+application = WebhookFastLaneHandler()

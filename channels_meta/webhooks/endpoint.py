@@ -109,7 +109,7 @@ def meta_webhook(request: HttpRequest) -> HttpResponse:
         body = request.body
     except RequestDataTooBig:
         return HttpResponse("Too large.", status=413, content_type="text/plain")
-    if not signature_is_valid(body, request.headers.get("X-Hub-Signature-256", "")):
+    if not signature_is_valid(body, request.META.get("HTTP_X_HUB_SIGNATURE_256", "")):
         logger.warning(
             "Refused a webhook with a missing or wrong signature from %s", client_ip(request)
         )
