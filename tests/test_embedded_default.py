@@ -21,7 +21,7 @@ Channel.objects.create(organization=org, kind="messenger", external_id=p.PAGE_ID
 body = p.encode(p.messaging("page", p.PAGE_ID,
                             p.customer_message(p.PAGE_ID, "psid-1", "m_1", text="Merhaba"),
                             p.customer_message(p.PAGE_ID, "psid-1", "m_2", text="Fiyat?")))
-ids = [WebhookEvent.objects.create(body=body).pk for _ in range(2)]
+ids = [WebhookEvent.objects.store(body) for _ in range(2)]
 print(sorted(str(v) for v in processing.webhook_events_process(event_ids=ids).values()))
 conversation = Conversation.objects.get()
 print(Message.objects.count(), conversation.unread_count, conversation.last_inbound_at is not None)

@@ -19,6 +19,7 @@ from channels_meta.models import Channel, ChannelKind
 from channels_meta.webhooks.events import ContactChangeEvent, PreferenceEvent
 from inbox.models import Contact, Conversation, ConversationKind, Message
 from inbox.services import outbox
+from inbox.services.bulk import rows_insert
 from inbox.services.downloads import files_delete
 
 
@@ -84,7 +85,7 @@ def contacts_resolve(*, channel: Channel, people: list[Person]) -> Resolved:
     missing = [customer for customer in wanted if customer not in found]
     created = []
     if missing:
-        Contact.objects.bulk_create(
+        rows_insert(
             [
                 Contact(
                     organization_id=channel.organization_id,
@@ -96,8 +97,7 @@ def contacts_resolve(*, channel: Channel, people: list[Person]) -> Resolved:
                     phone=wanted[customer].phone,
                 )
                 for customer in missing
-            ],
-            ignore_conflicts=True,  # a concurrent worker may have created it
+            ]
         )
         for contact in Contact.objects.filter(channel=channel, external_id__in=missing):
             found[contact.external_id] = contact

@@ -17,7 +17,7 @@ from itertools import groupby
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, models, transaction
-from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
+from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from channels_meta.models import Channel
@@ -44,6 +44,7 @@ from inbox.models import (
     MessageStatus,
 )
 from inbox.services import outbox
+from inbox.services.bulk import rows_insert
 from inbox.services.changes import (
     deletion_record,
     edit_record,
@@ -159,39 +160,67 @@ def _from_customer(event: Any) -> bool:
     return not event.is_echo and event.kind == MessageKind.MESSAGE
 
 
+class _Clock(NamedTuple):
+    """How a conversation's new messages move its clocks."""
+
+    conversation_id: int
+    last_at: datetime
+    last_inbound_at: datetime | None  # None: nothing from the customer
+    inbound: int
+
+
 def _touch(new_messages: dict[int, list]) -> None:
-    """Move the clocks of the conversations that got new messages forward, in one
-    UPDATE: `new_messages` maps a conversation id to its new messages (anything with
-    `at` and `is_echo`). Inbound messages count as unread, reopen a resolved or snoozed
-    conversation and restart the messaging window (system lines do not)."""
-    if not new_messages:
-        return
-    last_at, last_inbound_at, unread, inbound_ids = [], [], [], []
+    """Move the clocks of the conversations that got new messages forward: `new_messages`
+    maps a conversation id to its new messages (anything with `at` and `is_echo`).
+    Inbound messages count as unread, reopen a resolved or snoozed conversation and
+    restart the messaging window (system lines do not)."""
+    clocks = []
     for conversation_id, events in new_messages.items():
-        last_at.append(When(pk=conversation_id, then=Value(max(e.at for e in events))))
-        inbound = [e for e in events if _from_customer(e)]
-        if inbound:
-            inbound_ids.append(conversation_id)
-            last_inbound_at.append(When(pk=conversation_id, then=Value(max(e.at for e in inbound))))
-            unread.append(When(pk=conversation_id, then=Value(len(inbound))))
-    stamp = DateTimeField()
-    latest = Case(*last_at, output_field=stamp)
-    changes: dict = {"last_message_at": Greatest(Coalesce(F("last_message_at"), latest), latest)}
-    if unread:
-        latest_inbound = Case(*last_inbound_at, default=F("last_inbound_at"), output_field=stamp)
-        changes["last_inbound_at"] = Greatest(
-            Coalesce(F("last_inbound_at"), latest_inbound), latest_inbound
+        inbound = [e.at for e in events if _from_customer(e)]
+        clocks.append(
+            _Clock(
+                conversation_id, max(e.at for e in events), max(inbound, default=None), len(inbound)
+            )
         )
-        changes["unread_count"] = F("unread_count") + Case(*unread, default=Value(0))
+    if not clocks:
+        return
+    if connection.vendor != "postgresql":  # SQLite, in the demo: a row at a time is fast
+        for clock in clocks:
+            _clock_move(clock)
+        return
+    reopened = [ConversationStatus.RESOLVED, ConversationStatus.SNOOZED]
+    with connection.cursor() as cursor:
+        # PostgreSQL's GREATEST skips NULLs: a clock never set takes the new time.
+        cursor.execute(
+            "UPDATE inbox_conversation AS c SET "
+            "last_message_at = GREATEST(c.last_message_at, clock.last_at), "
+            "last_inbound_at = GREATEST(c.last_inbound_at, clock.last_inbound_at), "
+            "unread_count = c.unread_count + clock.inbound, "
+            "status = CASE WHEN clock.inbound > 0 AND c.status = ANY(%s) THEN %s "
+            "ELSE c.status END "
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::integer[]) "
+            "AS clock(id, last_at, last_inbound_at, inbound) "
+            "WHERE c.id = clock.id",
+            [reopened, ConversationStatus.OPEN, *map(list, zip(*clocks, strict=True))],
+        )
+
+
+def _clock_move(clock: _Clock) -> None:
+    def later(field: str, at: datetime) -> Greatest:
+        return Greatest(Coalesce(F(field), Value(at)), Value(at))
+
+    changes: dict = {"last_message_at": later("last_message_at", clock.last_at)}
+    if clock.inbound:
+        changes["last_inbound_at"] = later("last_inbound_at", clock.last_inbound_at)
+        changes["unread_count"] = F("unread_count") + clock.inbound
         changes["status"] = Case(
             When(
-                pk__in=inbound_ids,
                 status__in=[ConversationStatus.RESOLVED, ConversationStatus.SNOOZED],
                 then=Value(ConversationStatus.OPEN),
             ),
             default=F("status"),
         )
-    Conversation.objects.filter(pk__in=list(new_messages)).update(**changes)
+    Conversation.objects.filter(pk=clock.conversation_id).update(**changes)
 
 
 def _rows_get_or_create(
@@ -204,7 +233,7 @@ def _rows_get_or_create(
     missing = [value for value in keys if value not in rows]
     if not missing:
         return rows, []
-    queryset.model.objects.bulk_create([build(value) for value in missing], ignore_conflicts=True)
+    rows_insert([build(value) for value in missing])
     created = list(queryset.filter(**{f"{key}__in": missing}))
     rows.update({getattr(row, key): row for row in created})
     return rows, created
@@ -246,26 +275,13 @@ def _dm_conversations_upsert(
 
 def _insert_new(rows: list[Message]) -> dict[str, int]:
     """Insert messages, skipping those already stored (by this or a concurrent worker);
-    returns the row id of each message this call inserted, by Meta's id. Django's
-    bulk_create cannot say which rows it inserted when it skips conflicts, so this is one
-    INSERT ... ON CONFLICT."""
-    if not rows:
-        return {}
-    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    values = [
-        f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields
-    ]
-    sql = (
-        f"INSERT INTO {Message._meta.db_table} ({columns}) VALUES "  # noqa: S608
-        + ", ".join([row_sql] * len(rows))
-        + " ON CONFLICT (channel_id, external_id) WHERE NOT (external_id = '') DO NOTHING"
-        " RETURNING external_id, id"
+    returns the row id of each message this call inserted, by Meta's id."""
+    inserted = rows_insert(
+        rows,
+        conflict="(channel_id, external_id) WHERE NOT (external_id = '')",
+        returning=["external_id", "id"],
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        return dict(cursor.fetchall())
+    return dict(inserted)
 
 
 def _message_row(channel: Channel, event: MessageEvent, conversation_id: int) -> Message:
