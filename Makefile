@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/padu
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint check-deploy messages bench
+.PHONY: install run test lint check-deploy messages bench faults-short
 
 install: $(VENV)/.installed
 
@@ -42,7 +42,12 @@ messages: install
 
 bench: install
 	$(PY) bench/webhooks.py
+	$(PY) bench/faults.py
 	$(PY) bench/embedded_broker.py
 	$(PY) bench/inbox.py
 	$(PY) bench/privacy.py
 	$(PY) bench/api.py
+
+# Two minutes of bench/faults.py, as CI runs it.
+faults-short: install
+	$(PY) bench/faults.py --minutes 2 --rate 50 --burst 1000 --redis-down 10

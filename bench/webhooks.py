@@ -1,7 +1,7 @@
 """Benchmarks of Meta's webhook path (docs/benchmarks.md, section 1). It prints figures
 and asserts nothing.
 
-    python bench/webhooks.py [--only ack|ingestion|growth] [--seconds 8] [--rounds 3]
+    python bench/webhooks.py [--only ack|settings|ingestion|growth] [--seconds 8] [--rounds 3]
                              [--max-rows 5000000]
 
 Padu runs with production settings (bench/production.py) on a scratch PostgreSQL
@@ -9,6 +9,7 @@ database (padu_bench_webhooks) and Redis database 14:
 1. acknowledgement: gunicorn with the production image's configuration, loaded by wrk
    with a signed 1.5 KB WhatsApp delivery at 8 connections and at 1, against the
    smallest Django view on the same server; rounds alternate the two, medians shown;
+   then the webhook under other gunicorn shapes and database connection settings;
 2. ingestion: 5,000 WhatsApp messages in 100 deliveries of 50, stored while no worker
    runs, then handed to one worker (2 processes), first from 5,000 new customers, then
    from the same customers again; against raw multi-row INSERTs of the same contacts,
@@ -104,8 +105,7 @@ def whatsapp_delivery(first_message: int, customers: range) -> bytes:
 
 def bench_ack(seconds: int, rounds: int) -> None:
     reset()
-    customers = range(4)
-    body = whatsapp_delivery(0, customers)
+    body = whatsapp_delivery(0, range(5))
     signed = {
         "Content-Type": "application/json",
         "X-Hub-Signature-256": sign(body, settings.META_APP_SECRET),
@@ -128,6 +128,7 @@ def bench_ack(seconds: int, rounds: int) -> None:
                         body=payload,
                     )
                     loads.setdefault((name, connections), []).append(load)
+                    checkpoint()
     finally:
         harness.stop(server)
     print(
@@ -159,6 +160,12 @@ def bench_ack(seconds: int, rounds: int) -> None:
     print(f"   deliveries stored: {WebhookEvent.objects.count():,}")
 
 
+def checkpoint() -> None:
+    """Write out what the last run changed now, rather than during the next run."""
+    with psycopg.connect(harness.database_url(), autocommit=True) as raw:
+        raw.execute("CHECKPOINT")
+
+
 def gunicorn_shape() -> str:
     workers = os.environ.get("WEB_CONCURRENCY", "2")
     threads = os.environ.get("WEB_THREADS", "4")
@@ -167,6 +174,45 @@ def gunicorn_shape() -> str:
 
 def median_load(loads: list[harness.Load]) -> harness.Load:
     return sorted(loads, key=lambda load: load.per_second)[len(loads) // 2]
+
+
+SETTINGS = [
+    ("2 workers × 4 threads, persistent connections", {}),
+    ("2 workers × 8 threads", {"WEB_THREADS": "8"}),
+    ("4 workers × 1 thread (sync)", {"WEB_CONCURRENCY": "4", "WEB_THREADS": "1"}),
+    ("a new connection each request", {"DATABASE_CONN_MAX_AGE": "0"}),
+    ("psycopg's pool (4 a process)", {"BENCH_DATABASE_POOL": "1"}),
+]
+
+
+def bench_settings(seconds: int) -> None:
+    """The webhook at 8 connections under other server and database settings."""
+    reset()
+    body = whatsapp_delivery(0, range(5))
+    signed = {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": sign(body, settings.META_APP_SECRET),
+    }
+    print(f"\n1b. Server settings: the webhook at -c8, wrk -d{seconds}s, one run each")
+    for name, overrides in SETTINGS:
+        env = {**os.environ, **overrides}
+        server = harness.start_gunicorn(port=PORT, env=env, ready_path="/bench/trivial/")
+        try:
+            harness.wrk(f"{BASE}/bench/trivial/", seconds=2, connections=8, headers={})
+            reference = harness.wrk(
+                f"{BASE}/bench/trivial/", seconds=seconds, connections=8, headers={}
+            )
+            checkpoint()
+            load = harness.wrk(
+                f"{BASE}/webhooks/meta/", seconds=seconds, connections=8, headers=signed, body=body
+            )
+            checkpoint()
+        finally:
+            harness.stop(server)
+        print(
+            f"   {name:47} {load.per_second:6,.0f} req/s  p99 {load.p99:5.1f} ms"
+            f"  (smallest view {reference.per_second:6,.0f} req/s)"
+        )
 
 
 # -- 2. ingestion -----------------------------------------------------------------------
@@ -341,7 +387,7 @@ def bench_growth(max_rows: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["ack", "ingestion", "growth"])
+    parser.add_argument("--only", choices=["ack", "settings", "ingestion", "growth"])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-rows", type=int, default=5_000_000)
@@ -349,6 +395,8 @@ def main() -> None:
     print(f"Padu webhook benchmarks on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     if options.only in (None, "ack"):
         bench_ack(options.seconds, options.rounds)
+    if options.only in (None, "settings"):
+        bench_settings(options.seconds)
     if options.only in (None, "ingestion"):
         bench_ingestion()
     if options.only in (None, "growth"):

@@ -35,7 +35,7 @@ app.conf.update(
         },
         "sweep-webhook-events": {
             "task": "channels_meta.tasks.webhook_events_sweep",
-            "schedule": 60.0,
+            "schedule": 15.0,
         },
         "check-channel-tokens": {
             "task": "channels_meta.tasks.tokens_check_all",

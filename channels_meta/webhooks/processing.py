@@ -206,7 +206,7 @@ def unroutable_events_reopen(*, channel: Channel) -> list[int]:
     return sorted(ids)
 
 
-def stale_pending_events(*, older_than_seconds: int = 120, limit: int = 1000) -> list[int]:
+def stale_pending_events(*, older_than_seconds: int = 30, limit: int = 1000) -> list[int]:
     """Events still pending after a while: their task was lost or failed."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
