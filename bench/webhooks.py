@@ -100,16 +100,21 @@ def whatsapp_delivery(first_message: int, customers: range) -> bytes:
     return serialize({"object": "whatsapp_business_account", "entry": [entry]})
 
 
+def signed_delivery() -> tuple[bytes, dict[str, str]]:
+    """A 1.5 KB delivery (five customers' messages) and the headers Meta sends with it."""
+    body = whatsapp_delivery(0, range(5))
+    return body, {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": sign(body, settings.META_APP_SECRET),
+    }
+
+
 # -- 1. acknowledgement -----------------------------------------------------------------
 
 
 def bench_ack(seconds: int, rounds: int) -> None:
     reset()
-    body = whatsapp_delivery(0, range(5))
-    signed = {
-        "Content-Type": "application/json",
-        "X-Hub-Signature-256": sign(body, settings.META_APP_SECRET),
-    }
+    body, signed = signed_delivery()
     server = harness.start_gunicorn(port=PORT, env=dict(os.environ), ready_path="/bench/trivial/")
     try:
         harness.wrk(f"{BASE}/bench/trivial/", seconds=2, connections=8, headers={})  # warm up
@@ -190,11 +195,7 @@ SETTINGS = [
 def bench_settings(seconds: int) -> None:
     """The webhook at 8 connections under other server and database settings."""
     reset()
-    body = whatsapp_delivery(0, range(5))
-    signed = {
-        "Content-Type": "application/json",
-        "X-Hub-Signature-256": sign(body, settings.META_APP_SECRET),
-    }
+    body, signed = signed_delivery()
     print(f"\n1b. Server settings: the webhook at -c8, wrk -d{seconds}s, one run each")
     for name, overrides in SETTINGS:
         env = {**os.environ, **overrides}
