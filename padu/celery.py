@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "padu.settings")
 
@@ -27,6 +29,9 @@ app.conf.update(
     task_time_limit=15 * 60,
     task_soft_time_limit=10 * 60,
     broker_connection_retry_on_startup=True,
+    # Celery's Django fix-up closes the database connection before and after each task
+    # unless told to reuse it this many times; `_connections_keep_or_replace` takes over.
+    CELERY_DB_REUSE_MAX=2**62,
     timezone="UTC",
     beat_schedule={
         "purge-expired-invitations": {
@@ -112,3 +117,13 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _connections_keep_or_replace(sender: Task, **kwargs: object) -> None:
+    """A task is to a worker what a request is to the web server, and gets the same rule:
+    a database connection is kept for DATABASE_CONN_MAX_AGE and replaced when it broke,
+    instead of a new one for every task. Eager tasks run inside the caller's work."""
+    if not sender.request.is_eager:
+        close_old_connections()
